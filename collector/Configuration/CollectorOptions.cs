@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TouchpointTracker.Collector.Configuration;
+
+/// <summary>Endpoints and input limits of the collector (section <c>Collector</c>).</summary>
+public sealed class CollectorOptions : IValidatableObject
+{
+    public const string Section = "Collector";
+
+    /// <summary>Every path is configurable, because ad-blockers match common names.</summary>
+    public string TagPath { get; set; } = "/tt.js";
+    public string CollectPath { get; set; } = "/collect";
+    public string LivenessPath { get; set; } = "/healthz";
+    public string ReadinessPath { get; set; } = "/readyz";
+    public string MetricsPath { get; set; } = "/metrics";
+    /// <summary>Inspection API of the embedded mode: the latest staged touchpoints.</summary>
+    public string InspectPath { get; set; } = "/api/events";
+    public string DemoPath { get; set; } = "/demo";
+
+    [Range(1024, 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;
+    [Range(1, 1000)] public int MaxEventsPerBatch { get; set; } = 100;
+    [Range(64, 16 * 1024)] public int MaxUrlLength { get; set; } = 2048;
+    [Range(0, 200)] public int MaxProps { get; set; } = 30;
+    [Range(1, 1024)] public int MaxPropKeyLength { get; set; } = 64;
+    [Range(1, 16 * 1024)] public int MaxPropValueLength { get; set; } = 1024;
+    /// <summary>Oldest event accepted, relative to the batch's send time (the tag retries stored batches on later visits).</summary>
+    [Range(1, 90)] public int MaxEventAgeDays { get; set; } = 7;
+
+    /// <summary>Site keys and the domains their pages may be on. <c>*</c> allows any origin.</summary>
+    public Dictionary<string, SiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, path) in Paths())
+        {
+            if (string.IsNullOrWhiteSpace(path) || path[0] != '/' || path.Contains(' ', StringComparison.Ordinal))
+            {
+                yield return new ValidationResult($"{Section}:{name} must be an absolute path such as /x (got '{path}')", [name]);
+            }
+        }
+        var distinct = Paths().Select(p => p.Path).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+        if (distinct != Paths().Count())
+        {
+            yield return new ValidationResult($"{Section}: the paths must differ from one another");
+        }
+        foreach (var (key, site) in Sites)
+        {
+            if (site.Domains.Count == 0)
+            {
+                yield return new ValidationResult($"{Section}:Sites:{key}:Domains must list at least one domain (or * for any)");
+            }
+        }
+    }
+
+    private IEnumerable<(string Name, string Path)> Paths() =>
+    [
+        (nameof(TagPath), TagPath), (nameof(CollectPath), CollectPath), (nameof(LivenessPath), LivenessPath),
+        (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath), (nameof(InspectPath), InspectPath),
+        (nameof(DemoPath), DemoPath),
+    ];
+}
+
+public sealed class SiteOptions
+{
+    /// <summary>Domains whose pages may send events for this site; subdomains are included. <c>*</c> allows any.</summary>
+    public List<string> Domains { get; set; } = [];
+
+    public bool AllowsAnyOrigin => Domains.Contains("*");
+}

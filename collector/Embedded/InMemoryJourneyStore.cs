@@ -1,0 +1,38 @@
+using TouchpointTracker.Journeys;
+
+namespace TouchpointTracker.Collector.Embedded;
+
+/// <summary>
+/// Journey state of the embedded mode, keyed by <c>site:visitor</c>, bounded: past its capacity the
+/// tenth of visitors seen least recently is forgotten. Used by one processing loop only.
+/// </summary>
+public sealed class InMemoryJourneyStore(int maxVisitors)
+{
+    private readonly Dictionary<string, JourneyState> _states = new(StringComparer.Ordinal);
+
+    public int Count => _states.Count;
+
+    public JourneyState GetOrCreate(string site, string visitor)
+    {
+        var key = string.Concat(site, ":", visitor);
+        if (!_states.TryGetValue(key, out var state))
+        {
+            if (_states.Count >= maxVisitors)
+            {
+                Evict();
+            }
+            state = new JourneyState();
+            _states[key] = state;
+        }
+        return state;
+    }
+
+    private void Evict()
+    {
+        var drop = Math.Max(1, maxVisitors / 10);
+        foreach (var key in _states.OrderBy(kv => kv.Value.LastSeen).Take(drop).Select(kv => kv.Key).ToList())
+        {
+            _states.Remove(key);
+        }
+    }
+}

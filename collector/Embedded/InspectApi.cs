@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TouchpointTracker.Contracts;
+
+namespace TouchpointTracker.Collector.Embedded;
+
+/// <summary>
+/// GET /api/events: the latest staged touchpoints, newest last — what a site owner checks after
+/// installing the tag, and what tests assert on. Embedded mode only.
+/// </summary>
+public static class InspectApi
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    public static RouteGroupBuilder MapInspectApi(this IEndpointRouteBuilder app, string path)
+    {
+        var group = app.MapGroup(path);
+        group.MapGet("", GetEvents);
+        return group;
+    }
+
+    public static Results<Ok<List<Touchpoint>>, ProblemHttpResult> GetEvents(StagedEventLog log, int? limit, string? site, string? visitor)
+    {
+        var n = limit ?? DefaultLimit;
+        if (n < 1 || n > MaxLimit)
+        {
+            return TypedResults.Problem(detail: $"limit must be between 1 and {MaxLimit}.", statusCode: StatusCodes.Status400BadRequest, title: "invalid limit");
+        }
+        return TypedResults.Ok(log.Latest(n, site, visitor));
+    }
+}

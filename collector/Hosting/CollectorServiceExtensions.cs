@@ -1,0 +1,107 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using TouchpointTracker.Collector.Buffering;
+using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Collector.Embedded;
+using TouchpointTracker.Collector.Ingest;
+using TouchpointTracker.Collector.Serving;
+using TouchpointTracker.Journeys;
+using TouchpointTracker.ServiceDefaults;
+
+namespace TouchpointTracker.Collector.Hosting;
+
+/// <summary>Registers and maps the collector's features; Program.cs only composes these.</summary>
+public static class CollectorServiceExtensions
+{
+    /// <summary>The embedded mode is the default: it runs when neither Redis nor Kafka is configured.</summary>
+    public static PipelineMode DetectMode(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]) && string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"])
+            ? PipelineMode.Embedded
+            : PipelineMode.Distributed;
+
+    public static WebApplicationBuilder AddCollector(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var mode = DetectMode(builder.Configuration);
+        services.AddSingleton(new CollectorRuntime(mode));
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<CollectorOptions>().BindConfiguration(CollectorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BufferOptions>().BindConfiguration(BufferOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddProblemDetails();
+
+        services.AddSingleton(sp => new BeaconReader(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
+        services.AddSingleton<SiteRegistry>();
+        services.AddSingleton<TouchpointEnricher>();
+        services.AddSingleton<TouchpointFactory>();
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton(_ => TagAsset.LoadEmbedded());
+        services.AddHostedService<StartupBanner>();
+
+        if (mode == PipelineMode.Embedded)
+        {
+            services.AddEmbeddedPipeline();
+        }
+        else
+        {
+            throw new InvalidOperationException(
+                "Redis:Configuration or Kafka:BootstrapServers is set, but this build of the collector runs the embedded mode only. Unset both to run it.");
+        }
+        return builder;
+    }
+
+    private static void AddEmbeddedPipeline(this IServiceCollection services)
+    {
+        services.AddSingleton<InMemoryEventBuffer>();
+        services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());
+        services.AddSingleton(sp => CreateJourneyProcessor(sp.GetRequiredService<IOptions<JourneyOptions>>().Value));
+        services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
+        services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
+        services.AddHostedService<EmbeddedPipeline>();
+        services.AddHealthChecks().AddCheck<InMemoryBufferHealthCheck>("buffer", tags: [ServiceDefaultsExtensions.ReadyTag]);
+    }
+
+    private static JourneyProcessor CreateJourneyProcessor(JourneyOptions options)
+    {
+        var engine = string.IsNullOrWhiteSpace(options.RulesPath) ? StageEngine.CreateDefault() : StageEngine.Load(options.RulesPath);
+        return new JourneyProcessor(engine, TimeSpan.FromDays(options.InactivityDays));
+    }
+
+    public static WebApplication MapCollector(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value;
+        var mode = app.Services.GetRequiredService<CollectorRuntime>().Mode;
+        app.UseStatusCodePages();
+        app.MapDefaultEndpoints(options.LivenessPath, options.ReadinessPath, options.MetricsPath);
+        app.MapTagApi(options.TagPath);
+        app.MapCollectApi(options.CollectPath);
+        if (mode == PipelineMode.Embedded)
+        {
+            app.MapInspectApi(options.InspectPath);
+            app.UseDemoSite(options.DemoPath);
+        }
+        return app;
+    }
+
+    /// <summary>Serves the demo site (collector/wwwroot/demo) with the snippet pasted as a site owner would.</summary>
+    private static void UseDemoSite(this WebApplication app, string path)
+    {
+        var root = Path.Combine(app.Environment.ContentRootPath, "wwwroot", "demo");
+        if (!Directory.Exists(root))
+        {
+            root = Path.Combine(AppContext.BaseDirectory, "wwwroot", "demo");
+        }
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+        var files = new PhysicalFileProvider(root);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = path });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = path });
+    }
+}

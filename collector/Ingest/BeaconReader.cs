@@ -1,0 +1,218 @@
+using System.Text.Json;
+using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Contracts;
+
+namespace TouchpointTracker.Collector.Ingest;
+
+/// <summary>The outcome of reading one beacon: either a batch-level rejection, or the events that pass and those that do not.</summary>
+public sealed class BeaconReadResult
+{
+    public Beacon? Beacon { get; init; }
+    public Rejection? BatchRejection { get; init; }
+    public List<BeaconEvent> Accepted { get; } = [];
+    public List<Rejection> Rejected { get; } = [];
+}
+
+/// <summary>
+/// Parses and validates beacons against the contract and the configured limits. Pure: no I/O, no clock.
+/// A bad batch is refused whole; a bad event inside a good batch is refused alone, so one bad event
+/// never costs the others.
+/// </summary>
+public sealed class BeaconReader(CollectorOptions options)
+{
+    private static readonly HashSet<string> EventTypes = new(StringComparer.Ordinal) { "pageview", "event", "identify", "engagement" };
+    private const int MaxIdLength = 128;
+    private const int MaxTitleLength = 1024;
+    private const int MaxNameLength = 128;
+
+    public BeaconReadResult Read(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return Refuse(RejectReasons.EmptyBody, "The request body is empty; send a beacon as JSON.");
+        }
+        if (body.Length > options.MaxBodyBytes)
+        {
+            return Refuse(RejectReasons.BodyTooLarge, $"The body is {body.Length} bytes; the limit is {options.MaxBodyBytes}.");
+        }
+        Beacon? beacon;
+        try
+        {
+            beacon = JsonSerializer.Deserialize(body, ContractsJsonContext.Default.Beacon);
+        }
+        catch (JsonException ex)
+        {
+            var where = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at {ex.Path}";
+            return Refuse(RejectReasons.InvalidJson, $"The body is not a valid beacon{where}: {FirstSentence(ex.Message)}");
+        }
+        if (beacon is null)
+        {
+            return Refuse(RejectReasons.InvalidJson, "The body is JSON null; send a beacon object.");
+        }
+        if (beacon.Version != 1)
+        {
+            return Refuse(RejectReasons.UnsupportedVersion, $"Beacon version {beacon.Version} is not supported; send \"v\":1.");
+        }
+        if (string.IsNullOrWhiteSpace(beacon.Site) || beacon.Site.Length > 64)
+        {
+            return Refuse(RejectReasons.MissingSite, "\"site\" must be a site key of 1 to 64 characters.");
+        }
+        if (!IsValidId(beacon.VisitorId))
+        {
+            return Refuse(RejectReasons.InvalidVisitor, $"\"vid\" must be a visitor id of 1 to {MaxIdLength} printable characters.");
+        }
+        if (!IsValidId(beacon.SessionId))
+        {
+            return Refuse(RejectReasons.InvalidSession, $"\"sid\" must be a session id of 1 to {MaxIdLength} printable characters.");
+        }
+        if (beacon.Events is not { Count: > 0 })
+        {
+            return Refuse(RejectReasons.NoEvents, "\"events\" must be a non-empty array.");
+        }
+        if (beacon.Events.Count > options.MaxEventsPerBatch)
+        {
+            return Refuse(RejectReasons.TooManyEvents, $"A batch holds at most {options.MaxEventsPerBatch} events; this one has {beacon.Events.Count}.");
+        }
+
+        var result = new BeaconReadResult { Beacon = beacon };
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < beacon.Events.Count; i++)
+        {
+            var e = beacon.Events[i];
+            var problem = Check(e, beacon.Sent);
+            if (problem is null && !seen.Add(e.Id!))
+            {
+                problem = (RejectReasons.DuplicateEventId, "The same event id appears twice in the batch.");
+            }
+            if (problem is { } p)
+            {
+                result.Rejected.Add(new Rejection(p.Reason, p.Detail, i, e?.Id is { Length: <= MaxIdLength } id ? id : null));
+            }
+            else
+            {
+                result.Accepted.Add(e);
+            }
+        }
+        return result;
+    }
+
+    private (string Reason, string Detail)? Check(BeaconEvent? e, long? sent)
+    {
+        if (e is null)
+        {
+            return (RejectReasons.InvalidEventType, "An event must be an object.");
+        }
+        if (!IsValidId(e.Id))
+        {
+            return (RejectReasons.InvalidEventId, $"\"id\" must be 1 to {MaxIdLength} printable characters (a UUID).");
+        }
+        if (e.Type is null || !EventTypes.Contains(e.Type))
+        {
+            return (RejectReasons.InvalidEventType, "\"type\" must be one of pageview, event, identify, engagement.");
+        }
+        if (e.Type == "event" && (string.IsNullOrWhiteSpace(e.Name) || e.Name.Length > MaxNameLength))
+        {
+            return (RejectReasons.MissingEventName, $"An event of type \"event\" needs a \"name\" of 1 to {MaxNameLength} characters.");
+        }
+        if (e.Name is { Length: > MaxNameLength })
+        {
+            return (RejectReasons.MissingEventName, $"\"name\" is longer than {MaxNameLength} characters.");
+        }
+        if (e.Url is null ? e.Type == "pageview" : !IsHttpUrl(e.Url))
+        {
+            return (RejectReasons.InvalidUrl, "\"url\" must be an absolute http(s) URL (required for a pageview).");
+        }
+        if (e.Url?.Length > options.MaxUrlLength || e.Referrer?.Length > options.MaxUrlLength)
+        {
+            return (RejectReasons.UrlTooLong, $"\"url\" and \"ref\" are limited to {options.MaxUrlLength} characters.");
+        }
+        if (!string.IsNullOrEmpty(e.Referrer) && !Uri.TryCreate(e.Referrer, UriKind.Absolute, out _))
+        {
+            return (RejectReasons.InvalidUrl, "\"ref\" must be an absolute URL or empty.");
+        }
+        if (e.Title?.Length > MaxTitleLength)
+        {
+            e.Title = e.Title[..MaxTitleLength];
+        }
+        if (e.Timestamp is { } ts)
+        {
+            var reference = sent ?? ts;
+            if (ts <= 0 || ts > reference + 60_000 || reference - ts > options.MaxEventAgeDays * 86_400_000L)
+            {
+                return (RejectReasons.InvalidTimestamp, $"\"ts\" must be epoch milliseconds, not after \"sent\" and at most {options.MaxEventAgeDays} days before it.");
+            }
+        }
+        if (e.Props is { } props)
+        {
+            if (props.Count > options.MaxProps)
+            {
+                return (RejectReasons.InvalidProps, $"At most {options.MaxProps} props per event.");
+            }
+            foreach (var (key, value) in props)
+            {
+                if (key.Length == 0 || key.Length > options.MaxPropKeyLength)
+                {
+                    return (RejectReasons.InvalidProps, $"Prop names must be 1 to {options.MaxPropKeyLength} characters.");
+                }
+                if (!IsPropValue(value, depth: 0))
+                {
+                    return (RejectReasons.InvalidProps, $"Prop \"{key}\" must be a string (up to {options.MaxPropValueLength} characters), number, boolean or null, or a small object of those.");
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Flat values, plus one level of object (identify traits) and short arrays of flat values.</summary>
+    private bool IsPropValue(JsonElement value, int depth)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                return value.GetString()!.Length <= options.MaxPropValueLength;
+            case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null:
+                return true;
+            case JsonValueKind.Object when depth == 0:
+                var count = 0;
+                foreach (var p in value.EnumerateObject())
+                {
+                    if (++count > options.MaxProps || p.Name.Length > options.MaxPropKeyLength || !IsPropValue(p.Value, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            case JsonValueKind.Array when depth == 0:
+                return value.GetArrayLength() <= options.MaxProps && value.EnumerateArray().All(v => IsPropValue(v, depth + 1));
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsValidId(string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength)
+        {
+            return false;
+        }
+        foreach (var c in id)
+        {
+            if (c <= ' ' || c > '~')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    private static BeaconReadResult Refuse(string reason, string detail) => new() { BatchRejection = new Rejection(reason, detail) };
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(". ", StringComparison.Ordinal);
+        return cut > 0 ? message[..(cut + 1)] : message;
+    }
+}

@@ -1,0 +1,35 @@
+using TouchpointTracker.ServiceDefaults;
+
+namespace TouchpointTracker.Collector.Ingest;
+
+/// <summary>The collector's counters: every accepted event and every rejection, by reason and site.</summary>
+public sealed class IngestMetrics(MetricsRegistry registry)
+{
+    private readonly Counter _accepted = registry.Counter("tt_accepted_events_total", "Events stored in the buffer, by site.");
+    private readonly Counter _rejectedBatches = registry.Counter("tt_rejected_batches_total", "Requests refused whole, by reason and site.");
+    private readonly Counter _rejectedEvents = registry.Counter("tt_rejected_events_total", "Events refused (alone or with their batch), by reason and site.");
+    private readonly Histogram _latency = registry.Histogram("tt_collect_duration_seconds", "Time to answer a collect request.",
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+
+    public Counter Accepted => _accepted;
+    public Counter RejectedBatches => _rejectedBatches;
+    public Counter RejectedEvents => _rejectedEvents;
+
+    public void CountAccepted(string site, int events) => _accepted.Inc(MetricsRegistry.Labels(("site", site)), events);
+
+    /// <summary>Counts a refused request; <paramref name="events"/> is how many events it carried, where known.</summary>
+    public void CountRejectedBatch(string reason, string? site, int events)
+    {
+        var labels = MetricsRegistry.Labels(("reason", reason), ("site", site ?? ""));
+        _rejectedBatches.Inc(labels);
+        if (events > 0)
+        {
+            _rejectedEvents.Inc(labels, events);
+        }
+    }
+
+    public void CountRejectedEvent(string reason, string site) =>
+        _rejectedEvents.Inc(MetricsRegistry.Labels(("reason", reason), ("site", site)));
+
+    public void ObserveLatency(TimeSpan elapsed) => _latency.Observe(elapsed.TotalSeconds);
+}

@@ -1,0 +1,60 @@
+using System.Net;
+using TouchpointTracker.Contracts;
+
+namespace TouchpointTracker.Collector.Ingest;
+
+/// <summary>What the collector knows about the request beside its body; the IP never leaves the collector.</summary>
+public readonly record struct RequestFacts(DateTimeOffset ReceivedAt, string? UserAgent, IPAddress? ClientIp);
+
+/// <summary>Turns validated beacon events into enriched touchpoints. Pure apart from the enricher's in-memory tables.</summary>
+public sealed class TouchpointFactory(TouchpointEnricher enricher)
+{
+    public Touchpoint Create(Beacon beacon, BeaconEvent e, in RequestFacts facts)
+    {
+        var tp = new Touchpoint
+        {
+            EventId = e.Id!,
+            SiteId = beacon.Site!,
+            VisitorId = beacon.VisitorId!,
+            SessionId = beacon.SessionId!,
+            SessionIndex = beacon.SessionIndex,
+            Type = e.Type!,
+            Name = e.Name,
+            ClientTs = FromEpoch(e.Timestamp),
+            SentTs = FromEpoch(beacon.Sent),
+            ReceivedTs = facts.ReceivedAt,
+            DerivedTs = DerivedTimestamp(e.Timestamp, beacon.Sent, facts.ReceivedAt),
+            Props = e.Props is { Count: > 0 } ? e.Props : null,
+            Context = beacon.Context is { } c ? new ContextInfo
+            {
+                Screen = c.ScreenWidth is { } w && c.ScreenHeight is { } h ? $"{w}x{h}" : null,
+                Language = Truncate(c.Language, 35),
+                TimeZone = Truncate(c.TimeZone, 64),
+            } : null,
+        };
+        if (beacon.Landing is { } land && (land.Url is not null || land.Referrer is not null))
+        {
+            tp.Landing = new LandingInfo { Url = land.Url, Referrer = string.IsNullOrEmpty(land.Referrer) ? null : land.Referrer };
+        }
+        enricher.Enrich(tp, e.Url, e.Referrer, e.Title, facts);
+        return tp;
+    }
+
+    /// <summary>
+    /// The event time on the collector's clock: received − (sent − created), which removes the client's
+    /// clock error. Without a send time it falls back to the received time.
+    /// </summary>
+    public static DateTimeOffset DerivedTimestamp(long? created, long? sent, DateTimeOffset received)
+    {
+        if (created is not { } c || sent is not { } s || s < c)
+        {
+            return received;
+        }
+        return received - TimeSpan.FromMilliseconds(s - c);
+    }
+
+    private static DateTimeOffset? FromEpoch(long? ms) =>
+        ms is { } v && v > 0 && v < 253_402_300_799_000 ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+}

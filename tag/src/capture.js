@@ -1,0 +1,72 @@
+// What gets recorded: events, the consent gate, page views and SPA route
+// changes, flushing on page hide.
+import { flag } from './config.js'
+import { forget, session } from './identity.js'
+import { load } from './storage.js'
+import { drop, enqueue, flush } from './transport.js'
+import { cut, d, loc, now, on, safe, uuid, w } from './util.js'
+
+const hash = FEATURE_HASH && flag('hash')
+let consent = !flag('consent') // false: waiting for consent, or denied
+let last = '' // URL of the current page view
+let ref = d.referrer // referrer of the current view: the previous route after an SPA change
+let leave // engagement hook: leave(url, pageChanged)
+
+export const onLeave = (f) => (leave = f)
+
+export const here = () => cut(hash ? loc.href : loc.href.split('#')[0])
+
+export const active = () => consent && !load('_tt_o')
+
+// Record one event (dropped, not held, without consent or after opt-out).
+// Page views are sent at once, other events batched for a second. A session
+// that starts now keeps `ref` as its referrer if it is external: after an
+// SPA route change it is the previous route, so none.
+export function record(type, x) {
+  const e = { id: uuid(), type, ts: now(), url: here(), ...x }
+  active() && enqueue(session(e.ts, e.url, ref), e, type == 'pageview' ? 0 : 1e3)
+}
+
+export const event = (name, props) => record('event', { name, props })
+
+// tt('consent', ...): a first grant counts the current page (events before
+// it were dropped); denying forgets the visitor. Repeated calls are harmless.
+export function setConsent(granted) {
+  const was = consent
+  ;(consent = granted) ? was || pageview(1) : stop()
+}
+
+// Opt-out / consent withdrawn: forget the visitor, drop anything unsent.
+export function stop() {
+  forget()
+  drop()
+}
+
+// Record a page view unless the URL is unchanged (`force` for tt('pageview')).
+export function pageview(force) {
+  const u = here()
+  if (u != last || force) {
+    if (last && u != last) {
+      FEATURE_ENGAGEMENT && leave && leave(last, 1)
+      ref = last
+    }
+    last = u
+    record('pageview', { ref: cut(ref), title: d.title })
+  }
+}
+
+// SPA support: pushState/replaceState/popstate (and hashchange with data-hash);
+// page hide sends what is waiting with sendBeacon.
+export function watch() {
+  const h = history
+  const pv = safe(() => pageview())
+  ;['pushState', 'replaceState'].forEach((m) => {
+    const orig = h[m]
+    h[m] = (...a) => ((a = orig.apply(h, a)), pv(), a)
+  })
+  on(w, 'popstate', pv)
+  hash && on(w, 'hashchange', pv)
+  const hide = () => (FEATURE_ENGAGEMENT && leave && leave(last), flush(1))
+  on(w, 'visibilitychange', () => d.hidden && hide())
+  on(w, 'pagehide', hide)
+}

@@ -1,0 +1,34 @@
+// Optional: engaged time and scroll depth (data-engagement), recorded when
+// the page is hidden and when an SPA route is left. engaged_ms counts visible
+// time since the previous engagement event of the page; scroll_pct is the
+// deepest point of the page seen so far (bottom of the viewport, percent).
+import { onLeave, record } from '../capture.js'
+import { d, now, on, w } from '../util.js'
+
+export function engagement() {
+  let acc = 0
+  let since = 0
+  let top = 0
+  const tick = () => {
+    const t = now()
+    if (since) acc += t - since
+    since = d.visibilityState == 'visible' ? t : 0
+  }
+  const scroll = () => {
+    const p = Math.round((100 * (scrollY + innerHeight)) / d.documentElement.scrollHeight)
+    if (p > top) top = p > 100 ? 100 : p
+  }
+  tick()
+  scroll()
+  on(d, 'visibilitychange', tick)
+  on(w, 'scroll', scroll)
+  onLeave((url, changed) => {
+    tick()
+    if (acc) record('engagement', { url, props: { engaged_ms: acc, scroll_pct: top } })
+    acc = 0
+    if (changed) {
+      top = 0
+      scroll()
+    }
+  })
+}

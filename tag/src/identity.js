@@ -1,0 +1,36 @@
+// Visitor and session identity.
+//  cookie + localStorage "_tt": the visitor id (13 months, renewed on use)
+//  localStorage "_tt_s": the session {sid, sn (index), land: {url, ref},
+//    t: last activity ms, c: campaign parameters of the landing}
+import { campaign, external } from './campaign.js'
+import { site } from './config.js'
+import { load, ls, store } from './storage.js'
+import { cut, nav, uuid } from './util.js'
+
+export const IDLE = 18e5 // a session ends after 30 minutes without events
+
+const ctx = {
+  sw: screen.width,
+  sh: screen.height,
+  lang: nav.language,
+  tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+}
+
+// Touch the session at time t for an event on `url`; `ref` is the referrer
+// a session starting now would record. Returns the beacon envelope.
+export function session(t, url, ref) {
+  const vid = load('_tt') || uuid()
+  const c = campaign(url)
+  let s = ls('_tt_s') || {}
+  if (!s.sid || t - s.t > IDLE || (c && c != s.c)) s = { sid: uuid(), sn: (s.sn || 0) + 1, land: { url, ref: external(ref) }, c }
+  s.t = t
+  store('_tt', vid)
+  ls('_tt_s', s)
+  return { v: 1, site, vid, sid: s.sid, sn: s.sn, land: s.land, ctx }
+}
+
+// Forget the visitor (opt-out, consent withdrawn).
+export function forget() {
+  store('_tt', '')
+  ls('_tt_s', '')
+}

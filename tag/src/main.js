@@ -1,0 +1,47 @@
+/*
+ * TouchpointTracker tag (tt.js): ES modules bundled into one minified IIFE.
+ *
+ * Goals, in order:
+ *  1. Never break the host page: every entry point (tt() calls, listeners,
+ *     timers, the history hook) is wrapped so nothing throws out of it; no
+ *     eval, no injected markup, so it runs under a strict CSP.
+ *  2. Stay tiny: the core build must stay under 2 KiB gzipped (test/size).
+ *     Optional features sit behind build-time switches (FEATURE_*, esbuild
+ *     `define`) so a build without them does not ship their code.
+ *  3. Lose nothing, count nothing twice: failed batches are retried from
+ *     localStorage; every event has a UUID so the server drops duplicates.
+ *  4. Respect the visitor: nothing on localhost or under automation unless
+ *     told, Do Not Track / GPC / consent / opt-out honoured, only first-party
+ *     storage, never form field values.
+ *
+ * Modules: util, config (data- attributes), storage (cookie + localStorage),
+ * campaign, identity (visitor, session, landing), transport (batching,
+ * retry), capture (events, consent, page views, SPA), api (tt commands),
+ * features/* (clicks, forms, engagement: optional).
+ */
+import { command } from './api.js'
+import { event, pageview, watch } from './capture.js'
+import { flag } from './config.js'
+import { clicks } from './features/clicks.js'
+import { engagement } from './features/engagement.js'
+import { forms } from './features/forms.js'
+import { d, loc, nav, safe, w } from './util.js'
+
+try {
+  const blocked =
+    (!flag('allow-localhost') && /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname)) /* '' is file: */ ||
+    (!flag('allow-automation') && nav.webdriver) ||
+    (flag('dnt') && (nav.doNotTrack == 1 || nav.globalPrivacyControl))
+  const queue = w.tt?.q
+  w.tt = blocked ? () => {} : safe(command)
+  if (!blocked) {
+    watch()
+    if (FEATURE_ENGAGEMENT && flag('engagement')) engagement()
+    if (FEATURE_CLICKS) clicks()
+    if (FEATURE_FORMS && flag('forms')) forms()
+    pageview()
+    if (FEATURE_NOT_FOUND && (flag('404') || d.querySelector('meta[name=tt-404]'))) event('page_not_found')
+    // Calls made before the script loaded, in order, after the first page view.
+    queue?.forEach((a) => w.tt(...a))
+  }
+} catch (e) {}
