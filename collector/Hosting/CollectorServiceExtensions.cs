@@ -40,7 +40,7 @@ public static class CollectorServiceExtensions
         services.AddSingleton<TouchpointEnricher>();
         services.AddSingleton<TouchpointFactory>();
         services.AddSingleton<IngestMetrics>();
-        services.AddSingleton(_ => TagAsset.LoadEmbedded());
+        services.AddSingleton(_ => TagAssets.LoadEmbedded());
         services.AddHostedService<StartupBanner>();
 
         if (mode == PipelineMode.Embedded)
@@ -78,7 +78,7 @@ public static class CollectorServiceExtensions
         var mode = app.Services.GetRequiredService<CollectorRuntime>().Mode;
         app.UseStatusCodePages();
         app.MapDefaultEndpoints(options.LivenessPath, options.ReadinessPath, options.MetricsPath);
-        app.MapTagApi(options.TagPath);
+        app.MapTagApi(options.TagPath, app.Services.GetRequiredService<TagAssets>());
         app.MapCollectApi(options.CollectPath);
         if (mode == PipelineMode.Embedded)
         {

@@ -67,7 +67,7 @@ public sealed class StageRule
         if (_paths.Length > 0)
         {
             var path = tp.Page.Path;
-            if (string.IsNullOrEmpty(path) || !Array.Exists(_paths, r => r.IsMatch(path)))
+            if (string.IsNullOrEmpty(path) || !Array.Exists(_paths, r => SafeIsMatch(r, path)))
             {
                 return false;
             }
@@ -99,6 +99,19 @@ public sealed class StageRule
         return true;
     }
 
+    /// <summary>A pattern that runs away on some input does not match it (and cannot stall the pipeline).</summary>
+    private static bool SafeIsMatch(Regex regex, string input)
+    {
+        try
+        {
+            return regex.IsMatch(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Validates a definition and compiles it; returns the problems found instead when it is invalid.</summary>
     public static StageRule Compile(StageRuleDefinition def, int index, List<string> errors)
     {
@@ -123,7 +136,7 @@ public sealed class StageRule
         {
             try
             {
-                paths.Add(new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50)));
+                paths.Add(new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1)));
             }
             catch (ArgumentException ex)
             {

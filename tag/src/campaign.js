@@ -7,7 +7,7 @@ import { cut, loc } from './util.js'
 
 export const CAMPAIGN = 'utm_\\w+|\\w*clk?id|[gw]braid|li_fat_id|rdt_cid|epik|sccid|mc_cid|_kx'
 
-const re = RegExp('[?&](' + CAMPAIGN + (FEATURE_CLICK_IDS ? '|' + (attr('click-ids') || '_').replace(/[\s,]+/g, '|') : '') + ')=[^&#]*', 'gi')
+const re = RegExp('[?&](' + CAMPAIGN + (FEATURE_CLICK_IDS ? '|' + (attr('click-ids') || '_').replace(/[^\w-]+/g, '|') : '') + ')=[^&#]*', 'gi')
 
 // The campaign parameters of `url` ("?utm_source=x&gclid=y"), '' if none.
 export const campaign = (url) => (url.match(re) || []).join('')

@@ -51,7 +51,7 @@ export function pageview(force) {
       ref = last
     }
     last = u
-    record('pageview', { ref: cut(ref), title: d.title })
+    record('pageview', { ref: cut(ref), title: cut(d.title) })
   }
 }
 

@@ -27,21 +27,20 @@ import { engagement } from './features/engagement.js'
 import { forms } from './features/forms.js'
 import { d, loc, nav, safe, w } from './util.js'
 
-try {
-  const blocked =
-    (!flag('allow-localhost') && /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname)) /* '' is file: */ ||
-    (!flag('allow-automation') && nav.webdriver) ||
-    (flag('dnt') && (nav.doNotTrack == 1 || nav.globalPrivacyControl))
-  const queue = w.tt?.q
-  w.tt = blocked ? () => {} : safe(command)
-  if (!blocked) {
-    watch()
-    if (FEATURE_ENGAGEMENT && flag('engagement')) engagement()
-    if (FEATURE_CLICKS) clicks()
-    if (FEATURE_FORMS && flag('forms')) forms()
-    pageview()
-    if (FEATURE_NOT_FOUND && (flag('404') || d.querySelector('meta[name=tt-404]'))) event('page_not_found')
-    // Calls made before the script loaded, in order, after the first page view.
-    queue?.forEach((a) => w.tt(...a))
-  }
-} catch (e) {}
+// The whole bundle runs inside try/catch (see build.mjs), so no error escapes.
+const blocked =
+  (!flag('allow-localhost') && /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname)) /* '' is file: */ ||
+  (!flag('allow-automation') && nav.webdriver) ||
+  (flag('dnt') && (nav.doNotTrack == 1 || nav.globalPrivacyControl))
+const queue = w.tt?.q
+w.tt = blocked ? () => {} : safe(command)
+if (!blocked) {
+  watch()
+  if (FEATURE_ENGAGEMENT && flag('engagement')) engagement()
+  if (FEATURE_CLICKS) clicks()
+  if (FEATURE_FORMS && flag('forms')) forms()
+  pageview()
+  if (FEATURE_NOT_FOUND && (flag('404') || d.querySelector('meta[name=tt-404]'))) event('page_not_found')
+  // Calls made before the script loaded, in order, after the first page view.
+  queue?.forEach((a) => w.tt(...a))
+}

@@ -4,7 +4,9 @@ import { api } from './config.js'
 import { ls } from './storage.js'
 import { json, later, nav, now } from './util.js'
 
-export const MAX_BODY = 63e3 // bytes; keepalive fetch and sendBeacon stop at 64 KiB
+// keepalive fetch and sendBeacon stop at 64 KiB; a UTF-16 code unit is at
+// most 3 bytes in UTF-8, so 21,000 characters stay under 63,000 bytes.
+export const MAX_CHARS = 21e3
 export const KEEP = 200 // events kept for retry, oldest batches dropped first
 const QK = '_tt_q'
 
@@ -13,7 +15,6 @@ let timer // pending flush
 let backoff // pending retry: while set, new batches wait in storage
 let fails = 0
 
-const size = (x) => new Blob([json(x)]).size
 const stored = () => ls(QK) || []
 const save = (q) => ls(QK, q[0] ? q : '')
 
@@ -25,9 +26,9 @@ const keep = (b, q = stored()) => {
 
 // Add one event under envelope `env`; send after `delay` ms unless a send
 // is already scheduled. A batch never mixes two sessions and its body stays
-// under MAX_BODY (one event is at most about 16,000 characters).
+// under MAX_CHARS (one event with its envelope is at most ~20,000).
 export function enqueue(env, ev, delay) {
-  if (batch && (batch.sid != env.sid || size([batch, ev]) > MAX_BODY)) flush()
+  if (batch && (batch.sid != env.sid || json([batch, ev]).length > MAX_CHARS)) flush()
   ;(batch ||= { ...env, events: [] }).events.push(ev)
   timer ||= later(flush, delay)
 }
@@ -51,7 +52,7 @@ function ship(b, hide) {
           r.ok
             ? retry((fails = 0))
             : // 408, 429 and 5xx are retried; 400, 403, 413, 422... mean a bad payload: dropped
-              /./.test(r.status) && fail(b, r.headers.get('Retry-After')),
+              /^(408|429|5)/.test(r.status) && fail(b, r.headers.get('Retry-After')),
         () => fail(b),
       )
 }

@@ -1,0 +1,85 @@
+// Builds the real bundles: size budget, CSP safety, determinism, and a smoke
+// test of the minified core running in the page.
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import { beforeAll, describe, expect, inject, test } from 'vitest'
+import { collector, fake, wait } from './helpers.js'
+
+const BUDGET = 2048 // bytes gzipped (zlib level 9) for the core build; goal 1,500
+
+const code = inject('bundles') // built by test/bundles.setup.js
+const sizes = (c) => {
+  const b = Buffer.from(c)
+  return {
+    raw: b.length,
+    gzip: gzipSync(b, { level: 9 }).length,
+    brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  }
+}
+
+beforeAll(() => {
+  for (const [name, c] of Object.entries(code)) {
+    const s = sizes(c)
+    console.log(`${name}: ${s.raw} B raw, ${s.gzip} B gzip -9, ${s.brotli} B brotli`)
+  }
+})
+
+describe('build', () => {
+  test(`core tt.js is within ${BUDGET} B gzipped`, () => {
+    expect(sizes(code['tt.js']).gzip).toBeLessThanOrEqual(BUDGET)
+  })
+
+  test('switched-off features are not shipped in the core', () => {
+    for (const s of ['outbound_click', 'file_download', 'form_submit', 'engagement', 'page_not_found', 'hashchange', 'click-ids'])
+      expect(code['tt.js'], s).not.toContain(s)
+    for (const s of ['outbound_click', 'file_download', 'form_submit', 'engagement', 'page_not_found', 'hashchange', 'click-ids'])
+      expect(code['tt.full.js'], s).toContain(s)
+  })
+
+  test('one IIFE, nothing a strict CSP forbids', () => {
+    for (const c of Object.values(code)) {
+      expect(c).toMatch(/^try\{\(\(\)=>\{[\s\S]*\}\)\(\)\}catch\(\w\)\{\}$/)
+      for (const bad of ['eval(', 'Function(', 'innerHTML', 'document.write', 'setTimeout("', 'import(']) expect(c).not.toContain(bad)
+    }
+  })
+
+  test('deterministic', () => {
+    expect(inject('rebuilt')).toEqual(code)
+  })
+
+  test('the minified core runs: page view, SPA view, tt() queue', async () => {
+    const net = collector()
+    const s = document.createElement('script')
+    s.setAttribute('data-site', 'smoke')
+    s.setAttribute('data-allow-automation', '')
+    s.src = 'https://collect.example.com/tt.js'
+    fake(document, 'currentScript', s)
+    window.tt = function () {
+      ;(window.tt.q = window.tt.q || []).push(arguments)
+    }
+    tt('track', 'queued', { n: 1 })
+    new Function(code['tt.js'])() // the test runner may eval; the tag never does
+    history.pushState(null, '', '/smoke')
+    await wait(1000)
+    expect(net.requests[0].url).toBe('https://collect.example.com/collect')
+    expect(net.requests[0].body.site).toBe('smoke')
+    expect(net.events().map((e) => e.name || e.url)).toEqual(['https://www.example.com/', 'queued', 'https://www.example.com/smoke'])
+  })
+
+  test('a broken setup throws nothing into the page', () => {
+    collector()
+    fake(document, 'currentScript', null) // e.g. loaded in an unexpected way
+    for (const c of Object.values(code)) expect(() => new Function(c)()).not.toThrow()
+  })
+
+  test('odd data-click-ids cannot break the full build', async () => {
+    const net = collector()
+    const s = document.createElement('script')
+    s.src = 'https://collect.example.com/tt.full.js'
+    for (const [k, v] of Object.entries({ site: 's', 'allow-automation': '', 'click-ids': 'a(b, c[d, my-id' })) s.setAttribute('data-' + k, v)
+    fake(document, 'currentScript', s)
+    history.replaceState(null, '', '/?my-id=7')
+    new Function(code['tt.full.js'])()
+    await wait(0)
+    expect(net.events('pageview')).toHaveLength(1)
+  })
+})

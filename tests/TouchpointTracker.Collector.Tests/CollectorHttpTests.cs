@@ -1,0 +1,236 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TouchpointTracker.Testing;
+
+namespace TouchpointTracker.Collector.Tests;
+
+/// <summary>The real collector on Kestrel, in the embedded mode, driven over HTTP.</summary>
+public class CollectorHttpTests
+{
+    private CollectorHost _host = null!;
+    private HttpClient _http = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _host = await CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Collector:Sites:shop:Domains:0"] = "shop.example",
+        });
+        _http = _host.CreateClient();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        _http.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    [Test]
+    public async Task A_pageview_with_a_campaign_is_staged_and_shown_by_the_inspection_api()
+    {
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        var body = Beacons.Pageview("https://shop.example/landing?utm_source=newsletter&utm_medium=email&utm_campaign=launch",
+            referrer: "https://mail.example.org/inbox", visitor: visitor);
+
+        using var response = await _http.PostAsync("/collect", Beacons.AsText(body));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await response.Content.ReadAsStringAsync());
+        var staged = await WaitForEventsAsync(visitor, 1);
+        var tp = staged[0]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)tp["schema"], Is.EqualTo("staged_touchpoint/1"));
+            Assert.That((string?)tp["site_id"], Is.EqualTo("demo"));
+            Assert.That((string?)tp["visitor_id"], Is.EqualTo(visitor));
+            Assert.That((string?)tp["type"], Is.EqualTo("pageview"));
+            Assert.That((string?)tp["page"]!["url"], Does.StartWith("https://shop.example/landing"));
+            Assert.That((string?)tp["page"]!["path"], Is.EqualTo("/landing"));
+            Assert.That((string?)tp["referrer"]!["host"], Is.EqualTo("mail.example.org"));
+            Assert.That((string?)tp["campaign"]!["source"], Is.EqualTo("newsletter"));
+            Assert.That((string?)tp["campaign"]!["medium"], Is.EqualTo("email"));
+            Assert.That((string?)tp["campaign"]!["name"], Is.EqualTo("launch"));
+            Assert.That((string?)tp["journey"]!["stage"], Is.EqualTo("awareness"));
+            Assert.That(tp["journey"]!["reasons"]!.AsArray().Select(r => (string?)r), Does.Contain("awareness.first-touch"));
+        });
+    }
+
+    [Test]
+    public async Task A_journey_moves_forward_through_the_stages()
+    {
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        var session = "s-" + Guid.NewGuid().ToString("N");
+        foreach (var path in new[] { "/blog/what-is-a-journey", "/compare/acme-vs-others", "/pricing" })
+        {
+            using var r = await _http.PostAsync("/collect", Beacons.AsText(Beacons.Pageview("https://shop.example" + path, visitor: visitor, session: session)));
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        }
+
+        var staged = await WaitForEventsAsync(visitor, 3);
+
+        Assert.That(staged.Select(e => (string?)e!["journey"]!["stage"]), Is.EqualTo(new[] { "awareness", "consideration", "decision" }));
+        Assert.That((string?)staged[2]!["journey"]!["previous_stage"], Is.EqualTo("consideration"));
+    }
+
+    [Test]
+    public async Task The_same_event_sent_twice_is_staged_once()
+    {
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        var body = Beacons.Pageview("https://shop.example/", visitor: visitor, eventId: Guid.NewGuid().ToString());
+        for (var i = 0; i < 2; i++)
+        {
+            using var r = await _http.PostAsync("/collect", Beacons.AsText(body));
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        }
+        // A later event proves the pipeline went past both copies.
+        using (var r = await _http.PostAsync("/collect", Beacons.AsText(Beacons.Pageview("https://shop.example/next", visitor: visitor))))
+        {
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        }
+
+        var staged = await WaitForEventsAsync(visitor, 2);
+        await Task.Delay(200);
+
+        Assert.That((await GetEventsAsync(visitor)).Count, Is.EqualTo(2));
+        Assert.That((string?)staged[1]!["page"]!["path"], Is.EqualTo("/next"));
+    }
+
+    [TestCase("not json", HttpStatusCode.BadRequest, "invalid_json")]
+    [TestCase("""{"v":1,"site":"demo","vid":"a","sid":"b","events":[]}""", HttpStatusCode.BadRequest, "no_events")]
+    [TestCase("""{"v":1,"site":"demo","vid":"a","sid":"b","events":[{"id":"e","type":"pageview","ts":"now"}]}""", HttpStatusCode.BadRequest, "invalid_json")]
+    [TestCase("""{"v":1,"site":"nobody","vid":"a","sid":"b","events":[{"id":"e","type":"pageview","url":"https://a.example/"}]}""", HttpStatusCode.Forbidden, "unknown_site")]
+    [TestCase("""{"v":1,"site":"demo","vid":"a","sid":"b","events":[{"id":"e","type":"pageview"}]}""", HttpStatusCode.BadRequest, "invalid_url")]
+    public async Task A_bad_beacon_gets_a_4xx_problem_with_its_reason_and_is_counted(string body, HttpStatusCode status, string reason)
+    {
+        var before = await RejectedCountAsync(reason);
+
+        using var response = await _http.PostAsync("/collect", Beacons.AsText(body));
+
+        Assert.That(response.StatusCode, Is.EqualTo(status));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)problem["reason"], Is.EqualTo(reason));
+            Assert.That((string?)problem["detail"], Is.Not.Empty);
+        });
+        Assert.That(await RejectedCountAsync(reason), Is.GreaterThan(before));
+        using var health = await _http.GetAsync("/healthz");
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the process stays up");
+    }
+
+    [Test]
+    public async Task A_page_of_another_domain_may_not_send_for_a_configured_site()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect")
+        {
+            Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")),
+        };
+        request.Headers.Add("Origin", "https://elsewhere.test");
+
+        using var refused = await _http.SendAsync(request);
+        using var allowed = await _http.PostAsync("/collect", Beacons.AsText(Beacons.Pageview("https://www.shop.example/", site: "shop")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(allowed.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        });
+    }
+
+    [Test]
+    public async Task The_tag_is_served_with_an_etag_and_revalidated()
+    {
+        using var first = await _http.GetAsync("/tt.js");
+        var etag = first.Headers.ETag;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/tt.js");
+        request.Headers.IfNoneMatch.Add(etag!);
+        using var second = await _http.SendAsync(request);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(first.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/javascript"));
+            Assert.That(first.Headers.CacheControl?.Public, Is.True);
+            Assert.That(etag, Is.Not.Null);
+            Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.NotModified));
+        });
+        var script = await first.Content.ReadAsStringAsync();
+        Assert.That(script, Does.Contain("collect"));
+    }
+
+    [Test]
+    public async Task Every_tag_build_is_served_compressed_when_asked()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/tt.full.js");
+        request.Headers.AcceptEncoding.ParseAdd("br");
+        using var full = await _http.SendAsync(request);
+        var core = await _http.GetByteArrayAsync("/tt.js");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(full.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(full.Content.Headers.ContentEncoding, Is.EqualTo(new[] { "br" }));
+            Assert.That(full.Content.Headers.ContentLength, Is.LessThan(core.Length), "brotli body smaller than the raw core");
+        });
+    }
+
+    [TestCase("/tt.js", "", "/tt.js")]
+    [TestCase("/tt.js", "full", "/tt.full.js")]
+    [TestCase("/a/b", "full", "/a/b.full")]
+    [TestCase("/s.v2/x.js", "full", "/s.v2/x.full.js")]
+    public void Variants_are_served_beside_the_core_path(string core, string variant, string expected) =>
+        Assert.That(Serving.TagAssets.PathFor(core, variant), Is.EqualTo(expected));
+
+    [Test]
+    public async Task Health_readiness_and_metrics_answer()
+    {
+        using var live = await _http.GetAsync("/healthz");
+        using var ready = await _http.GetAsync("/readyz");
+        var metrics = await _http.GetStringAsync("/metrics");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(metrics, Does.Contain("# TYPE tt_accepted_events_total counter"));
+            Assert.That(metrics, Does.Contain("tt_buffer_depth"));
+        });
+    }
+
+    [Test]
+    public async Task The_inspection_api_refuses_a_silly_limit()
+    {
+        using var response = await _http.GetAsync("/api/events?limit=0");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    private async Task<JsonArray> GetEventsAsync(string visitor) =>
+        JsonNode.Parse(await _http.GetStringAsync($"/api/events?limit=1000&visitor={visitor}"))!.AsArray();
+
+    private async Task<JsonArray> WaitForEventsAsync(string visitor, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var events = await GetEventsAsync(visitor);
+            if (events.Count >= count || DateTime.UtcNow > deadline)
+            {
+                Assert.That(events, Has.Count.EqualTo(count), $"staged events of {visitor}");
+                return events;
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task<long> RejectedCountAsync(string reason)
+    {
+        var metrics = await _http.GetStringAsync("/metrics");
+        return metrics.Split('\n')
+            .Where(l => l.StartsWith("tt_rejected_batches_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Playwright;
+
+namespace TouchpointTracker.Testing;
+
+/// <summary>Debian's Chromium, headless, driven by Playwright (no browser download: the system one is used).</summary>
+public static class Chromium
+{
+    public static string? Executable =>
+        Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path
+        : File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium"
+        : null;
+
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Executable ?? throw new InvalidOperationException("Chromium is not installed (apt-get install chromium; the README's test command does it)."),
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+            ],
+        });
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TouchpointTracker.Collector.Hosting;
+using TouchpointTracker.ServiceDefaults;
+
+namespace TouchpointTracker.Testing;
+
+/// <summary>
+/// The real collector application on Kestrel, on a free loopback port, in the test process: composed
+/// by the same extension methods as collector/Program.cs, with settings given as configuration keys.
+/// </summary>
+public sealed class CollectorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private CollectorHost(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<CollectorHost> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = CollectorContentRoot(),
+            EnvironmentName = "Testing",
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+        builder.AddServiceDefaults();
+        builder.AddCollector();
+        var app = builder.Build();
+        app.MapCollector();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new CollectorHost(app, new Uri(address));
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>The collector's project folder (for wwwroot/demo), found from the test's output folder.</summary>
+    public static string CollectorContentRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "collector", "wwwroot");
+            if (Directory.Exists(candidate))
+            {
+                return Path.Combine(dir.FullName, "collector");
+            }
+        }
+        return AppContext.BaseDirectory;
+    }
+}
