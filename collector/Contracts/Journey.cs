@@ -11,6 +11,10 @@ public sealed class JourneyInfo
     [JsonPropertyName("reasons")] public List<string> Reasons { get; set; } = [];
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("touch_index")] public int TouchIndex { get; set; }
+    /// <summary>The session as the processor rebuilt it (30 minutes of inactivity or a new campaign start a new one).</summary>
+    [JsonPropertyName("session_id")] public string? SessionId { get; set; }
+    /// <summary>1 for the journey's first server-side session, then 2, 3...</summary>
+    [JsonPropertyName("session_index")] public int? SessionIndex { get; set; }
 }
 
 public static class JourneyStages

@@ -98,6 +98,8 @@ public sealed class GeoInfo
     [JsonPropertyName("country")] public string? Country { get; set; }
     [JsonPropertyName("region")] public string? Region { get; set; }
     [JsonPropertyName("city")] public string? City { get; set; }
+    /// <summary>The client IP cut to /24 (IPv4) or /48 (IPv6), only when the collector is configured to keep it.</summary>
+    [JsonPropertyName("ip_truncated")] public string? IpTruncated { get; set; }
 }
 
 public sealed class ContextInfo

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Embedded;
@@ -9,11 +10,12 @@ namespace TouchpointTracker.Collector.Embedded;
 /// <summary>
 /// The whole pipeline in one process: the forwarder moves touchpoints from the in-memory buffer to an
 /// in-memory bus, and the processor stages them per visitor and keeps them for the inspection API.
-/// Same stages, same order guarantees (one visitor's events stay in order) as Redis and Kafka give.
+/// Same stages, same order guarantees (one visitor's events stay in order) as Redis and Kafka give, and
+/// the same journey engine and rules file (reloaded on change) as the Kafka processor.
 /// </summary>
 public sealed class EmbeddedPipeline(
     InMemoryEventBuffer buffer,
-    JourneyProcessor journeys,
+    StageRulesSource rules,
     InMemoryJourneyStore states,
     StagedEventLog log,
     MetricsRegistry metrics,
@@ -30,6 +32,16 @@ public sealed class EmbeddedPipeline(
     private readonly Counter _staged = metrics.Counter("tt_staged_events_total", "Touchpoints staged by the processor.");
     private readonly Counter _duplicates = metrics.Counter("tt_duplicate_events_total", "Touchpoints dropped because their event id was already staged.");
     private readonly Counter _transitions = metrics.Counter("tt_stage_transitions_total", "Journey stage changes, by stage reached.");
+    private readonly Counter _bots = metrics.Counter("tt_bot_events_total", "Touchpoints of bots: counted, not staged.");
+    private readonly Counter _late = metrics.Counter("tt_late_events_total", "Touchpoints older than the journey's latest one, by placement (late = within the window, too_late = outside it).");
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        rules.Reloaded += description => logger.LogInformation("Stage rules reloaded: {Rules}", description);
+        rules.ReloadFailed += ex => logger.LogError("Stage rules file changed but cannot be used; the previous rules stay: {Problems}", ex.Message);
+        logger.LogInformation("Stage rules: {Source} ({Count} rules)", rules.Current.Engine.Source, rules.Current.Engine.Rules.Count);
+        return base.StartAsync(cancellationToken);
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(
@@ -86,17 +98,30 @@ public sealed class EmbeddedPipeline(
     {
         try
         {
-            var state = states.GetOrCreate(tp.SiteId, tp.VisitorId);
-            var step = journeys.Apply(tp, state);
-            if (step.IsDuplicate)
+            if (tp.Device?.IsBot == true)
             {
-                _duplicates.Inc();
+                _bots.Inc(); // not staged, and no journey state kept for it
                 return;
             }
-            _staged.Inc();
-            if (step.StageChanged)
+            var state = states.GetOrCreate(tp.SiteId, tp.VisitorId);
+            var step = rules.Current.Apply(tp, state);
+            switch (step.Outcome)
             {
-                _transitions.Inc(MetricsRegistry.Labels(("stage", step.Staged!.Journey!.Stage)));
+                case TouchOutcome.Duplicate:
+                    _duplicates.Inc();
+                    return;
+                case TouchOutcome.Bot:
+                    _bots.Inc();
+                    return;
+            }
+            _staged.Inc();
+            if (step.Lateness != Lateness.InOrder)
+            {
+                _late.Inc(MetricsRegistry.Labels(("placed", step.Lateness == Lateness.Late ? "late" : "too_late")));
+            }
+            if (step.Transition is { } transition)
+            {
+                _transitions.Inc(MetricsRegistry.Labels(("stage", transition.ToStage)));
             }
             log.Add(step.Staged!);
         }

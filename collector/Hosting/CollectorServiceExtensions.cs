@@ -6,6 +6,7 @@ using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Collector.Ingest;
 using TouchpointTracker.Collector.Serving;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Hosting;
@@ -28,6 +29,8 @@ public static class CollectorServiceExtensions
         services.AddOptions<CollectorOptions>().BindConfiguration(CollectorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BufferOptions>().BindConfiguration(BufferOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddCollectorEdge(builder.Configuration);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, CollectorJsonContext.Default);
@@ -37,9 +40,13 @@ public static class CollectorServiceExtensions
 
         services.AddSingleton(sp => new BeaconReader(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
         services.AddSingleton<SiteRegistry>();
-        services.AddSingleton<TouchpointEnricher>();
-        services.AddSingleton<TouchpointFactory>();
+        services.AddOptions<EnrichmentOptions>().BindConfiguration(EnrichmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GeoOptions>().BindConfiguration(GeoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EnrichmentSetup>();
+        services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EnrichmentSetup>());
+        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>()));
         services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<IngestPipeline>();
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
         services.AddHostedService<StartupBanner>();
 
@@ -49,8 +56,7 @@ public static class CollectorServiceExtensions
         }
         else
         {
-            throw new InvalidOperationException(
-                "Redis:Configuration or Kafka:BootstrapServers is set, but this build of the collector runs the embedded mode only. Unset both to run it.");
+            services.AddDistributedPipeline(builder.Configuration);
         }
         return builder;
     }
@@ -66,20 +72,30 @@ public static class CollectorServiceExtensions
         services.AddHealthChecks().AddCheck<InMemoryBufferHealthCheck>("buffer", tags: [ServiceDefaultsExtensions.ReadyTag]);
     }
 
-    private static JourneyProcessor CreateJourneyProcessor(JourneyOptions options)
+    /// <summary>
+    /// The processor's journey engine, with the rules of <c>Journeys:RulesPath</c> (or the defaults), reloaded
+    /// when the file changes. An invalid file stops start-up with every problem listed.
+    /// </summary>
+    private static StageRulesSource CreateJourneyProcessor(JourneyOptions options)
     {
-        var engine = string.IsNullOrWhiteSpace(options.RulesPath) ? StageEngine.CreateDefault() : StageEngine.Load(options.RulesPath);
-        return new JourneyProcessor(engine, TimeSpan.FromDays(options.InactivityDays));
+        var inactivity = TimeSpan.FromDays(options.InactivityDays);
+        var settings = JourneySettings.Default with
+        {
+            InactivityWindow = inactivity,
+            LateEventWindow = TimeSpan.FromTicks(Math.Min(JourneySettings.Default.LateEventWindow.Ticks, inactivity.Ticks / 2)),
+        };
+        return new StageRulesSource(options.RulesPath, settings);
     }
 
     public static WebApplication MapCollector(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value;
         var mode = app.Services.GetRequiredService<CollectorRuntime>().Mode;
+        app.UseCollectorEdge();
         app.UseStatusCodePages();
         app.MapDefaultEndpoints(options.LivenessPath, options.ReadinessPath, options.MetricsPath);
         app.MapTagApi(options.TagPath, app.Services.GetRequiredService<TagAssets>());
-        app.MapCollectApi(options.CollectPath);
+        app.MapCollectApi(options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
         if (mode == PipelineMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath);

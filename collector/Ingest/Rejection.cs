@@ -28,6 +28,9 @@ public static class RejectReasons
     public const string BufferFull = "buffer_full";
     public const string BufferUnavailable = "buffer_unavailable";
     public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string UnreadableBody = "unreadable_body";
+    public const string RateLimited = "rate_limited";
+    public const string Bot = "bot";
 
     /// <summary>HTTP status for a batch-level rejection.</summary>
     public static int StatusFor(string reason) => reason switch
@@ -36,6 +39,7 @@ public static class RejectReasons
         UnknownSite or OriginNotAllowed => StatusCodes.Status403Forbidden,
         UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
         BufferFull or BufferUnavailable => StatusCodes.Status503ServiceUnavailable,
+        RateLimited => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status400BadRequest,
     };
 }

@@ -1,14 +1,20 @@
 using System.Net;
+using Microsoft.Extensions.Options;
+using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Contracts;
+using TouchpointTracker.Enrichment;
+using TouchpointTracker.Enrichment.Privacy;
 
 namespace TouchpointTracker.Collector.Ingest;
 
 /// <summary>What the collector knows about the request beside its body; the IP never leaves the collector.</summary>
 public readonly record struct RequestFacts(DateTimeOffset ReceivedAt, string? UserAgent, IPAddress? ClientIp);
 
-/// <summary>Turns validated beacon events into enriched touchpoints. Pure apart from the enricher's in-memory tables.</summary>
-public sealed class TouchpointFactory(TouchpointEnricher enricher)
+/// <summary>Turns validated beacon events into enriched touchpoints. No I/O: the enricher's tables are in memory.</summary>
+public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOptions> options)
 {
+    private readonly bool _keepTruncatedIp = options.Value.KeepTruncatedIp;
+
     public Touchpoint Create(Beacon beacon, BeaconEvent e, in RequestFacts facts)
     {
         var tp = new Touchpoint
@@ -32,11 +38,21 @@ public sealed class TouchpointFactory(TouchpointEnricher enricher)
                 TimeZone = Truncate(c.TimeZone, 64),
             } : null,
         };
-        if (beacon.Landing is { } land && (land.Url is not null || land.Referrer is not null))
+        var land = beacon.Landing;
+        var landingReferrer = string.IsNullOrEmpty(land?.Referrer) ? null : land.Referrer;
+        if (land?.Url is not null || landingReferrer is not null)
         {
-            tp.Landing = new LandingInfo { Url = land.Url, Referrer = string.IsNullOrEmpty(land.Referrer) ? null : land.Referrer };
+            tp.Landing = new LandingInfo { Url = land?.Url, Referrer = landingReferrer };
         }
-        enricher.Enrich(tp, e.Url, e.Referrer, e.Title, facts);
+
+        var enriched = enricher.Enrich(tp.SiteId, e.Url, e.Referrer, land?.Url, landingReferrer, facts.UserAgent, facts.ClientIp);
+        enriched.ApplyTo(tp);
+        tp.Page.Title = e.Title;
+        if (_keepTruncatedIp && facts.ClientIp is { } ip)
+        {
+            tp.Geo ??= new GeoInfo();
+            tp.Geo.IpTruncated = IpTruncation.TruncateToString(ip);
+        }
         return tp;
     }
 

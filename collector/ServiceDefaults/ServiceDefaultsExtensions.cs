@@ -33,6 +33,7 @@ public static class ServiceDefaultsExtensions
         }
         builder.Services.AddSingleton<MetricsRegistry>();
         builder.Services.AddHealthChecks();
+        builder.AddGracefulShutdown();
         return builder;
     }
 

@@ -2,80 +2,336 @@ using TouchpointTracker.Contracts;
 
 namespace TouchpointTracker.Journeys;
 
-/// <summary>The outcome of one touch: the staged touchpoint, or nothing when it was a duplicate.</summary>
-public readonly record struct JourneyStep(Touchpoint? Staged, bool StageChanged)
+/// <summary>Windows that shape journeys and sessions. All are event-time spans (no wall clock).</summary>
+public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan SessionTimeout, TimeSpan LateEventWindow)
 {
-    public bool IsDuplicate => Staged is null;
+    public static readonly JourneySettings Default = new(TimeSpan.FromDays(30), TimeSpan.FromMinutes(30), TimeSpan.FromHours(24));
+
+    /// <summary>The problems with these settings, empty when they are usable.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (InactivityWindow <= TimeSpan.Zero)
+        {
+            yield return "the inactivity window must be positive";
+        }
+        if (SessionTimeout <= TimeSpan.Zero)
+        {
+            yield return "the session timeout must be positive";
+        }
+        if (LateEventWindow < TimeSpan.Zero)
+        {
+            yield return "the late event window must be 0 or more";
+        }
+        if (LateEventWindow >= InactivityWindow)
+        {
+            yield return "the late event window must be shorter than the inactivity window";
+        }
+    }
+}
+
+public enum TouchOutcome
+{
+    /// <summary>Staged: the touchpoint now carries its journey.</summary>
+    Staged,
+    /// <summary>Its event id was already staged (delivered twice upstream): nothing to publish.</summary>
+    Duplicate,
+    /// <summary>A bot's touch: counted, not staged, the journey untouched.</summary>
+    Bot,
+}
+
+/// <summary>Where a touch fell in time relative to the journey's latest one.</summary>
+public enum Lateness
+{
+    InOrder,
+    /// <summary>Older than the latest touch but within the late event window: placed in the session it belongs to.</summary>
+    Late,
+    /// <summary>Older than the late event window: counted in the current session.</summary>
+    TooLate,
+}
+
+/// <summary>The outcome of one touch: the staged touchpoint, and the stage transition when the stage changed.</summary>
+public readonly record struct JourneyStep(TouchOutcome Outcome, Touchpoint? Staged, StageTransition? Transition, Lateness Lateness = Lateness.InOrder)
+{
+    public bool IsDuplicate => Outcome == TouchOutcome.Duplicate;
+    public bool StageChanged => Transition is not null;
 }
 
 /// <summary>
 /// Applies one enriched touchpoint to a visitor's journey state and stages it. Pure logic: the caller
-/// loads and saves the state, so the same code serves the embedded mode and the Kafka processor.
+/// loads and saves the state, so the same code serves the embedded mode and the Kafka processor, and a
+/// replay of the same touches on the same state gives the same output (the processor's exactly-once
+/// recovery relies on it).
 /// </summary>
-public sealed class JourneyProcessor(StageEngine engine, TimeSpan inactivityWindow)
+public sealed class JourneyProcessor
 {
-    public StageEngine Engine => engine;
+    private const long MaxEngagedMsPerEvent = 4 * 3600 * 1000L;
+    private readonly StageEngine _engine;
+    private readonly JourneySettings _settings;
 
-    /// <summary>Stages <paramref name="touchpoint"/> and updates <paramref name="state"/> in place.</summary>
+    public JourneyProcessor(StageEngine engine, JourneySettings settings)
+    {
+        var problems = settings.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("journey settings: " + string.Join("; ", problems), nameof(settings));
+        }
+        _engine = engine;
+        _settings = settings;
+    }
+
+    public JourneyProcessor(StageEngine engine, TimeSpan inactivityWindow)
+        : this(engine, JourneySettings.Default with
+        {
+            InactivityWindow = inactivityWindow,
+            LateEventWindow = TimeSpan.FromTicks(Math.Min(JourneySettings.Default.LateEventWindow.Ticks, inactivityWindow.Ticks / 2)),
+        })
+    {
+    }
+
+    public StageEngine Engine => _engine;
+    public JourneySettings Settings => _settings;
+
+    /// <summary>Stages <paramref name="touchpoint"/> (in place) and updates <paramref name="state"/> in place.</summary>
     public JourneyStep Apply(Touchpoint touchpoint, JourneyState state)
     {
+        if (touchpoint.Device?.IsBot == true)
+        {
+            return new JourneyStep(TouchOutcome.Bot, null, null);
+        }
         if (state.HasSeen(touchpoint.EventId))
         {
-            return new JourneyStep(null, false);
+            return new JourneyStep(TouchOutcome.Duplicate, null, null);
         }
         var at = touchpoint.DerivedTs;
-        if (state.Touches > 0 && at - state.LastSeen > inactivityWindow)
+        var lateness = Lateness.InOrder;
+        if (state.Touches > 0)
         {
-            // The journey expired: a new one starts with this touch.
-            var recent = state.RecentEventIds;
-            ResetJourney(state);
-            state.RecentEventIds = recent;
+            if (at - state.LastSeen > _settings.InactivityWindow)
+            {
+                ResetJourney(state); // the journey expired: a new one starts with this touch
+            }
+            else if (at < state.LastSeen)
+            {
+                lateness = state.LastSeen - at > _settings.LateEventWindow ? Lateness.TooLate : Lateness.Late;
+            }
         }
         var isFirst = state.Touches == 0;
         if (isFirst)
         {
             state.JourneyId = JourneyIdFor(touchpoint);
             state.Started = at;
+            state.LastSeen = at;
         }
+
+        var (session, isSessionStart) = PlaceInSession(touchpoint, state, at, lateness);
         state.Touches++;
-        if (!string.Equals(state.SessionId, touchpoint.SessionId, StringComparison.Ordinal))
-        {
-            state.SessionId = touchpoint.SessionId;
-            state.Sessions++;
-            state.SessionPages = 0;
-        }
         if (touchpoint.Type == "pageview")
         {
             state.Pages++;
-            state.SessionPages++;
+            session.Pages++;
+        }
+        else if (touchpoint.Type == "engagement" && JsonProps.Number(touchpoint.Props, "engaged_ms") is { } ms)
+        {
+            var engaged = (long)Math.Clamp(ms, 0, MaxEngagedMsPerEvent);
+            state.EngagedMs += engaged;
+            session.EngagedMs += engaged;
         }
         if (at > state.LastSeen)
         {
+            state.Score = _engine.Decay(state.Score, at - state.LastSeen);
             state.LastSeen = at;
         }
-        state.Remember(touchpoint.EventId);
-
-        var (stage, points, reasons) = engine.Evaluate(new RuleInput(touchpoint, state, isFirst));
-        var previous = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
-        var next = previous ?? JourneyStages.Awareness;
-        if (stage is not null && JourneyStages.Rank(stage) > JourneyStages.Rank(next))
+        if (lateness == Lateness.Late && at < state.Started)
         {
-            next = stage; // stages move forward only
+            state.Started = at;
+        }
+        if (lateness != Lateness.TooLate)
+        {
+            if (at > session.End)
+            {
+                session.End = at;
+            }
+            if (at < session.Start)
+            {
+                session.Start = at;
+            }
+        }
+        CarrySessionContext(touchpoint, session);
+
+        var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
+        var groups = _engine.PathGroups.Classify(touchpoint.Page.Path);
+        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore));
+        foreach (var rule in verdict.Fired)
+        {
+            if (rule.Repeat == RuleRepeat.OncePerSession)
+            {
+                session.MarkFired(rule.Id);
+            }
+            else if (rule.Repeat == RuleRepeat.OncePerJourney)
+            {
+                state.MarkFired(rule.Id);
+            }
+        }
+        state.Score = Math.Round(state.Score + verdict.Points, 4);
+        var reasons = verdict.Reasons;
+        var pointed = verdict.Stage;
+        foreach (var band in _engine.BandsReached(state.Score, state).ToList())
+        {
+            reasons.Add(band.Id);
+            state.MarkFired(band.Id);
+            if (JourneyStages.Rank(band.Stage) > JourneyStages.Rank(pointed))
+            {
+                pointed = band.Stage;
+            }
+        }
+        if (touchpoint.Type == "event" && touchpoint.Name is { } name && _engine.CountedEvents.Contains(name))
+        {
+            state.EventCounts ??= new Dictionary<string, int>(StringComparer.Ordinal);
+            state.EventCounts[name] = state.CountOf(name) + 1;
+        }
+
+        var current = stageBefore ?? JourneyStages.Awareness;
+        string next;
+        if (pointed is null)
+        {
+            next = current;
+        }
+        else if (_engine.ForwardOnly)
+        {
+            next = JourneyStages.Rank(pointed) > JourneyStages.Rank(current) ? pointed : current;
+        }
+        else
+        {
+            next = pointed;
         }
         state.Stage = next;
-        state.Score += points;
+        state.Remember(touchpoint.EventId);
 
         touchpoint.Schema = Touchpoint.StagedSchema;
         touchpoint.Journey = new JourneyInfo
         {
             Id = state.JourneyId,
             Stage = next,
-            PreviousStage = previous,
+            PreviousStage = stageBefore,
             Reasons = reasons,
             Score = state.Score,
             TouchIndex = state.Touches,
+            SessionId = session.Id,
+            SessionIndex = session.Index,
         };
-        return new JourneyStep(touchpoint, previous != next);
+        StageTransition? transition = null;
+        if (!string.Equals(stageBefore, next, StringComparison.Ordinal))
+        {
+            transition = new StageTransition
+            {
+                SiteId = touchpoint.SiteId,
+                VisitorId = touchpoint.VisitorId,
+                JourneyId = state.JourneyId,
+                FromStage = stageBefore,
+                ToStage = next,
+                Reasons = [.. reasons],
+                EventId = touchpoint.EventId,
+                Ts = at,
+                Score = state.Score,
+                TouchIndex = state.Touches,
+                SessionId = session.Id,
+                Channel = session.Channel,
+            };
+        }
+        return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, lateness);
+    }
+
+    /// <summary>
+    /// The session a touch belongs to. In order: the current session unless it timed out, the touch brings
+    /// a new campaign, or the tag started a new session. Late: the remembered session whose span (widened
+    /// by the timeout) contains it, else a session of its own placed in time. Too late: the current session.
+    /// </summary>
+    private (SessionState Session, bool IsStart) PlaceInSession(Touchpoint tp, JourneyState state, DateTimeOffset at, Lateness lateness)
+    {
+        var current = state.CurrentSession;
+        switch (lateness)
+        {
+            case Lateness.InOrder:
+                if (current is not null && at - current.End <= _settings.SessionTimeout && !StartsNewSession(tp, current))
+                {
+                    return (current, false);
+                }
+                return (OpenSession(tp, state, at), true);
+            case Lateness.Late:
+                for (var i = state.RecentSessions.Count - 1; i >= 0; i--)
+                {
+                    var s = state.RecentSessions[i];
+                    if (at >= s.Start - _settings.SessionTimeout && at <= s.End + _settings.SessionTimeout)
+                    {
+                        return (s, false);
+                    }
+                }
+                return (OpenSession(tp, state, at), true);
+            default:
+                return current is not null ? (current, false) : (OpenSession(tp, state, at), true);
+        }
+    }
+
+    private static bool StartsNewSession(Touchpoint tp, SessionState current)
+    {
+        if (HasCampaign(tp.Campaign) && !string.Equals(CampaignKey(tp.Campaign), current.Campaign is null ? "" : CampaignKey(current.Campaign), StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        return !string.IsNullOrEmpty(tp.SessionId) && current.ClientSessionId is not null &&
+            !string.Equals(tp.SessionId, current.ClientSessionId, StringComparison.Ordinal);
+    }
+
+    /// <summary>Opens a session at <paramref name="at"/>, kept in time order among the remembered ones.</summary>
+    private SessionState OpenSession(Touchpoint tp, JourneyState state, DateTimeOffset at)
+    {
+        var term = NullIfEmpty(tp.Referrer.Term) ?? NullIfEmpty(tp.Campaign.Term);
+        var session = new SessionState
+        {
+            Id = tp.EventId,
+            Index = ++state.Sessions,
+            ClientSessionId = NullIfEmpty(tp.SessionId),
+            Start = at,
+            End = at,
+            Channel = tp.Channel,
+            Campaign = HasCampaign(tp.Campaign) ? Clone(tp.Campaign) : null,
+            LandingUrl = NullIfEmpty(tp.Landing?.Url) ?? tp.Page.Url,
+            LandingReferrer = NullIfEmpty(tp.Landing?.Referrer) ?? (tp.Referrer.Medium == "internal" ? null : NullIfEmpty(tp.Referrer.Url)),
+            Term = term,
+            Intent = (int)_engine.Keywords.Classify(term),
+        };
+        var position = state.RecentSessions.Count;
+        while (position > 0 && state.RecentSessions[position - 1].Start > at)
+        {
+            position--;
+        }
+        session.PreviousEnd = position > 0 ? state.RecentSessions[position - 1].End : null;
+        state.RecentSessions.Insert(position, session);
+        if (position < state.RecentSessions.Count - 1)
+        {
+            state.RecentSessions[position + 1].PreviousEnd = session.End;
+        }
+        while (state.RecentSessions.Count > JourneyState.SessionHistory)
+        {
+            state.RecentSessions.RemoveAt(0);
+        }
+        return session;
+    }
+
+    /// <summary>The session's landing channel, campaign and referrer go onto each of its touches.</summary>
+    private static void CarrySessionContext(Touchpoint tp, SessionState session)
+    {
+        tp.Channel = session.Channel;
+        if (!HasCampaign(tp.Campaign) && session.Campaign is not null)
+        {
+            tp.Campaign = Clone(session.Campaign);
+        }
+        if (session.LandingUrl is not null || session.LandingReferrer is not null)
+        {
+            tp.Landing ??= new LandingInfo();
+            tp.Landing.Url ??= session.LandingUrl;
+            tp.Landing.Referrer ??= session.LandingReferrer;
+        }
     }
 
     private static void ResetJourney(JourneyState state)
@@ -85,10 +341,31 @@ public sealed class JourneyProcessor(StageEngine engine, TimeSpan inactivityWind
         state.Score = 0;
         state.Touches = 0;
         state.Sessions = 0;
-        state.SessionId = null;
-        state.SessionPages = 0;
         state.Pages = 0;
+        state.EngagedMs = 0;
+        state.EventCounts = null;
+        state.FiredOnce = null;
+        state.RecentSessions = [];
     }
+
+    private static bool HasCampaign(CampaignInfo c) =>
+        !string.IsNullOrEmpty(c.Source) || !string.IsNullOrEmpty(c.Medium) || !string.IsNullOrEmpty(c.Name) || !string.IsNullOrEmpty(c.ClickId);
+
+    private static string CampaignKey(CampaignInfo c) => $"{c.Source}|{c.Medium}|{c.Name}|{c.ClickId}";
+
+    private static CampaignInfo Clone(CampaignInfo c) => new()
+    {
+        Source = c.Source,
+        Medium = c.Medium,
+        Name = c.Name,
+        Term = c.Term,
+        Content = c.Content,
+        Id = c.Id,
+        ClickId = c.ClickId,
+        ClickPlatform = c.ClickPlatform,
+    };
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     /// <summary>A journey is named after the visitor and the event that opened it, so replays name it the same.</summary>
     private static string JourneyIdFor(Touchpoint tp) => $"{tp.VisitorId}:{tp.EventId}";

@@ -1,30 +1,47 @@
+using System.Buffers.Binary;
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using TouchpointTracker.Contracts;
 
 namespace TouchpointTracker.Journeys;
 
 /// <summary>
-/// What the processor remembers about one visitor of one site. Small and serialisable, so it can
-/// live in memory (embedded mode) or in an external store keyed by <c>site:visitor</c>.
+/// What the processor remembers about one visitor of one site: the current journey, its counters, the
+/// latest sessions (to place late events) and the hashes of recent event ids (to drop duplicates).
+/// Small and serialisable (JourneysJsonContext), so it can live in memory (embedded mode) or in Redis.
 /// </summary>
 public sealed class JourneyState
 {
-    /// <summary>How many recent event ids are remembered to drop duplicates delivered twice upstream.</summary>
-    public const int DedupCapacity = 256;
+    /// <summary>How many recent event ids are remembered (as 64-bit hashes) to drop duplicates delivered twice upstream.</summary>
+    public const int DedupCapacity = 128;
+    /// <summary>How many recent sessions are remembered to place late events in the session they belong to.</summary>
+    public const int SessionHistory = 6;
 
+    [JsonPropertyName("v")] public int Version { get; set; } = 1;
     [JsonPropertyName("journey_id")] public string JourneyId { get; set; } = "";
     [JsonPropertyName("stage")] public string Stage { get; set; } = "";
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("touches")] public int Touches { get; set; }
+    /// <summary>Sessions of the current journey.</summary>
     [JsonPropertyName("sessions")] public int Sessions { get; set; }
-    [JsonPropertyName("session_id")] public string? SessionId { get; set; }
-    [JsonPropertyName("session_pages")] public int SessionPages { get; set; }
     [JsonPropertyName("pages")] public int Pages { get; set; }
+    [JsonPropertyName("engaged_ms")] public long EngagedMs { get; set; }
     [JsonPropertyName("started")] public DateTimeOffset Started { get; set; }
     [JsonPropertyName("last_seen")] public DateTimeOffset LastSeen { get; set; }
-    /// <summary>Ids of the latest events, oldest first, bounded by <see cref="DedupCapacity"/>.</summary>
-    [JsonPropertyName("recent_ids")] public List<string> RecentEventIds { get; set; } = [];
+    /// <summary>Events of the journey by name (only the names the rules count).</summary>
+    [JsonPropertyName("counts")] public Dictionary<string, int>? EventCounts { get; set; }
+    /// <summary>Rules and score bands limited to once per journey that already fired.</summary>
+    [JsonPropertyName("fired")] public List<string>? FiredOnce { get; set; }
+    /// <summary>The latest sessions, oldest first; the last one is the current session.</summary>
+    [JsonPropertyName("recent_sessions")] public List<SessionState> RecentSessions { get; set; } = [];
+    /// <summary>Hashes of the latest event ids, oldest first, bounded by <see cref="DedupCapacity"/>.</summary>
+    [JsonPropertyName("recent_ids")]
+    [JsonConverter(typeof(EventIdHashesConverter))]
+    public List<ulong> RecentEventIds { get; set; } = [];
 
-    public bool HasSeen(string eventId) => RecentEventIds.Contains(eventId, StringComparer.Ordinal);
+    [JsonIgnore] public SessionState? CurrentSession => RecentSessions.Count == 0 ? null : RecentSessions[^1];
+
+    public bool HasSeen(string eventId) => RecentEventIds.Contains(EventIdHash(eventId));
 
     public void Remember(string eventId)
     {
@@ -32,6 +49,82 @@ public sealed class JourneyState
         {
             RecentEventIds.RemoveAt(0);
         }
-        RecentEventIds.Add(eventId);
+        RecentEventIds.Add(EventIdHash(eventId));
+    }
+
+    public int CountOf(string eventName) => EventCounts is not null && EventCounts.TryGetValue(eventName, out var n) ? n : 0;
+
+    public bool HasFired(string id) => FiredOnce is not null && FiredOnce.Contains(id, StringComparer.Ordinal);
+
+    public void MarkFired(string id) => (FiredOnce ??= []).Add(id);
+
+    /// <summary>FNV-1a, 64 bits: stable across processes and machines (unlike string.GetHashCode).</summary>
+    public static ulong EventIdHash(string eventId)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in eventId)
+        {
+            hash = (hash ^ (byte)c) * 1099511628211UL;
+            hash = (hash ^ (byte)(c >> 8)) * 1099511628211UL;
+        }
+        return hash;
+    }
+}
+
+/// <summary>One server-side session: its time span, counters and what it landed with.</summary>
+public sealed class SessionState
+{
+    /// <summary>Named after the event that opened it, so a replay names it the same.</summary>
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("index")] public int Index { get; set; }
+    /// <summary>The tag's session id of the opening event.</summary>
+    [JsonPropertyName("client_sid")] public string? ClientSessionId { get; set; }
+    [JsonPropertyName("start")] public DateTimeOffset Start { get; set; }
+    [JsonPropertyName("end")] public DateTimeOffset End { get; set; }
+    /// <summary>When the previous session of the journey ended (recency), if there was one.</summary>
+    [JsonPropertyName("prev_end")] public DateTimeOffset? PreviousEnd { get; set; }
+    [JsonPropertyName("pages")] public int Pages { get; set; }
+    [JsonPropertyName("engaged_ms")] public long EngagedMs { get; set; }
+    [JsonPropertyName("channel")] public string Channel { get; set; } = "Unassigned";
+    [JsonPropertyName("campaign")] public CampaignInfo? Campaign { get; set; }
+    [JsonPropertyName("landing_url")] public string? LandingUrl { get; set; }
+    [JsonPropertyName("landing_ref")] public string? LandingReferrer { get; set; }
+    [JsonPropertyName("term")] public string? Term { get; set; }
+    /// <summary>KeywordIntent flags of <see cref="Term"/>.</summary>
+    [JsonPropertyName("intent")] public int Intent { get; set; }
+    /// <summary>Rules limited to once per session that already fired in this session.</summary>
+    [JsonPropertyName("fired")] public List<string>? FiredOnce { get; set; }
+
+    public bool HasFired(string id) => FiredOnce is not null && FiredOnce.Contains(id, StringComparer.Ordinal);
+
+    public void MarkFired(string id) => (FiredOnce ??= []).Add(id);
+}
+
+/// <summary>Writes the id hashes as one base64 string (8 bytes each): 128 ids cost 1.4 KB, not 5 KB of UUIDs.</summary>
+public sealed class EventIdHashesConverter : JsonConverter<List<ulong>>
+{
+    public override List<ulong> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return [];
+        }
+        var bytes = reader.GetBytesFromBase64();
+        var list = new List<ulong>(Math.Max(bytes.Length / 8, 4));
+        for (var i = 0; i + 8 <= bytes.Length; i += 8)
+        {
+            list.Add(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i, 8)));
+        }
+        return list;
+    }
+
+    public override void Write(Utf8JsonWriter writer, List<ulong> value, JsonSerializerOptions options)
+    {
+        Span<byte> bytes = value.Count <= 256 ? stackalloc byte[value.Count * 8] : new byte[value.Count * 8];
+        for (var i = 0; i < value.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.Slice(i * 8, 8), value[i]);
+        }
+        writer.WriteBase64StringValue(bytes);
     }
 }

@@ -2,10 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace TouchpointTracker.Journeys;
 
-[JsonSourceGenerationOptions(
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
-    AllowTrailingCommas = true)]
-[JsonSerializable(typeof(StageRuleSet))]
+/// <summary>Source-generated JSON for journey state (stored) and stage transitions (published).</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(JourneyState))]
+[JsonSerializable(typeof(StageTransition))]
 public sealed partial class JourneysJsonContext : JsonSerializerContext;

@@ -1,93 +1,112 @@
-using System.Text.Json;
 using TouchpointTracker.Contracts;
+using TouchpointTracker.Journeys.Rules;
+using TouchpointTracker.Journeys.Signals;
 
 namespace TouchpointTracker.Journeys;
 
 /// <summary>Thrown when a rules file cannot be used; the message lists every problem found.</summary>
 public sealed class StageRulesException(string message) : Exception(message);
 
+/// <summary>What the rules say about one touch: the furthest stage pointed to, the points, and which rules fired.</summary>
+public readonly record struct StageVerdict(string? Stage, double Points, List<string> Reasons, List<StageRule> Fired);
+
 /// <summary>
-/// Evaluates the stage rules for one touch. Pure: no I/O, no clock; safe to share between threads.
+/// The compiled rules file: signals (keyword intents, path groups), rules and score bands. Evaluates one
+/// touch at a time. Pure: no I/O, no clock; immutable, so safe to share between threads. A reload makes
+/// a new engine.
 /// </summary>
 public sealed class StageEngine
 {
     private readonly StageRule[] _rules;
+    private readonly ScoreBand[] _bands;
 
-    public StageEngine(IEnumerable<StageRule> rules) => _rules = [.. rules];
+    internal StageEngine(
+        string source,
+        IReadOnlyList<string> stages,
+        bool forwardOnly,
+        double scoreHalfLifeDays,
+        KeywordIntentClassifier keywords,
+        PathGroups pathGroups,
+        IEnumerable<StageRule> rules,
+        IEnumerable<ScoreBand> bands)
+    {
+        Source = source;
+        Stages = stages;
+        ForwardOnly = forwardOnly;
+        ScoreHalfLifeDays = scoreHalfLifeDays;
+        Keywords = keywords;
+        PathGroups = pathGroups;
+        _rules = [.. rules];
+        _bands = [.. bands.OrderBy(b => b.MinScore)];
+        CountedEvents = new HashSet<string>(_rules.SelectMany(r => r.MinEventsBefore.Select(m => m.Name)), StringComparer.Ordinal);
+    }
 
+    /// <summary>Where the rules came from (a path, or "default rules").</summary>
+    public string Source { get; }
+    public IReadOnlyList<string> Stages { get; }
+    public bool ForwardOnly { get; }
+    public double ScoreHalfLifeDays { get; }
+    public KeywordIntentClassifier Keywords { get; }
+    public PathGroups PathGroups { get; }
     public IReadOnlyList<StageRule> Rules => _rules;
+    public IReadOnlyList<ScoreBand> ScoreBands => _bands;
+    /// <summary>Event names whose counts rules look at (<c>min_events_before</c>); the journey counts only these.</summary>
+    public IReadOnlySet<string> CountedEvents { get; }
 
-    /// <summary>The rules that ship with the product (see processor/Journeys/stage-rules.default.json).</summary>
-    public static StageEngine CreateDefault()
-    {
-        using var stream = typeof(StageEngine).Assembly.GetManifestResourceStream("stage-rules.default.json")
-            ?? throw new InvalidOperationException("The default stage rules are missing from the assembly.");
-        return Parse(stream, "default rules");
-    }
+    /// <summary>The rules that ship with the product (processor/Journeys/stage-rules.default.yaml).</summary>
+    public static StageEngine CreateDefault() => StageRulesLoader.LoadDefault();
 
-    /// <summary>Loads and validates a rules file; throws <see cref="StageRulesException"/> naming each problem.</summary>
-    public static StageEngine Load(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Parse(stream, path);
-    }
-
-    public static StageEngine Parse(Stream json, string sourceName)
-    {
-        StageRuleSet? set;
-        try
-        {
-            set = JsonSerializer.Deserialize(json, JourneysJsonContext.Default.StageRuleSet);
-        }
-        catch (JsonException ex)
-        {
-            throw new StageRulesException($"{sourceName}: not a valid rules file: {ex.Message}");
-        }
-        if (set is null || set.Rules.Count == 0)
-        {
-            throw new StageRulesException($"{sourceName}: no rules");
-        }
-        var errors = new List<string>();
-        var compiled = new List<StageRule>(set.Rules.Count);
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < set.Rules.Count; i++)
-        {
-            var rule = StageRule.Compile(set.Rules[i], i, errors);
-            if (!string.IsNullOrEmpty(rule.Id) && !ids.Add(rule.Id))
-            {
-                errors.Add($"rule '{rule.Id}': duplicate id");
-            }
-            compiled.Add(rule);
-        }
-        if (errors.Count > 0)
-        {
-            throw new StageRulesException($"{sourceName}: {string.Join("; ", errors)}");
-        }
-        return new StageEngine(compiled);
-    }
+    /// <summary>Loads and validates a rules file (YAML or JSON); throws <see cref="StageRulesException"/> naming each problem.</summary>
+    public static StageEngine Load(string path) => StageRulesLoader.LoadFile(path);
 
     /// <summary>
-    /// The rules that fire for this touch and the stage they point to (the furthest one), or null
-    /// when none fires.
+    /// The rules that fire for this touch (respecting their repeat limits) and the furthest stage they
+    /// point to, or a null stage when none that points to a stage fires.
     /// </summary>
-    public (string? Stage, double Points, List<string> Reasons) Evaluate(in RuleInput input)
+    public StageVerdict Evaluate(in RuleInput input)
     {
         string? stage = null;
         double points = 0;
         var reasons = new List<string>(4);
+        var fired = new List<StageRule>(4);
         foreach (var rule in _rules)
         {
-            if (!rule.Matches(input))
+            if (rule.Repeat == RuleRepeat.OncePerSession && input.Session.HasFired(rule.Id) ||
+                rule.Repeat == RuleRepeat.OncePerJourney && input.State.HasFired(rule.Id) ||
+                !rule.Matches(input))
             {
                 continue;
             }
             reasons.Add(rule.Id);
+            fired.Add(rule);
             points += rule.Points;
-            if (JourneyStages.Rank(rule.Stage) > JourneyStages.Rank(stage))
+            if (rule.Stage is not null && JourneyStages.Rank(rule.Stage) > JourneyStages.Rank(stage))
             {
                 stage = rule.Stage;
             }
         }
-        return (stage, points, reasons);
+        return new StageVerdict(stage, points, reasons, fired);
+    }
+
+    /// <summary>Bands reached by <paramref name="score"/> that have not fired yet in this journey, lowest first.</summary>
+    public IEnumerable<ScoreBand> BandsReached(double score, JourneyState state)
+    {
+        foreach (var band in _bands)
+        {
+            if (score >= band.MinScore && !state.HasFired(band.Id))
+            {
+                yield return band;
+            }
+        }
+    }
+
+    /// <summary>The score after <paramref name="elapsed"/> without a touch (halves every half-life).</summary>
+    public double Decay(double score, TimeSpan elapsed)
+    {
+        if (ScoreHalfLifeDays <= 0 || elapsed <= TimeSpan.Zero || score == 0)
+        {
+            return score;
+        }
+        return score * Math.Pow(2, -elapsed.TotalDays / ScoreHalfLifeDays);
     }
 }

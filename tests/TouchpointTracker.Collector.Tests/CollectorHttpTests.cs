@@ -52,9 +52,59 @@ public class CollectorHttpTests
             Assert.That((string?)tp["campaign"]!["source"], Is.EqualTo("newsletter"));
             Assert.That((string?)tp["campaign"]!["medium"], Is.EqualTo("email"));
             Assert.That((string?)tp["campaign"]!["name"], Is.EqualTo("launch"));
+            Assert.That((string?)tp["channel"], Is.EqualTo("Email"));
             Assert.That((string?)tp["journey"]!["stage"], Is.EqualTo("awareness"));
             Assert.That(tp["journey"]!["reasons"]!.AsArray().Select(r => (string?)r), Does.Contain("awareness.first-touch"));
         });
+    }
+
+    [Test]
+    public async Task A_visit_from_a_search_engine_is_enriched_with_source_keyword_channel_and_device()
+    {
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect")
+        {
+            Content = Beacons.AsText(Beacons.Pageview("https://shop.example/guides/tracking?gclid=abc123", referrer: "https://www.bing.com/search?q=journey+tracker", visitor: visitor)),
+        };
+        request.Headers.UserAgent.ParseAdd("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
+
+        using var response = await _http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var tp = (await WaitForEventsAsync(visitor, 1))[0]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)tp["referrer"]!["medium"], Is.EqualTo("search"));
+            Assert.That((string?)tp["referrer"]!["term"], Is.EqualTo("journey tracker"));
+            Assert.That((string?)tp["campaign"]!["click_id"], Is.EqualTo("abc123"));
+            Assert.That((string?)tp["campaign"]!["click_platform"], Is.EqualTo("google_ads"));
+            Assert.That((string?)tp["channel"], Is.EqualTo("Paid Search"));
+            Assert.That(tp["received_ts"], Is.Not.Null);
+            Assert.That(tp["derived_ts"], Is.Not.Null);
+        });
+        if (File.Exists("/usr/share/uap-core/regexes.yaml") || File.Exists(Path.Combine(AppContext.BaseDirectory, "uap-core", "regexes.yaml")))
+        {
+            Assert.That((string?)tp["device"]!["browser"], Is.EqualTo("Chrome"));
+            Assert.That((string?)tp["device"]!["os"], Is.EqualTo("Windows"));
+        }
+    }
+
+    [Test]
+    public async Task Bots_are_dropped_listed_and_counted()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/")) };
+        request.Headers.UserAgent.ParseAdd("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+
+        using var response = await _http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((int?)body["accepted"], Is.EqualTo(0));
+            Assert.That((string?)body["rejected"]![0]!["reason"], Is.EqualTo("bot"));
+        });
+        Assert.That(await _http.GetStringAsync("/metrics"), Does.Contain("tt_rejected_events_total{reason=\"bot\",site=\"demo\"}"));
     }
 
     [Test]

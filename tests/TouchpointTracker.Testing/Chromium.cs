@@ -10,6 +10,12 @@ public static class Chromium
         : File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium"
         : null;
 
+    /// <summary>
+    /// A desktop Chrome user agent: headless Chromium announces itself as "HeadlessChrome", which the
+    /// collector rightly treats as a bot; tests play a real visitor's browser.
+    /// </summary>
+    public const string DesktopUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -19,6 +25,7 @@ public static class Chromium
             [
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--user-agent=" + DesktopUserAgent,
             ],
         });
 }

@@ -35,7 +35,14 @@ public sealed class CollectorHost : IAsyncDisposable
             EnvironmentName = "Testing",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            // Every test client shares 127.0.0.1: the per-IP limit is off unless a test sets it.
+            ["Edge:RateLimitPerSecond"] = "0",
+            // Tests stop hosts often; a test of shutdown sets its own grace period.
+            ["Shutdown:ReadinessGraceSeconds"] = "0",
+        });
         if (settings is not null)
         {
             builder.Configuration.AddInMemoryCollection(settings);
@@ -50,6 +57,9 @@ public sealed class CollectorHost : IAsyncDisposable
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Stops the host as SIGTERM would (the stop may block its caller during the readiness grace period).</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync()
     {

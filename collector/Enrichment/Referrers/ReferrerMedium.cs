@@ -1,0 +1,46 @@
+namespace TouchpointTracker.Enrichment.Referrers;
+
+/// <summary>What kind of page sent the visitor.</summary>
+public enum ReferrerMedium
+{
+    /// <summary>No referrer (or one without a usable host).</summary>
+    None,
+
+    /// <summary>A page of the same site (same host, a configured site domain, or a subdomain of one).</summary>
+    Internal,
+
+    /// <summary>A web search engine.</summary>
+    Search,
+
+    /// <summary>A social network or messenger.</summary>
+    Social,
+
+    /// <summary>A webmail client.</summary>
+    Email,
+
+    /// <summary>A video platform.</summary>
+    Video,
+
+    /// <summary>A marketplace or price-comparison site.</summary>
+    Shopping,
+
+    /// <summary>Any other external site.</summary>
+    Referral,
+}
+
+/// <summary>Wire names of <see cref="ReferrerMedium"/> (the values of <c>referrer.medium</c>).</summary>
+public static class ReferrerMediumNames
+{
+    /// <summary>The lower-case name written to <c>referrer.medium</c>; null for <see cref="ReferrerMedium.None"/>.</summary>
+    public static string? ToWireName(this ReferrerMedium medium) => medium switch
+    {
+        ReferrerMedium.Internal => "internal",
+        ReferrerMedium.Search => "search",
+        ReferrerMedium.Social => "social",
+        ReferrerMedium.Email => "email",
+        ReferrerMedium.Video => "video",
+        ReferrerMedium.Shopping => "shopping",
+        ReferrerMedium.Referral => "referral",
+        _ => null,
+    };
+}

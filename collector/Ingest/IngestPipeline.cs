@@ -1,0 +1,104 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using TouchpointTracker.Collector.Buffering;
+using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Contracts;
+
+namespace TouchpointTracker.Collector.Ingest;
+
+/// <summary>What the collector knows of a request besides its body. The IP is used for geo and rate limiting only.</summary>
+public readonly record struct IngestRequest(string? Origin, string? UserAgent, IPAddress? ClientIp, string? CookieVisitorId);
+
+/// <summary>The outcome of one beacon: stored (in whole or in part) or refused with a reason.</summary>
+public sealed record IngestOutcome(int Accepted, IReadOnlyList<RejectedEvent> Rejected, Rejection? Refusal, string? VisitorId)
+{
+    public bool IsStored => Refusal is null;
+}
+
+/// <summary>
+/// Validate, check the site and origin, enrich, buffer: the transport-free heart of POST and GET /collect.
+/// Counts every acceptance and every rejection by reason and site.
+/// </summary>
+public sealed class IngestPipeline(
+    BeaconReader reader,
+    SiteRegistry sites,
+    TouchpointFactory factory,
+    IEventBuffer buffer,
+    IngestMetrics metrics,
+    TimeProvider clock,
+    IOptions<EnrichmentOptions> enrichment)
+{
+    private readonly bool _dropBots = enrichment.Value.DropBots;
+
+    public async ValueTask<IngestOutcome> IngestAsync(ReadOnlyMemory<byte> body, IngestRequest request, CancellationToken cancellationToken)
+    {
+        var read = reader.Read(body.Span);
+        if (read.BatchRejection is { } refused)
+        {
+            return Refuse(refused.Reason, refused.Detail, read.Beacon?.Site, read.Beacon?.Events?.Count ?? 0);
+        }
+        var beacon = read.Beacon!;
+        var site = beacon.Site!;
+        if (!sites.TryGet(site, out var siteOptions))
+        {
+            return Refuse(RejectReasons.UnknownSite, $"Site key '{site}' is not configured on this collector.", null, beacon.Events!.Count);
+        }
+        var origin = string.IsNullOrEmpty(request.Origin) ? beacon.Events!.Select(e => e.Url).FirstOrDefault(u => u is not null) : request.Origin;
+        if (!SiteRegistry.OriginAllowed(siteOptions, origin))
+        {
+            return Refuse(RejectReasons.OriginNotAllowed, $"Pages of '{origin}' may not send events for site '{site}'.", site, beacon.Events!.Count);
+        }
+        foreach (var r in read.Rejected)
+        {
+            metrics.CountRejectedEvent(r.Reason, site);
+        }
+        var rejected = read.Rejected.Select(r => new RejectedEvent(r.EventIndex ?? -1, r.EventId, r.Reason, r.Detail)).ToList();
+        if (read.Accepted.Count == 0)
+        {
+            var first = read.Rejected[0];
+            metrics.RejectedBatches.Inc(ServiceDefaults.MetricsRegistry.Labels(("reason", first.Reason), ("site", site)));
+            return new IngestOutcome(0, rejected, new Rejection(first.Reason, $"No event in the batch is valid. First problem: {first.Detail}"), null);
+        }
+
+        // A first-party cookie set by the collector outlives browser limits on script-set cookies.
+        if (!string.IsNullOrEmpty(request.CookieVisitorId))
+        {
+            beacon.VisitorId = request.CookieVisitorId;
+        }
+        var facts = new RequestFacts(clock.GetUtcNow(), request.UserAgent, request.ClientIp);
+        var touchpoints = new List<Touchpoint>(read.Accepted.Count);
+        foreach (var e in read.Accepted)
+        {
+            var tp = factory.Create(beacon, e, facts);
+            if (_dropBots && tp.Device?.IsBot == true)
+            {
+                // Bots are dropped by default, never silently: counted, and listed in the answer.
+                metrics.CountRejectedEvent(RejectReasons.Bot, site);
+                rejected.Add(new RejectedEvent(beacon.Events!.IndexOf(e), e.Id, RejectReasons.Bot, "The user agent is a bot's; bot traffic is not tracked."));
+                continue;
+            }
+            touchpoints.Add(tp);
+        }
+        if (touchpoints.Count == 0)
+        {
+            return new IngestOutcome(0, rejected, null, beacon.VisitorId);
+        }
+
+        var outcome = await buffer.AppendAsync(touchpoints, cancellationToken);
+        if (outcome != AppendOutcome.Stored)
+        {
+            return outcome == AppendOutcome.Full
+                ? Refuse(RejectReasons.BufferFull, "The collector's buffer is full; keep the batch and retry after the delay given.", site, touchpoints.Count)
+                : Refuse(RejectReasons.BufferUnavailable, "The collector's buffer is unreachable; keep the batch and retry after the delay given.", site, touchpoints.Count);
+        }
+        metrics.CountAccepted(site, touchpoints.Count);
+        return new IngestOutcome(touchpoints.Count, rejected, null, beacon.VisitorId);
+    }
+
+    /// <summary>Counts and returns a refusal of a whole request.</summary>
+    public IngestOutcome Refuse(string reason, string detail, string? site, int events)
+    {
+        metrics.CountRejectedBatch(reason, site, events);
+        return new IngestOutcome(0, [], new Rejection(reason, detail), null);
+    }
+}

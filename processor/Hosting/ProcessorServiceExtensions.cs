@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using TouchpointTracker.Journeys.Rules;
+using TouchpointTracker.Processor.Configuration;
+using TouchpointTracker.Processor.Kafka;
+using TouchpointTracker.Processor.Pipeline;
+using TouchpointTracker.Processor.State;
+using TouchpointTracker.ServiceDefaults;
+
+namespace TouchpointTracker.Processor.Hosting;
+
+/// <summary>Registers and maps the processor's features; Program.cs only composes these.</summary>
+public static class ProcessorServiceExtensions
+{
+    public static WebApplicationBuilder AddProcessor(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+
+        // Before any Kafka client exists: use the librdkafka shipped with the redist package.
+        Librdkafka.Configure(builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.LibrdkafkaPath)}"]);
+
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var config = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration!);
+            config.AbortOnConnectFail = false; // start while Redis is down; commands fail fast and the loop retries
+            return ConnectionMultiplexer.Connect(config);
+        });
+        services.AddSingleton<IJourneyStateStore>(sp =>
+        {
+            var redis = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            var journeys = sp.GetRequiredService<IOptions<JourneyOptions>>().Value.ToSettings();
+            // State outlives the journey by the late window, so a late touch still finds its journey.
+            var retention = journeys.InactivityWindow + journeys.LateEventWindow;
+            return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.KeyPrefix, kafka.GroupId, kafka.InputTopic, retention, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<JourneyOptions>>().Value;
+            return new StageRulesSource(o.RulesPath, o.ToSettings(), TimeSpan.FromSeconds(o.ReloadIntervalSeconds));
+        });
+        services.AddSingleton<ProcessorMetrics>();
+        services.AddSingleton<ProcessorStatus>();
+        services.AddHostedService<StagingLoop>();
+        services.AddHealthChecks()
+            .AddCheck<ProcessorHealthCheck>("staging", tags: [ServiceDefaultsExtensions.ReadyTag])
+            .AddCheck<RedisHealthCheck>("redis", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        return builder;
+    }
+
+    public static WebApplication MapProcessor(this WebApplication app)
+    {
+        var o = app.Services.GetRequiredService<IOptions<ProcessorOptions>>().Value;
+        app.MapDefaultEndpoints(o.LivenessPath, o.ReadinessPath, o.MetricsPath);
+        return app;
+    }
+}
+
+/// <summary>Readiness: Redis answers a PING.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy($"ping {latency.TotalMilliseconds:0.0} ms");
+        }
+        catch (RedisException ex)
+        {
+            return HealthCheckResult.Unhealthy("Redis: " + ex.Message);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+
+namespace TouchpointTracker.Journeys.Signals;
+
+/// <summary>
+/// Named groups of page paths (content, product, comparison, pricing...), each one compiled regular
+/// expression. A path may belong to several groups; the result is a bit set over the group indexes.
+/// </summary>
+public sealed class PathGroups
+{
+    /// <summary>A pattern that runs longer than this on some path does not match it.</summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
+
+    private readonly Regex[] _regexes;
+
+    public PathGroups(IReadOnlyList<string> names, IReadOnlyList<Regex> regexes)
+    {
+        if (names.Count > 64)
+        {
+            throw new ArgumentException("at most 64 path groups", nameof(names));
+        }
+        Names = names;
+        _regexes = [.. regexes];
+    }
+
+    public static readonly PathGroups Empty = new([], []);
+
+    public IReadOnlyList<string> Names { get; }
+
+    public int IndexOf(string name)
+    {
+        for (var i = 0; i < Names.Count; i++)
+        {
+            if (string.Equals(Names[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Bit i set when the path is in group i.</summary>
+    public ulong Classify(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return 0;
+        }
+        ulong bits = 0;
+        for (var i = 0; i < _regexes.Length; i++)
+        {
+            if (SafeIsMatch(_regexes[i], path))
+            {
+                bits |= 1UL << i;
+            }
+        }
+        return bits;
+    }
+
+    /// <summary>Names of the groups set in <paramref name="bits"/>.</summary>
+    public IEnumerable<string> NamesOf(ulong bits)
+    {
+        for (var i = 0; i < Names.Count; i++)
+        {
+            if ((bits & (1UL << i)) != 0)
+            {
+                yield return Names[i];
+            }
+        }
+    }
+
+    /// <summary>Compiles one group's patterns into a single alternation; adds a message per invalid pattern.</summary>
+    public static Regex? Compile(string where, IReadOnlyList<string> patterns, List<string> errors)
+    {
+        var valid = new List<string>(patterns.Count);
+        foreach (var pattern in patterns)
+        {
+            var regex = TryCreate(pattern, out var error);
+            if (regex is null)
+            {
+                errors.Add($"{where}: '{pattern}' is not a valid regular expression: {error}");
+                continue;
+            }
+            valid.Add(pattern);
+        }
+        return valid.Count == 0 ? null : TryCreate(string.Join("|", valid.Select(p => "(?:" + p + ")")), out _);
+    }
+
+    public static Regex? TryCreate(string pattern, out string? error)
+    {
+        try
+        {
+            error = null;
+            return new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, MatchTimeout);
+        }
+        catch (ArgumentException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
+    }
+
+    /// <summary>A pattern that runs away on some input does not match it (and cannot stall the pipeline).</summary>
+    public static bool SafeIsMatch(Regex regex, string input)
+    {
+        try
+        {
+            return regex.IsMatch(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
+    }
+}

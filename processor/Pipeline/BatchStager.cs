@@ -1,0 +1,148 @@
+using System.Text;
+using System.Text.Json;
+using TouchpointTracker.Contracts;
+using TouchpointTracker.Journeys;
+
+namespace TouchpointTracker.Processor.Pipeline;
+
+/// <summary>One input message: where it came from and its body.</summary>
+public readonly record struct InputRecord(int Partition, long Offset, byte[]? Value);
+
+public enum OutputKind
+{
+    Staged,
+    Transition,
+}
+
+/// <summary>A message to publish, on the same partition number as the input it came from.</summary>
+public sealed record OutputMessage(OutputKind Kind, int Partition, long SourceOffset, byte[] Key, byte[] Value);
+
+/// <summary>A parsed input touchpoint (null when the message was not a valid touchpoint) and its state key.</summary>
+public readonly record struct ParsedRecord(InputRecord Record, Touchpoint? Touchpoint, string? Key);
+
+/// <summary>What staging one partition's slice of a batch produced.</summary>
+public sealed class BatchOutcome
+{
+    public List<OutputMessage> Outputs { get; } = [];
+    /// <summary>States changed by the batch, by key, to save.</summary>
+    public Dictionary<string, JourneyState> Changed { get; } = new(StringComparer.Ordinal);
+    public int Staged { get; set; }
+    public int Duplicates { get; set; }
+    public int Bots { get; set; }
+    public int Invalid { get; set; }
+    public int Late { get; set; }
+    public int TooLate { get; set; }
+    /// <summary>Outputs not published again because an earlier run already published them (recovery).</summary>
+    public int Suppressed { get; set; }
+    public List<string> TransitionsTo { get; } = [];
+}
+
+/// <summary>
+/// Stages a batch of one partition: parse, apply each touch to its visitor's state in offset order, and
+/// build the output messages. No I/O: the caller loads the states before and saves them after, so the
+/// Kafka loop, the benchmark and the unit tests share this code.
+/// </summary>
+public static class BatchStager
+{
+    public static List<ParsedRecord> Parse(IReadOnlyList<InputRecord> records)
+    {
+        var parsed = new List<ParsedRecord>(records.Count);
+        foreach (var r in records)
+        {
+            Touchpoint? tp = null;
+            if (r.Value is { Length: > 0 })
+            {
+                try
+                {
+                    tp = JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.Touchpoint);
+                }
+                catch (JsonException)
+                {
+                    tp = null;
+                }
+            }
+            if (tp is null || string.IsNullOrEmpty(tp.EventId) || string.IsNullOrEmpty(tp.SiteId) || string.IsNullOrEmpty(tp.VisitorId))
+            {
+                parsed.Add(new ParsedRecord(r, null, null));
+                continue;
+            }
+            parsed.Add(new ParsedRecord(r, tp, StateKey(tp)));
+        }
+        return parsed;
+    }
+
+    /// <summary>The state key and the output message key: <c>site:visitor</c>.</summary>
+    public static string StateKey(Touchpoint tp) => string.Concat(tp.SiteId, ":", tp.VisitorId);
+
+    /// <summary>
+    /// Applies the parsed records in order. <paramref name="states"/> holds the loaded state of every key
+    /// (null for a visitor never seen); it is updated in place. Outputs of records at or below the
+    /// tails (the last source offsets already published on each output partition) are not built again.
+    /// </summary>
+    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states, long stagedTail = -1, long transitionsTail = -1)
+    {
+        var outcome = new BatchOutcome();
+        foreach (var (record, tp, key) in records)
+        {
+            if (tp is null || key is null)
+            {
+                outcome.Invalid++;
+                continue;
+            }
+            if (tp.Device?.IsBot == true)
+            {
+                outcome.Bots++; // counted, not staged: no state is created for a bot
+                continue;
+            }
+            if (!states.TryGetValue(key, out var state) || state is null)
+            {
+                state = new JourneyState();
+                states[key] = state;
+            }
+            var step = journeys.Apply(tp, state);
+            switch (step.Outcome)
+            {
+                case TouchOutcome.Duplicate:
+                    outcome.Duplicates++;
+                    continue;
+                case TouchOutcome.Bot:
+                    outcome.Bots++;
+                    continue;
+            }
+            outcome.Staged++;
+            outcome.Changed[key] = state;
+            if (step.Lateness == Lateness.Late)
+            {
+                outcome.Late++;
+            }
+            else if (step.Lateness == Lateness.TooLate)
+            {
+                outcome.TooLate++;
+            }
+            var messageKey = Encoding.UTF8.GetBytes(key);
+            if (record.Offset > stagedTail)
+            {
+                outcome.Outputs.Add(new OutputMessage(OutputKind.Staged, record.Partition, record.Offset, messageKey,
+                    JsonSerializer.SerializeToUtf8Bytes(step.Staged!, ContractsJsonContext.Default.Touchpoint)));
+            }
+            else
+            {
+                outcome.Suppressed++;
+            }
+            if (step.Transition is { } transition)
+            {
+                outcome.TransitionsTo.Add(transition.ToStage);
+                if (record.Offset > transitionsTail)
+                {
+                    outcome.Outputs.Add(new OutputMessage(OutputKind.Transition, record.Partition, record.Offset, messageKey,
+                        JsonSerializer.SerializeToUtf8Bytes(transition, JourneysJsonContext.Default.StageTransition)));
+                }
+                else
+                {
+                    outcome.Suppressed++;
+                }
+            }
+        }
+        return outcome;
+    }
+}

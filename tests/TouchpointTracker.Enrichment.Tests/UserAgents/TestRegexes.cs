@@ -1,0 +1,72 @@
+namespace TouchpointTracker.Enrichment.Tests.UserAgents;
+
+/// <summary>A small regexes.yaml in uap-core's format, written for these tests.</summary>
+internal static class TestRegexes
+{
+    public const string Yaml = """
+        user_agent_parsers:
+          - regex: '(HeadlessChrome)(?:/(\d+)\.(\d+)\.(\d+)|)'
+          - regex: '(Googlebot)/(\d+)\.(\d+)'
+          - regex: '(Edg)/(\d+)\.(\d+)\.(\d+)\.(\d+)'
+            family_replacement: 'Edge'
+          - regex: '(Firefox)/(\d+)\.(\d+)(?:\.(\d+)|)'
+          - regex: '(Namoroka|Shiretoko|Minefield)/(\d+)\.(\d+)\.(\d+(?:pre|))'
+            family_replacement: 'Firefox ($1)'
+          - regex: 'OddBrowser (\d+)'
+            family_replacement: 'Odd'
+            v1_replacement: 'v$1'
+            v2_replacement: '0'
+          - regex: '(Chrome)/(\d+)\.(\d+)\.(\d+)\.(\d+)'
+          - regex: 'Version/(\d+)\.(\d+)(?:\.(\d+)|).*Safari/'
+            family_replacement: 'Safari'
+            v1_replacement: '$1'
+            v2_replacement: '$2'
+            v3_replacement: '$3'
+          - regex: '(curl)/(\d+)\.(\d+)\.(\d+)'
+          - regex: '(Catastrophic) ((a+)+)b'
+
+        os_parsers:
+          - regex: 'Windows NT 10\.0'
+            os_replacement: 'Windows'
+            os_v1_replacement: '10'
+          - regex: 'Win(95|98|3.1|NT|ME|2000)'
+            os_replacement: 'Windows $1'
+          - regex: '(Android)[ \-/](\d+)(?:\.(\d+)|)(?:[.\-]([a-z0-9]+)|)'
+          - regex: '(iPhone|CPU) OS (\d+)_(\d+)(?:_(\d+)|)'
+            os_replacement: 'iOS'
+            os_v1_replacement: '$2'
+            os_v2_replacement: '$3'
+            os_v3_replacement: '$4'
+          - regex: 'Mac OS X (\d+)[_.](\d+)(?:[_.](\d+)|)'
+            os_replacement: 'Mac OS X'
+            os_v1_replacement: '$1'
+            os_v2_replacement: '$2'
+            os_v3_replacement: '$3'
+          - regex: '(Linux)'
+
+        device_parsers:
+          - regex: '(Googlebot|HeadlessChrome)'
+            device_replacement: 'Spider'
+            brand_replacement: 'Spider'
+            model_replacement: 'Desktop'
+          - regex: '; *(SM-[A-Z]\d+[A-Z]?)(?: Build|\))'
+            device_replacement: 'Samsung $1'
+            brand_replacement: 'Samsung'
+            model_replacement: '$1'
+          - regex: '(iPhone)'
+            brand_replacement: 'Apple'
+          - regex: '; *(pedi)_(plus)_(w) Build/'
+            regex_flag: 'i'
+            device_replacement: '$1_$2_$3'
+            brand_replacement: 'Odys'
+            model_replacement: '$1 $2 $3'
+          - regex: '(Macintosh)'
+            device_replacement: 'Mac'
+            brand_replacement: 'Apple'
+            model_replacement: '$1'
+          - regex: 'Blank(X?)'
+            device_replacement: '  $1  '
+            brand_replacement: '$1'
+          - regex: '(Invalid[)'
+        """;
+}
