@@ -8,22 +8,24 @@ namespace TouchpointTracker.Collector.Buffering;
 /// The process's Redis connections: one for ingest (small XADD batches on the request path) and one for
 /// the forwarder and monitor (large XREADGROUP replies), so a big read never delays a collect request.
 /// Both fail fast while Redis is unreachable (no queueing: the collector answers 503 at once) and
-/// reconnect by themselves when it returns.
+/// reconnect by themselves when it returns. <see cref="ConnectAsync"/> opens them at start-up.
 /// </summary>
-public sealed class RedisConnections : IDisposable
+public sealed class RedisConnections : IHostedService, IDisposable
 {
-    private readonly Lazy<ConnectionMultiplexer> _ingest;
-    private readonly Lazy<ConnectionMultiplexer> _forward;
+    private readonly string _configuration;
+    private readonly ILogger<RedisConnections> _logger;
+    private readonly object _gate = new();
+    private ConnectionMultiplexer? _ingest;
+    private ConnectionMultiplexer? _forward;
 
-    public RedisConnections(IOptions<RedisOptions> options)
+    public RedisConnections(IOptions<RedisOptions> options, ILogger<RedisConnections> logger)
     {
-        var configuration = options.Value.Configuration;
-        _ingest = new Lazy<ConnectionMultiplexer>(() => Connect(configuration, "tt-collector-ingest"));
-        _forward = new Lazy<ConnectionMultiplexer>(() => Connect(configuration, "tt-collector-forward"));
+        _configuration = options.Value.Configuration;
+        _logger = logger;
     }
 
-    public IConnectionMultiplexer Ingest => _ingest.Value;
-    public IConnectionMultiplexer Forward => _forward.Value;
+    public IConnectionMultiplexer Ingest => _ingest ?? Connect(ref _ingest, "tt-collector-ingest");
+    public IConnectionMultiplexer Forward => _forward ?? Connect(ref _forward, "tt-collector-forward");
 
     public static ConfigurationOptions BuildOptions(string configuration, string clientName)
     {
@@ -34,18 +36,50 @@ public sealed class RedisConnections : IDisposable
         return options;
     }
 
-    private static ConnectionMultiplexer Connect(string configuration, string clientName) =>
-        ConnectionMultiplexer.Connect(BuildOptions(configuration, clientName));
+    /// <summary>Opens both connections before the server takes requests, waiting at most the connect timeout.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var ingest = ConnectionMultiplexer.ConnectAsync(BuildOptions(_configuration, "tt-collector-ingest"));
+        var forward = ConnectionMultiplexer.ConnectAsync(BuildOptions(_configuration, "tt-collector-forward"));
+        var connected = await Task.WhenAll(ingest, forward);
+        lock (_gate)
+        {
+            if (_ingest is null)
+            {
+                _ingest = connected[0];
+            }
+            else
+            {
+                connected[0].Dispose();
+            }
+            if (_forward is null)
+            {
+                _forward = connected[1];
+            }
+            else
+            {
+                connected[1].Dispose();
+            }
+        }
+        if (!_ingest.IsConnected)
+        {
+            _logger.LogWarning("Redis is not reachable at start-up; the collector answers 503 until it is");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private ConnectionMultiplexer Connect(ref ConnectionMultiplexer? field, string clientName)
+    {
+        lock (_gate)
+        {
+            return field ??= ConnectionMultiplexer.Connect(BuildOptions(_configuration, clientName));
+        }
+    }
 
     public void Dispose()
     {
-        if (_ingest.IsValueCreated)
-        {
-            _ingest.Value.Dispose();
-        }
-        if (_forward.IsValueCreated)
-        {
-            _forward.Value.Dispose();
-        }
+        _ingest?.Dispose();
+        _forward?.Dispose();
     }
 }

@@ -50,6 +50,12 @@ public sealed class KafkaOptions : IValidatableObject
     public string ClientId { get; set; } = "tt-collector";
 
     /// <summary>
+    /// A librdkafka shared library to use instead of the one shipped with the collector
+    /// (runtimes/&lt;rid&gt;/native, whichever of its builds loads on this system).
+    /// </summary>
+    public string? LibraryPath { get; set; }
+
+    /// <summary>
     /// Further librdkafka settings, applied last (security.protocol, sasl.mechanism, ssl.ca.location, ...):
     /// <c>Kafka:Properties:security.protocol</c>, environment variable <c>Kafka__Properties__security.protocol</c>.
     /// </summary>

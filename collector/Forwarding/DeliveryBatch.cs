@@ -10,10 +10,20 @@ internal sealed class DeliveryBatch
 {
     private Action<DeliveryReport<byte[], byte[]>>[] _handlers = [];
     private Error?[] _errors = [];
+    private bool[] _reported = [];
     private int _remaining;
     private TaskCompletionSource _done = NewSource();
 
     public Task Completion => _done.Task;
+
+    public int Capacity => _handlers.Length;
+
+    /// <summary>Records a result without counting it as a report (used when rebuilding an abandoned attempt).</summary>
+    public void Set(int index, Error? error)
+    {
+        _errors[index] = error;
+        _reported[index] = true;
+    }
 
     public void Begin(int capacity, int expected)
     {
@@ -28,8 +38,10 @@ internal sealed class DeliveryBatch
             }
             _handlers = handlers;
             _errors = new Error?[capacity];
+            _reported = new bool[capacity];
         }
         Array.Clear(_errors);
+        Array.Clear(_reported);
         _done = NewSource();
         _remaining = expected;
         if (expected == 0)
@@ -44,6 +56,7 @@ internal sealed class DeliveryBatch
     public void Complete(int index, Error? error)
     {
         _errors[index] = error;
+        _reported[index] = true;
         if (Interlocked.Decrement(ref _remaining) == 0)
         {
             _done.TrySetResult();
@@ -51,6 +64,9 @@ internal sealed class DeliveryBatch
     }
 
     public Error? ErrorOf(int index) => _errors[index];
+
+    /// <summary>Whether the report of entry <paramref name="index"/> arrived (read after the wait ended).</summary>
+    public bool Reported(int index) => Volatile.Read(ref _reported[index]);
 
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

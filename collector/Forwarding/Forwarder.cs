@@ -126,7 +126,7 @@ public sealed class Forwarder : BackgroundService
         finally
         {
             await DrainAsync();
-            await topicTask;
+            _ = topicTask; // ends by itself; its admin request may still be timing out
         }
     }
 
@@ -134,8 +134,13 @@ public sealed class Forwarder : BackgroundService
     {
         try
         {
-            while (!await _kafka.EnsureTopicAsync(ct))
+            for (var attempt = 1; !await _kafka.EnsureTopicAsync(ct); attempt++)
             {
+                if (attempt == 5)
+                {
+                    _logger.LogWarning("Gave up creating Kafka topic {Topic}: it must exist, or the broker must create it on first produce", _kafkaOptions.TouchpointsTopic);
+                    return;
+                }
                 await Task.Delay(TimeSpan.FromSeconds(10), ct);
             }
         }
@@ -252,10 +257,12 @@ public sealed class Forwarder : BackgroundService
 
     private void Remove(int shard)
     {
+        ShardWorker? worker;
         lock (_owned)
         {
-            _owned.Remove(shard);
+            _owned.Remove(shard, out worker);
         }
+        worker?.Completion.ContinueWith(_ => worker.Dispose(), TaskScheduler.Default);
     }
 
     /// <summary>Shutdown: no new batches; in-flight batches get the drain period, then the producer is flushed and the leases given back.</summary>

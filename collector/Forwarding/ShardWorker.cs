@@ -27,7 +27,7 @@ internal sealed record ForwarderContext(
 /// visitor's events reach Kafka in stream order. Before reading new entries it re-reads its own pending
 /// ones (after an error) and claims those another consumer left pending (after a crash), oldest first.
 /// </summary>
-internal sealed class ShardWorker
+internal sealed class ShardWorker : IDisposable
 {
     private readonly ForwarderContext _ctx;
     private readonly int _shard;
@@ -36,7 +36,7 @@ internal sealed class ShardWorker
     private readonly RedisValue _consumer;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abort = new();
-    private readonly DeliveryBatch _delivery = new();
+    private DeliveryBatch _delivery = new();
     private readonly Backoff _backoff;
     private readonly LogThrottle _throttle;
     private readonly List<int> _attempt = [];
@@ -76,6 +76,12 @@ internal sealed class ShardWorker
     {
         _stop.Cancel();
         _abort.Cancel();
+    }
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _abort.Dispose();
     }
 
     public void AbortAfter(TimeSpan delay)
@@ -261,7 +267,7 @@ internal sealed class ShardWorker
         while (_attempt.Count > 0)
         {
             ProduceAttempt(entries.Length);
-            await _delivery.Completion.WaitAsync(abort);
+            await WaitForReportsAsync(abort);
             ReadOutcomes();
 
             _ack.Clear();
@@ -325,8 +331,15 @@ internal sealed class ShardWorker
         var producer = _ctx.Kafka.Producer;
         var topic = _ctx.Kafka.Topic;
         _delivery.Begin(capacity, _attempt.Count);
+        Error? refused = null;
         foreach (var i in _attempt)
         {
+            if (refused is not null)
+            {
+                // Not handed to the producer, so it cannot overtake the refused entry: retried after it.
+                _delivery.Complete(i, refused);
+                continue;
+            }
             try
             {
                 producer.Produce(topic, _messages[i]!, _delivery.HandlerFor(i));
@@ -334,14 +347,40 @@ internal sealed class ShardWorker
             catch (ProduceException<byte[], byte[]> ex)
             {
                 _delivery.Complete(i, ex.Error);
+                refused = KafkaErrorClassifier.Classify(ex.Error) == DeliveryErrorClass.PermanentForMessage ? null : ex.Error;
             }
             catch (KafkaException ex)
             {
                 _delivery.Complete(i, ex.Error);
+                refused = ex.Error;
             }
             catch (ObjectDisposedException)
             {
-                _delivery.Complete(i, new Error(ErrorCode.Local_Destroy, "the producer was disposed"));
+                refused = new Error(ErrorCode.Local_Destroy, "the producer was replaced");
+                _delivery.Complete(i, refused);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for every report of the attempt. librdkafka reports each message within message.timeout.ms;
+    /// the extra bound only guards against reports lost with a replaced producer: those entries count as
+    /// timed out, and later reports go to the abandoned batch object.
+    /// </summary>
+    private async Task WaitForReportsAsync(CancellationToken abort)
+    {
+        try
+        {
+            await _delivery.Completion.WaitAsync(TimeSpan.FromMilliseconds(_ctx.KafkaOptions.MessageTimeoutMs + 30_000), abort);
+        }
+        catch (TimeoutException)
+        {
+            var abandoned = _delivery;
+            _delivery = new DeliveryBatch();
+            _delivery.Begin(abandoned.Capacity, 0);
+            foreach (var i in _attempt)
+            {
+                _delivery.Set(i, abandoned.Reported(i) ? abandoned.ErrorOf(i) : new Error(ErrorCode.Local_MsgTimedOut, "no delivery report"));
             }
         }
     }

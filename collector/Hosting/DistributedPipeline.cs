@@ -32,6 +32,7 @@ public static class DistributedPipeline
         services.AddOptions<ForwarderOptions>().BindConfiguration(ForwarderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<RedisConnections>();
+        services.AddHostedService(sp => sp.GetRequiredService<RedisConnections>());
         services.AddSingleton<RedisShardMap>();
         services.AddSingleton<RedisStreamBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<RedisStreamBuffer>());

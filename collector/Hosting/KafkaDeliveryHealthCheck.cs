@@ -16,7 +16,7 @@ public sealed class KafkaDeliveryHealthCheck(
     IOptions<ForwarderOptions> options,
     TimeProvider clock) : IHealthCheck
 {
-    private readonly SemaphoreSlim _probeGate = new(1, 1);
+    private int _probing;
     private long _lastProbe;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -42,7 +42,7 @@ public sealed class KafkaDeliveryHealthCheck(
 
     private async Task<bool> ProbeAsync(CancellationToken ct)
     {
-        if (clock.GetElapsedTime(Interlocked.Read(ref _lastProbe)) < TimeSpan.FromSeconds(2) || !await _probeGate.WaitAsync(0, ct))
+        if (clock.GetElapsedTime(Interlocked.Read(ref _lastProbe)) < TimeSpan.FromSeconds(2) || Interlocked.CompareExchange(ref _probing, 1, 0) != 0)
         {
             return false;
         }
@@ -54,7 +54,7 @@ public sealed class KafkaDeliveryHealthCheck(
         }
         finally
         {
-            _probeGate.Release();
+            Volatile.Write(ref _probing, 0);
         }
     }
 }

@@ -29,10 +29,11 @@ export const uuid = (u) =>
   crypto.randomUUID?.() || (URL.revokeObjectURL((u = URL.createObjectURL(new Blob()))), u.slice(-36))
 
 // Event properties: at most 30 strings (cut to 256 chars), finite numbers
-// and booleans, under keys cut to 64 chars; anything else is dropped.
+// and booleans, under keys cut to 64 chars; anything else is dropped, and so
+// is a props argument that is not a plain object (a string, an array...).
 export const clean = (o) =>
   Object.fromEntries(
-    Object.entries(o || 0)
+    Object.entries(o?.constructor == Object ? o : 0)
       .filter(([, v]) => (typeof v == 'number' ? isFinite(v) : /^(st|bo)/.test(typeof v)))
       .slice(0, 30)
       .map(([k, v]) => [k.slice(0, 64), v.slice ? v.slice(0, 256) : v]),

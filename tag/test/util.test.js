@@ -18,6 +18,8 @@ describe('util', () => {
     expect(clean(undefined)).toEqual({})
     expect(clean(null)).toEqual({})
     expect(clean(42)).toEqual({})
+    expect(clean('EUR')).toEqual({}) // tt('purchase', 'EUR'): a bad argument is dropped, not spread into characters
+    expect(clean(['a', 'b'])).toEqual({})
   })
 
   test('cut caps strings (2,000 characters by default)', async () => {

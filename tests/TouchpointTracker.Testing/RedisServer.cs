@@ -11,7 +11,13 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private readonly string? _dataDirectory;
+
+    private RedisServer(int port, string? dataDirectory = null)
+    {
+        Port = port;
+        _dataDirectory = dataDirectory;
+    }
 
     public int Port { get; }
     public string Configuration => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000";
@@ -28,10 +34,28 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// A server that keeps its data across <see cref="StopAsync"/> (even SIGKILL) and <see cref="StartAgainAsync"/>:
+    /// append-only file fsynced before every reply, in a temporary folder removed on dispose. This is the
+    /// configuration under which an acknowledged write survives a Redis crash.
+    /// </summary>
+    public static async Task<RedisServer> StartDurableAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("tt-redis-").FullName;
+        var server = new RedisServer(FreePort.Next(), dir);
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    public bool IsDurable => _dataDirectory is not null;
+
     public async Task StartAgainAsync()
     {
         var exe = Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server; the README's test command does it).");
-        var psi = new ProcessStartInfo(exe, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no --loglevel warning")
+        var persistence = _dataDirectory is null
+            ? "--appendonly no"
+            : $"--appendonly yes --appendfsync always --dir \"{_dataDirectory}\"";
+        var psi = new ProcessStartInfo(exe, $"--port {Port} --bind 127.0.0.1 --save \"\" {persistence} --protected-mode no --loglevel warning")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -57,7 +81,20 @@ public sealed class RedisServer : IAsyncDisposable
         _process = null;
     }
 
-    public ValueTask DisposeAsync() => new(StopAsync());
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_dataDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
 
     internal static async Task WaitForPortAsync(int port, TimeSpan timeout)
     {

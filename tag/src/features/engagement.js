@@ -26,6 +26,9 @@ export function engagement() {
     tick()
     if (acc) record('engagement', { url, props: { engaged_ms: acc, scroll_pct: top } })
     acc = 0
+    // Leaving the page (not an SPA route): stop the clock, or the visibilitychange
+    // that follows pagehide would count a few more milliseconds as a second event.
+    if (!changed) since = 0
     if (changed) {
       top = 0
       scroll()
