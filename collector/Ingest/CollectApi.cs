@@ -50,7 +50,8 @@ public static class CollectApi
         var options = deps.Options.Value;
         var request = http.Request;
         AllowOrigin(http);
-        var buffer = ArrayPool<byte>.Shared.Rent(options.MaxBodyBytes + 1);
+        // Rent what the body needs (beacons are ~1 KB), not the 64 KB limit: large rentals end up on the large object heap.
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } declared && declared <= options.MaxBodyBytes ? (int)declared + 1 : 16 * 1024);
         try
         {
             IngestOutcome outcome;
@@ -64,7 +65,7 @@ public static class CollectApi
             }
             else
             {
-                var length = await ReadBodyAsync(request.Body, buffer, options.MaxBodyBytes + 1, http.RequestAborted);
+                (buffer, var length) = await ReadBodyAsync(request.Body, buffer, options.MaxBodyBytes + 1, http.RequestAborted);
                 outcome = await deps.Pipeline.IngestAsync(buffer.AsMemory(0, length), RequestOf(http, deps), http.RequestAborted);
             }
             return ToResult(http, outcome, deps);
@@ -212,15 +213,27 @@ public static class CollectApi
         contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
         contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
-    private static async Task<int> ReadBodyAsync(Stream body, byte[] buffer, int max, CancellationToken ct)
+    /// <summary>Reads up to <paramref name="max"/> bytes, growing the rented buffer when the body is longer than declared.</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(Stream body, byte[] buffer, int max, CancellationToken ct)
     {
         var total = 0;
-        int n;
-        while (total < max && (n = await body.ReadAsync(buffer.AsMemory(total, max - total), ct)) > 0)
+        while (total < max)
         {
+            if (total == buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(max, buffer.Length * 2));
+                buffer.AsSpan(0, total).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+            var n = await body.ReadAsync(buffer.AsMemory(total, Math.Min(buffer.Length, max) - total), ct);
+            if (n == 0)
+            {
+                break;
+            }
             total += n;
         }
-        return total;
+        return (buffer, total);
     }
 
     internal static bool TryDecodeBase64Url(string value, int maxBytes, out byte[] decoded)

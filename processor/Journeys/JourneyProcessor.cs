@@ -274,7 +274,8 @@ public sealed class JourneyProcessor
 
     private static bool StartsNewSession(Touchpoint tp, SessionState current)
     {
-        if (HasCampaign(tp.Campaign) && !string.Equals(CampaignKey(tp.Campaign), current.Campaign is null ? "" : CampaignKey(current.Campaign), StringComparison.OrdinalIgnoreCase))
+        // A new traffic source (campaign, search, social...) starts a session; direct traffic never does.
+        if (!IsDirectOrNone(tp.Campaign) && !string.Equals(CampaignKey(tp.Campaign), current.Campaign is null ? "" : CampaignKey(current.Campaign), StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
@@ -322,7 +323,7 @@ public sealed class JourneyProcessor
     private static void CarrySessionContext(Touchpoint tp, SessionState session)
     {
         tp.Channel = session.Channel;
-        if (!HasCampaign(tp.Campaign) && session.Campaign is not null)
+        if (IsDirectOrNone(tp.Campaign) && session.Campaign is not null && !IsDirectOrNone(session.Campaign))
         {
             tp.Campaign = Clone(session.Campaign);
         }
@@ -350,6 +351,11 @@ public sealed class JourneyProcessor
 
     private static bool HasCampaign(CampaignInfo c) =>
         !string.IsNullOrEmpty(c.Source) || !string.IsNullOrEmpty(c.Medium) || !string.IsNullOrEmpty(c.Name) || !string.IsNullOrEmpty(c.ClickId);
+
+    /// <summary>No traffic source, or the collector's "(direct)" / "(none)" one.</summary>
+    private static bool IsDirectOrNone(CampaignInfo c) =>
+        !HasCampaign(c) || string.IsNullOrEmpty(c.Name) && string.IsNullOrEmpty(c.ClickId) &&
+        (c.Source is null or "" or "(direct)" or "(not set)") && (c.Medium is null or "" or "(none)" or "(not set)");
 
     private static string CampaignKey(CampaignInfo c) => $"{c.Source}|{c.Medium}|{c.Name}|{c.ClickId}";
 

@@ -29,13 +29,14 @@ public sealed class StagingLoop : BackgroundService
 {
     private static readonly TimeSpan TxnTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly KafkaOptions _kafka;
-    private readonly ProcessorOptions _options;
-    private readonly IJourneyStateStore _store;
-    private readonly StageRulesSource _rules;
+    private readonly IServiceProvider _services;
     private readonly ProcessorMetrics _metrics;
     private readonly ProcessorStatus _status;
     private readonly ILogger<StagingLoop> _logger;
+    private KafkaOptions _kafka = null!;
+    private ProcessorOptions _options = null!;
+    private IJourneyStateStore _store = null!;
+    private StageRulesSource _rules = null!;
 
     private readonly Dictionary<int, PartitionRun> _owned = [];
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _pending = [];
@@ -48,28 +49,30 @@ public sealed class StagingLoop : BackgroundService
     private string? _firstDeliveryError;
     private CancellationToken _stopping;
 
-    public StagingLoop(
-        IOptions<KafkaOptions> kafka,
-        IOptions<ProcessorOptions> options,
-        IJourneyStateStore store,
-        StageRulesSource rules,
-        ProcessorMetrics metrics,
-        ProcessorStatus status,
-        ILogger<StagingLoop> logger)
+    /// <remarks>
+    /// Dependencies are resolved when the loop starts, after the options were validated, so a
+    /// misconfigured process reports every bad setting at once rather than the first one touched.
+    /// </remarks>
+    public StagingLoop(IServiceProvider services, ProcessorMetrics metrics, ProcessorStatus status, ILogger<StagingLoop> logger)
     {
-        _kafka = kafka.Value;
-        _options = options.Value;
-        _store = store;
-        _rules = rules;
+        _services = services;
         _metrics = metrics;
         _status = status;
         _logger = logger;
-        rules.Reloaded += description =>
+    }
+
+    private void Resolve()
+    {
+        _kafka = _services.GetRequiredService<IOptions<KafkaOptions>>().Value;
+        _options = _services.GetRequiredService<IOptions<ProcessorOptions>>().Value;
+        _store = _services.GetRequiredService<IJourneyStateStore>();
+        _rules = _services.GetRequiredService<StageRulesSource>();
+        _rules.Reloaded += description =>
         {
             _metrics.RuleReloads.Inc(MetricsRegistry.Labels(("result", "ok")));
             _logger.LogInformation("Stage rules reloaded: {Rules}", description);
         };
-        rules.ReloadFailed += ex =>
+        _rules.ReloadFailed += ex =>
         {
             _metrics.RuleReloads.Inc(MetricsRegistry.Labels(("result", "invalid")));
             _logger.LogError("Stage rules file changed but cannot be used; the previous rules stay: {Problems}", ex.Message);
@@ -88,6 +91,7 @@ public sealed class StagingLoop : BackgroundService
         Exception? fatal = null;
         try
         {
+            Resolve();
             if (!WaitForTopics(ct))
             {
                 return;
@@ -486,7 +490,7 @@ public sealed class StagingLoop : BackgroundService
             _logger.LogWarning(ex, "Closing the Kafka consumer failed");
         }
         _consumer?.Dispose();
-        if (!_kafka.Transactional)
+        if (_kafka is { Transactional: false })
         {
             _producer?.Flush(TimeSpan.FromSeconds(10));
         }

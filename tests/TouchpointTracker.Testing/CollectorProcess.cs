@@ -22,6 +22,7 @@ public sealed class CollectorProcess : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+    public int Port => BaseAddress.Port;
     public int ProcessId { get; }
     public bool HasExited => _process.HasExited;
 
@@ -29,10 +30,13 @@ public sealed class CollectorProcess : IAsyncDisposable
     public string Output => string.Join(Environment.NewLine, _output);
 
     /// <summary>Starts the collector and waits until its liveness endpoint answers.</summary>
-    public static async Task<CollectorProcess> StartAsync(IDictionary<string, string?> environment, TimeSpan? startTimeout = null)
+    public static Task<CollectorProcess> StartAsync(IDictionary<string, string?> environment, TimeSpan? startTimeout = null) =>
+        StartAsync(environment, FreePort.Next(), startTimeout);
+
+    /// <summary>Starts the collector on a given loopback port (to restart one where a load balancer expects it).</summary>
+    public static async Task<CollectorProcess> StartAsync(IDictionary<string, string?> environment, int port, TimeSpan? startTimeout = null)
     {
         var dll = FindCollectorDll();
-        var port = FreePort.Next();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -80,6 +84,13 @@ public sealed class CollectorProcess : IAsyncDisposable
             _process.WaitForExit(10_000);
         }
     }
+
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a pod: readiness red, the listener closes after
+    /// <c>Shutdown:ReadinessGraceSeconds</c>, in-flight work drains. SIGKILL after <paramref name="timeout"/>.
+    /// Returns true when the process exited by itself.
+    /// </summary>
+    public Task<bool> StopAsync(TimeSpan timeout) => Signals.TerminateAsync(_process, timeout);
 
     public ValueTask DisposeAsync()
     {

@@ -11,7 +11,10 @@ public sealed class PathGroups
     /// <summary>A pattern that runs longer than this on some path does not match it.</summary>
     public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Paths already classified: a site has far fewer distinct paths than page views.</summary>
+    private const int CacheCapacity = 50_000;
     private readonly Regex[] _regexes;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ulong> _cache = new(StringComparer.Ordinal);
 
     public PathGroups(IReadOnlyList<string> names, IReadOnlyList<Regex> regexes)
     {
@@ -42,10 +45,25 @@ public sealed class PathGroups
     /// <summary>Bit i set when the path is in group i.</summary>
     public ulong Classify(string? path)
     {
-        if (string.IsNullOrEmpty(path))
+        if (string.IsNullOrEmpty(path) || _regexes.Length == 0)
         {
             return 0;
         }
+        if (_cache.TryGetValue(path, out var cached))
+        {
+            return cached;
+        }
+        var bits = Match(path);
+        if (_cache.Count >= CacheCapacity)
+        {
+            _cache.Clear(); // bounded: start over rather than grow without limit
+        }
+        _cache[path] = bits;
+        return bits;
+    }
+
+    private ulong Match(string path)
+    {
         ulong bits = 0;
         for (var i = 0; i < _regexes.Length; i++)
         {

@@ -125,6 +125,12 @@ public sealed class ProcessorKafkaTests
         var two = await ProcessorHost.StartAsync(_env.ProcessorSettings("two", maxBatch: 50)); // a rebalance moves partitions, with their state
         try
         {
+            until = DateTime.UtcNow.AddSeconds(60);
+            while (two.Total("tt_processor_partition_claims_total") == 0 && DateTime.UtcNow < until)
+            {
+                await Task.Delay(20);
+            }
+            Assert.That(two.Total("tt_processor_partition_claims_total"), Is.GreaterThan(0), "the second processor got partitions");
             _env.Produce(second, ratePerSecond: 1500);
             var expected = Workload.Expected([.. first, .. second]);
             var (staged, transitions) = _env.ReadOutputs(expected.Staged.Count, expected.Transitions.Count, TimeSpan.FromSeconds(90));

@@ -33,6 +33,7 @@ public sealed class KafkaEnvironment : IAsyncDisposable
     public static async Task<KafkaEnvironment> StartAsync(int partitions = 4)
     {
         var cluster = MockKafkaCluster.Start(3);
+        cluster.SetGroupInitialRebalanceDelay(TimeSpan.FromMilliseconds(100));
         foreach (var topic in new[] { Input, Staged, Transitions })
         {
             cluster.CreateTopic(topic, partitions);
@@ -55,6 +56,7 @@ public sealed class KafkaEnvironment : IAsyncDisposable
         ["Processor:MaxBatchWaitMs"] = "20",
         ["Journeys:ReloadIntervalSeconds"] = "0",
         ["Logging:Json"] = "false",
+        ["Shutdown:ReadinessGraceSeconds"] = "0",
     };
 
     /// <summary>Publishes touchpoints to the input topic as the collector's forwarder does (key site:visitor, idempotent).</summary>
@@ -107,7 +109,7 @@ public sealed class KafkaEnvironment : IAsyncDisposable
         for (var count = CountOf(topic); count != last && DateTime.UtcNow < deadline; count = CountOf(topic))
         {
             last = count;
-            Thread.Sleep(1000);
+            Thread.Sleep(700);
         }
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {

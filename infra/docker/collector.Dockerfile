@@ -1,0 +1,74 @@
+# syntax=docker/dockerfile:1.7
+#
+# The collector image. Build from the repository root (the build context must be the whole repo):
+#
+#   docker build -f infra/docker/collector.Dockerfile -t touchpointtracker/collector:local .
+#
+# Stages: 1. tag   - Node 20 builds the browser tag (tag/dist/tt.js, tt.full.js) and brings uap-core;
+#         2. build - the .NET 10 SDK publishes the collector with that tag embedded;
+#         3. final - the ASP.NET Core 10 runtime, non-root, port 8080, HEALTHCHECK on /healthz.
+#
+# Base images: Microsoft publishes no Debian images for .NET 10 (its default is Ubuntu 24.04
+# "noble"), so the runtime is aspnet:10.0-noble: same apt/glibc world as Debian. global.json pins a
+# 10.0.4xx SDK (rollForward latestPatch): if the sdk:10.0-noble tag in use is on another feature
+# band, pass --build-arg DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:<10.0.4xx version>-noble.
+ARG NODE_IMAGE=node:20-bookworm-slim
+ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0-noble
+ARG DOTNET_RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble
+
+# ---- 1. the browser tag -----------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS tag
+WORKDIR /src/tag
+COPY tag/package.json tag/package-lock.json ./
+RUN --mount=type=cache,id=tt-npm,target=/root/.npm \
+    npm ci --no-audit --no-fund --loglevel=error
+COPY tag/build.mjs ./
+COPY tag/src ./src
+RUN npm run --silent build
+
+# ---- 2. the .NET build ------------------------------------------------------------------------------
+FROM ${DOTNET_SDK_IMAGE} AS build
+WORKDIR /src
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
+# The collector and the libraries it references (Contracts, ServiceDefaults, Enrichment live in
+# collector/; the journey engine of the embedded mode in processor/Journeys).
+COPY collector/ collector/
+COPY processor/Journeys/ processor/Journeys/
+# From the tag stage: the bundles the collector embeds, and uap-core's user-agent rules (npm package
+# uap-core, one of the tag's tools) that the collector ships beside its binary (uap-core/regexes.yaml).
+# SkipTagBuild stops MSBuild from running npm again (no Node in this stage).
+COPY --from=tag /src/tag/dist/ tag/dist/
+COPY --from=tag /src/tag/node_modules/uap-core/regexes.yaml tag/node_modules/uap-core/regexes.yaml
+# Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
+# both the runtime's probing and the processor's explicit loader look. Only the Linux x64 and arm64
+# builds stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
+RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
+    dotnet publish collector/TouchpointTracker.Collector.csproj -c Release -o /app \
+        -p:SkipTagBuild=true -p:UseAppHost=false \
+ && find /app/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 ! -name linux-arm64 -exec rm -rf {} + \
+ && rm -rf /app/librdkafka
+
+# ---- 3. the runtime ---------------------------------------------------------------------------------
+FROM ${DOTNET_RUNTIME_IMAGE} AS final
+# librdkafka (librdkafka.redist, generic linux build) links libsasl2.so.3; the rest it needs is glibc.
+# (ldd runtimes/linux-x64/native/librdkafka.so; tests/TouchpointTracker.Infra.Tests checks this list.)
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsasl2-2 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --chmod=0755 infra/docker/tt-healthcheck.sh /usr/local/bin/tt-healthcheck
+WORKDIR /app
+COPY --from=build /app ./
+# ASPNETCORE_URLS decides the listener; HTTP_PORTS (set by the base image) is emptied so Kestrel does
+# not warn that URLS overrides it.
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_HTTP_PORTS= \
+    DOTNET_NOLOGO=1 \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1
+EXPOSE 8080
+# The non-root user of the .NET images (uid 1654); infra/k8s runs the pod as that uid.
+USER $APP_UID
+# Liveness only (process up). Readiness (/readyz) is what load balancers and docker-compose's
+# depends_on use; Kubernetes ignores HEALTHCHECK and uses its own probes.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["tt-healthcheck", "/healthz"]
+ENTRYPOINT ["dotnet", "TouchpointTracker.Collector.dll"]

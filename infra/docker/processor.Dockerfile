@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1.7
+#
+# The processor image. Build from the repository root (the build context must be the whole repo):
+#
+#   docker build -f infra/docker/processor.Dockerfile -t touchpointtracker/processor:local .
+#
+# Stages: 1. build - the .NET 10 SDK publishes the processor;
+#         2. final - the ASP.NET Core 10 runtime, non-root, port 8080, HEALTHCHECK on /healthz.
+# No Node stage: the browser tag is embedded in the collector only.
+#
+# Base images: Microsoft publishes no Debian images for .NET 10 (its default is Ubuntu 24.04
+# "noble"), so the runtime is aspnet:10.0-noble: same apt/glibc world as Debian. global.json pins a
+# 10.0.4xx SDK (rollForward latestPatch): if the sdk:10.0-noble tag in use is on another feature
+# band, pass --build-arg DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:<10.0.4xx version>-noble.
+ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0-noble
+ARG DOTNET_RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble
+
+# ---- 1. the .NET build ------------------------------------------------------------------------------
+FROM ${DOTNET_SDK_IMAGE} AS build
+WORKDIR /src
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
+# The processor (with the journey engine in processor/Journeys) and the libraries it shares with the
+# collector: the message contracts and the service defaults.
+COPY processor/ processor/
+COPY collector/Contracts/ collector/Contracts/
+COPY collector/ServiceDefaults/ collector/ServiceDefaults/
+# Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
+# the processor's loader (processor/Kafka/Librdkafka.cs) looks. Only the Linux x64 and arm64 builds
+# stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
+RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
+    dotnet publish processor/TouchpointTracker.Processor.csproj -c Release -o /app \
+        -p:UseAppHost=false \
+ && find /app/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 ! -name linux-arm64 -exec rm -rf {} + \
+ && rm -rf /app/librdkafka
+
+# ---- 2. the runtime ---------------------------------------------------------------------------------
+FROM ${DOTNET_RUNTIME_IMAGE} AS final
+# librdkafka (librdkafka.redist, generic linux build) links libsasl2.so.3; the rest it needs is glibc.
+# Without it the processor falls back to the redist's self-contained centos8 build (no GSSAPI).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsasl2-2 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --chmod=0755 infra/docker/tt-healthcheck.sh /usr/local/bin/tt-healthcheck
+WORKDIR /app
+COPY --from=build /app ./
+# ASPNETCORE_URLS decides the listener; HTTP_PORTS (set by the base image) is emptied so Kestrel does
+# not warn that URLS overrides it.
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_HTTP_PORTS= \
+    DOTNET_NOLOGO=1 \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1
+EXPOSE 8080
+# The non-root user of the .NET images (uid 1654); infra/k8s runs the pod as that uid.
+USER $APP_UID
+# Liveness only (process up). Readiness (/readyz: consuming, batches succeed, Redis answers) is what
+# docker-compose's depends_on uses; Kubernetes ignores HEALTHCHECK and uses its own probes.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["tt-healthcheck", "/healthz"]
+ENTRYPOINT ["dotnet", "TouchpointTracker.Processor.dll"]
