@@ -53,6 +53,7 @@ public sealed class ProcessorKafkaTests
         var feeding = Task.Run(() => _env.Produce(stream, ratePerSecond: 600, stop.Token));
         var settings = _env.ProcessorSettings("killed", maxBatch: 40);
         var killedAt = new List<long>();
+        var claims = new List<string>();
         try
         {
             for (var round = 0; round < 3; round++)
@@ -68,11 +69,14 @@ public sealed class ProcessorKafkaTests
                 }
                 victim.Kill(); // SIGKILL, in the middle of whatever batch it is in
                 killedAt.Add(_env.CountOf(KafkaEnvironment.Staged));
+                claims.AddRange(victim.Output.Split('\n').Where(l => l.Contains(": claimed", StringComparison.Ordinal)));
             }
             await feeding;
 
             await using var survivor = ProcessorProcess.Start(settings);
             var (staged, transitions) = _env.ReadOutputs(expected.Staged.Count, expected.Transitions.Count, TimeSpan.FromSeconds(120));
+            claims.AddRange(survivor.Output.Split('\n').Where(l => l.Contains(": claimed", StringComparison.Ordinal)));
+            TestContext.Out.WriteLine(string.Join(Environment.NewLine, claims.Select(c => c.Trim())));
             TestContext.Out.WriteLine($"{stream.Count} input events, {expected.Staged.Count} staged, {expected.Transitions.Count} transitions; killed at {string.Join(", ", killedAt)} staged");
 
             Assert.That(killedAt, Has.All.LessThan(expected.Staged.Count), "every kill happened mid-stream");

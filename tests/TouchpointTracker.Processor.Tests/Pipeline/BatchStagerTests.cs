@@ -55,6 +55,10 @@ public sealed class BatchStagerTests
         var replay = await StageAsync(store, again, secondHalf, stagedTail: publishedUpTo, transitionsTail: publishedUpTo);
 
         var union = first.Outputs.Concat(published).Concat(replay.Outputs).ToList();
+        foreach (var output in union)
+        {
+            Schemas.AssertValid(output.Kind == OutputKind.Staged ? Schemas.StagedTouchpoint : Schemas.StageTransition, output.Value);
+        }
         var expected = Workload.Expected(stream);
         Assert.Multiple(() =>
         {

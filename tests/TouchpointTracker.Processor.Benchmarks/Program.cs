@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using BenchmarkDotNet.Running;
+using StackExchange.Redis;
+using TouchpointTracker.Contracts;
+using TouchpointTracker.Journeys;
+using TouchpointTracker.Processor.Benchmarks;
+using TouchpointTracker.Processor.Pipeline;
+using TouchpointTracker.Processor.State;
+
+// Figures for docs/processor.md: events per second per core through the journey engine, with the state
+// in memory and in Redis, and bytes of state per visitor. Single-threaded on purpose (one core); the
+// processor scales out by partitions, one loop per instance.
+//
+//   dotnet run -c Release --project tests/TouchpointTracker.Processor.Benchmarks [-- --visitors 20000] [-- --redis host:port]
+//   dotnet run -c Release --project tests/TouchpointTracker.Processor.Benchmarks -- --bdn   (BenchmarkDotNet, engine only)
+//   options: --batch 1000, --breakdown (parse / serialise / path groups / apply apart), --show-state (one visitor's state)
+if (args.Contains("--bdn"))
+{
+    BenchmarkRunner.Run<EngineBenchmarks>(args: [.. args.Where(a => a != "--bdn")]);
+    return;
+}
+var visitors = Arg("--visitors", 20_000);
+var batchSize = Arg("--batch", 1000);
+var redisConfig = args.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault();
+
+var input = SyntheticStream.Generate(visitors, seed: 42);
+var journeys = new JourneyProcessor(StageEngine.CreateDefault(), JourneySettings.Default);
+Console.WriteLine($"TouchpointTracker processor benchmark: {input.Count:N0} touchpoints of {visitors:N0} visitors, batches of {batchSize}, default rules, one thread");
+Console.WriteLine($"  .NET {Environment.Version}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "DEBUGGER" : "no debugger")}, {(typeof(EngineBenchmarks).Assembly.GetCustomAttributes(false).OfType<DebuggableAttribute>().Any(d => d.IsJITOptimizerDisabled) ? "DEBUG build (use -c Release)" : "Release build")}");
+
+// Warm-up (JIT, tiering), then the measured runs.
+RunObjects(journeys, SyntheticStream.Generate(500, seed: 1));
+await RunStoreAsync(journeys, new InMemoryJourneyStateStore(), SyntheticStream.Generate(500, seed: 1), batchSize);
+
+if (args.Contains("--breakdown"))
+{
+    var parsed = input.Select(r => JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.Touchpoint)!).ToList();
+    Report("parse only", input.Count, Measure(() => { foreach (var r in input) { JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.Touchpoint); } }));
+    Report("serialise only", input.Count, Measure(() => { foreach (var t in parsed) { JsonSerializer.SerializeToUtf8Bytes(t, ContractsJsonContext.Default.Touchpoint); } }));
+    Report("path groups only", input.Count, Measure(() => { foreach (var t in parsed) { journeys.Engine.PathGroups.Classify(t.Page.Path); } }));
+    var st = new Dictionary<string, JourneyState>();
+    Report("apply only", input.Count, Measure(() => { foreach (var t in parsed) { if (!st.TryGetValue(t.VisitorId, out var s)) { s = new JourneyState(); st[t.VisitorId] = s; } journeys.Apply(t, s); } }));
+}
+var objects = Measure(() => RunObjects(journeys, input));
+Report("engine, state as objects in memory (parse + stage + serialise outputs)", input.Count, objects);
+
+var memory = new InMemoryJourneyStateStore();
+var inMemory = await MeasureAsync(() => RunStoreAsync(journeys, memory, input, batchSize));
+Report("engine + state serialised in memory (load/save JSON per batch)", input.Count, inMemory);
+Console.WriteLine($"  state: {memory.Count:N0} visitors, {memory.Bytes / (double)memory.Count:N0} bytes of JSON per visitor on average");
+if (args.Contains("--show-state"))
+{
+    var sampleStates = new Dictionary<string, JourneyState?>();
+    await memory.LoadAsync(new PartitionClaim(input[0].Partition, 0, null), [input[0].Key], sampleStates, CancellationToken.None);
+    Console.WriteLine(JsonSerializer.Serialize(sampleStates.Values.First(), JourneysJsonContext.Default.JourneyState));
+}
+
+using var redisServer = redisConfig is null ? RedisProcess.TryStart() : null;
+var config = redisConfig ?? redisServer?.Configuration;
+if (config is null)
+{
+    Console.WriteLine("  (no redis-server found and no --redis given: Redis figures skipped)");
+    return;
+}
+using var redis = await ConnectionMultiplexer.ConnectAsync(config);
+var server = redis.GetServer(redis.GetEndPoints()[0]);
+var db = redis.GetDatabase();
+var usedBefore = UsedMemory(server);
+var store = new RedisJourneyStateStore(redis, "tt:bench", "bench", "tt.touchpoints", TimeSpan.FromDays(31), TimeProvider.System);
+var inRedis = await MeasureAsync(() => RunStoreAsync(journeys, store, input, batchSize));
+Report("engine + state in Redis (pipelined HGET per batch, one Lua save per partition and batch)", input.Count, inRedis);
+var usedAfter = UsedMemory(server);
+var sample = new List<long>();
+foreach (var tp in input.Take(2000))
+{
+    var key = store.VisitorKey(tp.Partition, tp.Key);
+    if ((long?)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0") is { } bytes)
+    {
+        sample.Add(bytes);
+    }
+}
+Console.WriteLine($"  Redis: {(usedAfter - usedBefore) / (double)visitors:N0} bytes of used_memory per visitor; MEMORY USAGE of a visitor's hash: mean {sample.Average():N0} B, max {sample.Max():N0} B");
+
+int Arg(string name, int fallback) =>
+    args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v && int.TryParse(v, out var n) ? n : fallback;
+
+static long UsedMemory(IServer server) =>
+    long.Parse(server.Info("memory").SelectMany(g => g).First(kv => kv.Key == "used_memory").Value, System.Globalization.CultureInfo.InvariantCulture);
+
+static (TimeSpan Wall, TimeSpan Cpu) Measure(Action run)
+{
+    GC.Collect();
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var watch = Stopwatch.StartNew();
+    run();
+    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+}
+
+static async Task<(TimeSpan Wall, TimeSpan Cpu)> MeasureAsync(Func<Task> run)
+{
+    GC.Collect();
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var watch = Stopwatch.StartNew();
+    await run();
+    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+}
+
+static void Report(string what, int events, (TimeSpan Wall, TimeSpan Cpu) t) =>
+    Console.WriteLine($"- {what}:{Environment.NewLine}    {events / t.Wall.TotalSeconds,10:N0} events/s wall clock; {events / t.Cpu.TotalSeconds,10:N0} events per CPU-second of this process ({t.Wall.TotalSeconds:0.00} s, {t.Cpu.TotalSeconds:0.00} s CPU)");
+
+static void RunObjects(JourneyProcessor journeys, List<Record> input)
+{
+    var states = new Dictionary<string, JourneyState>(StringComparer.Ordinal);
+    long bytes = 0;
+    foreach (var r in input)
+    {
+        var tp = JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.Touchpoint)!;
+        if (!states.TryGetValue(r.Key, out var state))
+        {
+            state = new JourneyState();
+            states[r.Key] = state;
+        }
+        var step = journeys.Apply(tp, state);
+        if (step.Staged is { } staged)
+        {
+            bytes += JsonSerializer.SerializeToUtf8Bytes(staged, ContractsJsonContext.Default.Touchpoint).Length;
+        }
+        if (step.Transition is { } transition)
+        {
+            bytes += JsonSerializer.SerializeToUtf8Bytes(transition, JourneysJsonContext.Default.StageTransition).Length;
+        }
+    }
+    GC.KeepAlive(bytes);
+}
+
+static async Task RunStoreAsync(JourneyProcessor journeys, IJourneyStateStore store, List<Record> input, int batchSize)
+{
+    var claims = new Dictionary<int, PartitionClaim>();
+    foreach (var partition in input.GroupBy(r => r.Partition))
+    {
+        claims[partition.Key] = await store.ClaimAsync(partition.Key, CancellationToken.None);
+    }
+    foreach (var batch in input.Chunk(batchSize))
+    {
+        foreach (var slice in batch.GroupBy(r => r.Partition))
+        {
+            var claim = claims[slice.Key];
+            var parsed = BatchStager.Parse([.. slice.Select(r => new InputRecord(r.Partition, r.Offset, r.Value))]);
+            var states = new Dictionary<string, JourneyState?>(StringComparer.Ordinal);
+            await store.LoadAsync(claim, [.. parsed.Select(p => p.Key!).Distinct(StringComparer.Ordinal)], states, CancellationToken.None);
+            var outcome = BatchStager.Stage(journeys, parsed, states);
+            await store.SaveAsync(claim, slice.Last().Offset, outcome.Changed, CancellationToken.None);
+        }
+    }
+}
+
+/// <summary>A redis-server of its own on a free port, when one is installed.</summary>
+internal sealed class RedisProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private RedisProcess(Process process, int port)
+    {
+        _process = process;
+        Configuration = $"127.0.0.1:{port},abortConnect=false,allowAdmin=true";
+    }
+
+    public string Configuration { get; }
+
+    public static RedisProcess? TryStart()
+    {
+        var exe = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
+        if (exe is null)
+        {
+            return null;
+        }
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var process = Process.Start(new ProcessStartInfo(exe, $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no --loglevel warning")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                break;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+        return new RedisProcess(process, port);
+    }
+
+    public void Dispose()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+        _process.Dispose();
+    }
+}
