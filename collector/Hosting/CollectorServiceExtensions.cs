@@ -47,6 +47,7 @@ public static class CollectorServiceExtensions
         services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>()));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<CollectApi>();
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
         services.AddHostedService<StartupBanner>();
 
@@ -95,7 +96,7 @@ public static class CollectorServiceExtensions
         app.UseStatusCodePages();
         app.MapDefaultEndpoints(options.LivenessPath, options.ReadinessPath, options.MetricsPath);
         app.MapTagApi(options.TagPath, app.Services.GetRequiredService<TagAssets>());
-        app.MapCollectApi(options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
+        app.Services.GetRequiredService<CollectApi>().Map(app, options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
         if (mode == PipelineMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath);

@@ -1,18 +1,14 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using TouchpointTracker.Collector.Configuration;
 
 namespace TouchpointTracker.Collector.Ingest;
-
-/// <summary>What the collect handlers need, as one parameter.</summary>
-public sealed record CollectDependencies(
-    IngestPipeline Pipeline,
-    IngestMetrics Metrics,
-    IOptions<CollectorOptions> Options,
-    IOptions<BufferOptions> BufferOptions,
-    IOptions<EdgeOptions> EdgeOptions);
 
 /// <summary>The answer to a beacon that was stored (fully or in part).</summary>
 public sealed record CollectResponse(int Accepted, IReadOnlyList<RejectedEvent> Rejected);
@@ -22,20 +18,34 @@ public sealed record RejectedEvent(int Index, string? Id, string Reason, string 
 /// <summary>
 /// POST /collect: beacons from the tag, as text/plain (no CORS preflight) or application/json.
 /// GET /collect?d=&lt;base64url beacon&gt;: the same as a 1x1 GIF, for &lt;noscript&gt; and email opens.
+/// One instance serves every request: its dependencies are bound once, not per request, and the common
+/// answer (every event taken) is written from cached bytes.
 /// </summary>
-public static class CollectApi
+public sealed class CollectApi(
+    IngestPipeline pipeline,
+    IngestMetrics metrics,
+    IOptions<CollectorOptions> options,
+    IOptions<BufferOptions> bufferOptions,
+    IOptions<EdgeOptions> edgeOptions,
+    IOptions<JsonOptions> json)
 {
     public const string RateLimitPolicy = "collect";
 
     /// <summary>The smallest transparent 1x1 GIF.</summary>
     private static readonly byte[] Pixel = Convert.FromBase64String("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7");
 
-    public static RouteGroupBuilder MapCollectApi(this IEndpointRouteBuilder app, string path, bool rateLimited)
+    private readonly CollectorOptions _options = options.Value;
+    private readonly EdgeOptions _edge = edgeOptions.Value;
+    private readonly string _retryAfter = bufferOptions.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+    private readonly JsonSerializerOptions _json = json.Value.SerializerOptions;
+    private readonly byte[][] _acceptedAll = AcceptedAnswers(options.Value.MaxEventsPerBatch);
+
+    public RouteGroupBuilder Map(IEndpointRouteBuilder app, string path, bool rateLimited)
     {
         var group = app.MapGroup(path);
-        group.MapPost("", CollectAsync);
-        group.MapGet("", PixelAsync);
-        group.MapMethods("", [HttpMethods.Options], Preflight);
+        group.MapPost("", (RequestDelegate)PostAsync);
+        group.MapGet("", (RequestDelegate)PixelAsync);
+        group.MapMethods("", [HttpMethods.Options], (RequestDelegate)Preflight);
         if (rateLimited)
         {
             group.RequireRateLimiting(RateLimitPolicy);
@@ -43,116 +53,151 @@ public static class CollectApi
         return group;
     }
 
-    public static async Task<Results<Accepted<CollectResponse>, ProblemHttpResult>> CollectAsync(
-        HttpContext http, [AsParameters] CollectDependencies deps)
+    public async Task PostAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
-        var options = deps.Options.Value;
         var request = http.Request;
         AllowOrigin(http);
         // Rent what the body needs (beacons are ~1 KB), not the 64 KB limit: large rentals end up on the large object heap.
-        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } declared && declared <= options.MaxBodyBytes ? (int)declared + 1 : 16 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } declared && declared <= _options.MaxBodyBytes ? (int)declared + 1 : 16 * 1024);
         try
         {
             IngestOutcome outcome;
             if (!IsAcceptedContentType(request.ContentType))
             {
-                outcome = deps.Pipeline.Refuse(RejectReasons.UnsupportedMediaType, "Send the beacon as JSON with Content-Type text/plain or application/json.", null, 0);
+                outcome = pipeline.Refuse(RejectReasons.UnsupportedMediaType, "Send the beacon as JSON with Content-Type text/plain or application/json.", null, 0);
             }
-            else if (request.ContentLength > options.MaxBodyBytes)
+            else if (request.ContentLength > _options.MaxBodyBytes)
             {
-                outcome = deps.Pipeline.Refuse(RejectReasons.BodyTooLarge, $"The body is {request.ContentLength} bytes; the limit is {options.MaxBodyBytes}.", null, 0);
+                outcome = pipeline.Refuse(RejectReasons.BodyTooLarge, $"The body is {request.ContentLength} bytes; the limit is {_options.MaxBodyBytes}.", null, 0);
             }
             else
             {
-                (buffer, var length) = await ReadBodyAsync(request.Body, buffer, options.MaxBodyBytes + 1, http.RequestAborted);
-                outcome = await deps.Pipeline.IngestAsync(buffer.AsMemory(0, length), RequestOf(http, deps), http.RequestAborted);
+                int length;
+                try
+                {
+                    (buffer, length) = await ReadBodyAsync(request.Body, buffer, _options.MaxBodyBytes + 1, http.RequestAborted);
+                }
+                catch (BadHttpRequestException ex)
+                {
+                    await WriteOutcomeAsync(http, pipeline.Refuse(RejectReasons.UnreadableBody, "The request body could not be read: " + ex.Message, null, 0));
+                    return;
+                }
+                outcome = await pipeline.IngestAsync(buffer.AsMemory(0, length), RequestOf(http), http.RequestAborted);
             }
-            return ToResult(http, outcome, deps);
-        }
-        catch (BadHttpRequestException ex)
-        {
-            return ToResult(http, deps.Pipeline.Refuse(RejectReasons.UnreadableBody, "The request body could not be read: " + ex.Message, null, 0), deps);
+            await WriteOutcomeAsync(http, outcome);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            deps.Metrics.ObserveLatency(Stopwatch.GetElapsedTime(started));
+            metrics.ObserveLatency(Stopwatch.GetElapsedTime(started));
         }
     }
 
     /// <summary>The pixel: the beacon travels base64url-encoded in <c>d</c>; the answer is always a GIF, its status says what happened.</summary>
-    public static async Task<IResult> PixelAsync(HttpContext http, string? d, [AsParameters] CollectDependencies deps)
+    public async Task PixelAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
+            var d = http.Request.Query["d"].ToString();
             IngestOutcome outcome;
             if (string.IsNullOrEmpty(d))
             {
-                outcome = deps.Pipeline.Refuse(RejectReasons.EmptyBody, "Pass the beacon base64url-encoded in the 'd' query parameter.", null, 0);
+                outcome = pipeline.Refuse(RejectReasons.EmptyBody, "Pass the beacon base64url-encoded in the 'd' query parameter.", null, 0);
             }
-            else if (!TryDecodeBase64Url(d, deps.Options.Value.MaxBodyBytes, out var body))
+            else if (!TryDecodeBase64Url(d, _options.MaxBodyBytes, out var body))
             {
-                outcome = deps.Pipeline.Refuse(RejectReasons.InvalidJson, "'d' is not base64url or decodes to more than the body limit.", null, 0);
+                outcome = pipeline.Refuse(RejectReasons.InvalidJson, "'d' is not base64url or decodes to more than the body limit.", null, 0);
             }
             else
             {
-                outcome = await deps.Pipeline.IngestAsync(body, RequestOf(http, deps), http.RequestAborted);
+                outcome = await pipeline.IngestAsync(body, RequestOf(http), http.RequestAborted);
             }
+            var response = http.Response;
+            response.Headers.CacheControl = "no-store";
+            response.ContentType = "image/gif";
+            response.ContentLength = Pixel.Length;
             if (outcome.IsStored)
             {
-                SetVisitorCookie(http, deps.EdgeOptions.Value, outcome.VisitorId);
+                SetVisitorCookie(http, outcome.VisitorId);
             }
-            else if (RejectReasons.StatusFor(outcome.Refusal!.Reason) == StatusCodes.Status503ServiceUnavailable)
+            else
             {
-                SetRetryAfter(http, deps);
+                response.StatusCode = RejectReasons.StatusFor(outcome.Refusal!.Reason);
+                response.Headers["X-Reject-Reason"] = outcome.Refusal.Reason;
+                if (response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+                {
+                    response.Headers.RetryAfter = _retryAfter;
+                }
             }
-            http.Response.Headers.CacheControl = "no-store";
-            return outcome.IsStored
-                ? TypedResults.File(Pixel, "image/gif")
-                : new StatusFileResult(RejectReasons.StatusFor(outcome.Refusal!.Reason), Pixel, outcome.Refusal.Reason);
+            await response.Body.WriteAsync(Pixel, http.RequestAborted);
         }
         finally
         {
-            deps.Metrics.ObserveLatency(Stopwatch.GetElapsedTime(started));
+            metrics.ObserveLatency(Stopwatch.GetElapsedTime(started));
         }
     }
 
     /// <summary>Preflight for application/json beacons; the site and origin are checked on the POST itself.</summary>
-    public static NoContent Preflight(HttpContext http)
+    public static Task Preflight(HttpContext http)
     {
         AllowOrigin(http);
-        http.Response.Headers.AccessControlAllowMethods = "POST, GET, OPTIONS";
-        http.Response.Headers.AccessControlAllowHeaders = "Content-Type";
-        http.Response.Headers.AccessControlMaxAge = "86400";
-        return TypedResults.NoContent();
+        var headers = http.Response.Headers;
+        headers.AccessControlAllowMethods = "POST, GET, OPTIONS";
+        headers.AccessControlAllowHeaders = "Content-Type";
+        headers.AccessControlMaxAge = "86400";
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        return Task.CompletedTask;
     }
 
-    private static Results<Accepted<CollectResponse>, ProblemHttpResult> ToResult(HttpContext http, IngestOutcome outcome, CollectDependencies deps)
+    /// <summary>
+    /// 202 with what was taken and what was not; a refusal as an RFC 7807 problem with its reason. The
+    /// everyday answer, every event taken, is a cached byte array.
+    /// </summary>
+    private Task WriteOutcomeAsync(HttpContext http, IngestOutcome outcome)
     {
+        var response = http.Response;
         if (outcome.IsStored)
         {
-            SetVisitorCookie(http, deps.EdgeOptions.Value, outcome.VisitorId);
-            return TypedResults.Accepted((string?)null, new CollectResponse(outcome.Accepted, outcome.Rejected));
+            SetVisitorCookie(http, outcome.VisitorId);
+            response.StatusCode = StatusCodes.Status202Accepted;
+            if (outcome.Rejected.Count == 0 && outcome.Accepted < _acceptedAll.Length)
+            {
+                var body = _acceptedAll[outcome.Accepted];
+                response.ContentType = "application/json; charset=utf-8";
+                response.ContentLength = body.Length;
+                return response.Body.WriteAsync(body, http.RequestAborted).AsTask();
+            }
+            return response.WriteAsJsonAsync(new CollectResponse(outcome.Accepted, outcome.Rejected), _json, http.RequestAborted);
         }
         var refusal = outcome.Refusal!;
         var status = RejectReasons.StatusFor(refusal.Reason);
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            SetRetryAfter(http, deps);
+            response.Headers.RetryAfter = _retryAfter;
         }
         var problem = Problem(status, refusal.Reason, refusal.Detail);
         if (outcome.Rejected.Count > 0)
         {
             problem.ProblemDetails.Extensions["rejected"] = outcome.Rejected;
         }
-        return problem;
+        return problem.ExecuteAsync(http);
     }
 
-    private static IngestRequest RequestOf(HttpContext http, CollectDependencies deps)
+    private static byte[][] AcceptedAnswers(int maxEvents)
     {
-        var cookieName = deps.EdgeOptions.Value.VisitorCookieName;
+        var answers = new byte[maxEvents + 1][];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            answers[i] = Encoding.UTF8.GetBytes($"{{\"accepted\":{i},\"rejected\":[]}}");
+        }
+        return answers;
+    }
+
+    private IngestRequest RequestOf(HttpContext http)
+    {
+        var cookieName = _edge.VisitorCookieName;
         var cookie = string.IsNullOrEmpty(cookieName) ? null : http.Request.Cookies[cookieName];
         return new IngestRequest(
             http.Request.Headers.Origin.ToString(),
@@ -182,22 +227,19 @@ public static class CollectApi
         headers.Vary = "Origin";
     }
 
-    private static void SetRetryAfter(HttpContext http, CollectDependencies deps) =>
-        http.Response.Headers.RetryAfter = deps.BufferOptions.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    private static void SetVisitorCookie(HttpContext http, EdgeOptions edge, string? visitorId)
+    private void SetVisitorCookie(HttpContext http, string? visitorId)
     {
-        if (string.IsNullOrEmpty(edge.VisitorCookieName) || string.IsNullOrEmpty(visitorId))
+        if (string.IsNullOrEmpty(_edge.VisitorCookieName) || string.IsNullOrEmpty(visitorId))
         {
             return;
         }
-        http.Response.Cookies.Append(edge.VisitorCookieName, visitorId, new CookieOptions
+        http.Response.Cookies.Append(_edge.VisitorCookieName, visitorId, new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Lax,
             Secure = http.Request.IsHttps,
-            MaxAge = TimeSpan.FromDays(edge.VisitorCookieDays),
-            Domain = string.IsNullOrEmpty(edge.VisitorCookieDomain) ? null : edge.VisitorCookieDomain,
+            MaxAge = TimeSpan.FromDays(_edge.VisitorCookieDays),
+            Domain = string.IsNullOrEmpty(_edge.VisitorCookieDomain) ? null : _edge.VisitorCookieDomain,
             Path = "/",
             IsEssential = true,
         });
@@ -261,17 +303,5 @@ public static class CollectApi
         var problem = TypedResults.Problem(detail: detail, statusCode: status, title: reason.Replace('_', ' '), type: "urn:touchpointtracker:problem:" + reason);
         problem.ProblemDetails.Extensions["reason"] = reason;
         return problem;
-    }
-
-    /// <summary>A GIF with an error status, the reason in a header (images have no body to explain).</summary>
-    private sealed class StatusFileResult(int status, byte[] body, string reason) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = status;
-            httpContext.Response.ContentType = "image/gif";
-            httpContext.Response.Headers["X-Reject-Reason"] = reason;
-            await httpContext.Response.Body.WriteAsync(body);
-        }
     }
 }

@@ -43,11 +43,11 @@ Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning dotnet collector/b
 wait_port "$nginx_port"; wait_port "$bare_port"; wait_port "$collector_port"
 
 run() { # url seconds [rate]
-  RATE=${3:-0} CONNECTIONS=$CONNECTIONS wrk -t$THREADS -c"$CONNECTIONS" -d"${2}s" --latency -s infra/bench/post.lua "$1"
+  RATE=${3:-0} THREADS=$THREADS wrk -t$THREADS -c"$CONNECTIONS" -d"${2}s" --latency -s infra/bench/post.lua "$1"
 }
 echo "==> warm-up"
 run "http://127.0.0.1:$bare_port/collect" 3 >/dev/null
-run "http://127.0.0.1:$collector_port/collect" 5 >/dev/null
+run "http://127.0.0.1:$collector_port/collect" 10 >/dev/null # past tiered compilation
 
 echo "==> ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads"
 a=$(run "http://127.0.0.1:$nginx_port/collect" "$DURATION" | rps)
