@@ -38,7 +38,7 @@ public sealed class BeaconReader(CollectorOptions options)
         Beacon? beacon;
         try
         {
-            beacon = JsonSerializer.Deserialize(body, ContractsJsonContext.Default.Beacon);
+            beacon = BeaconJson.Parse(body);
         }
         catch (JsonException ex)
         {

@@ -31,6 +31,13 @@ public static class ServiceDefaultsExtensions
         {
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         }
+        // Per-request hosting logs are off unless asked for: at the collector's request rates the request
+        // scope and trace activity they need cost more than the rest of the logging put together.
+        const string hostingCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+        if (builder.Configuration[$"Logging:LogLevel:{hostingCategory}"] is null)
+        {
+            builder.Logging.AddFilter(hostingCategory, LogLevel.None);
+        }
         builder.Services.AddSingleton<MetricsRegistry>();
         builder.Services.AddHealthChecks();
         builder.AddGracefulShutdown();

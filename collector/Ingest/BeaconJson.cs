@@ -1,0 +1,315 @@
+using System.Text.Json;
+using TouchpointTracker.Contracts;
+
+namespace TouchpointTracker.Collector.Ingest;
+
+/// <summary>
+/// Reads a beacon (contract v1) straight off its UTF-8 bytes with <see cref="Utf8JsonReader"/>: one pass, no
+/// intermediate document, the event types and other closed values shared instead of allocated per event.
+/// Same rules as the contract's JSON schema and the serializer it replaces: names are case-sensitive, unknown
+/// properties are skipped, a repeated property keeps its last value, numbers must be JSON numbers.
+/// A malformed body or a value of the wrong JSON type throws <see cref="JsonException"/> with its JSON path.
+/// </summary>
+public static class BeaconJson
+{
+    private static readonly JsonReaderOptions Options = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
+
+    /// <summary>The beacon, or null when the body is the JSON literal <c>null</c>.</summary>
+    public static Beacon? Parse(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, Options);
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        Expect(ref reader, JsonTokenType.StartObject, "$", "a beacon object");
+        var beacon = new Beacon();
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("v"u8))
+            {
+                reader.Read();
+                beacon.Version = Int32(ref reader, "$.v") ?? throw Fail("$.v", "must be 1, not null");
+            }
+            else if (reader.ValueTextEquals("site"u8))
+            {
+                reader.Read();
+                beacon.Site = String(ref reader, "$.site");
+            }
+            else if (reader.ValueTextEquals("vid"u8))
+            {
+                reader.Read();
+                beacon.VisitorId = String(ref reader, "$.vid");
+            }
+            else if (reader.ValueTextEquals("sid"u8))
+            {
+                reader.Read();
+                beacon.SessionId = String(ref reader, "$.sid");
+            }
+            else if (reader.ValueTextEquals("sn"u8))
+            {
+                reader.Read();
+                beacon.SessionIndex = Int32(ref reader, "$.sn");
+            }
+            else if (reader.ValueTextEquals("sent"u8))
+            {
+                reader.Read();
+                beacon.Sent = Int64(ref reader, "$.sent");
+            }
+            else if (reader.ValueTextEquals("land"u8))
+            {
+                reader.Read();
+                beacon.Landing = Landing(ref reader);
+            }
+            else if (reader.ValueTextEquals("ctx"u8))
+            {
+                reader.Read();
+                beacon.Context = Context(ref reader);
+            }
+            else if (reader.ValueTextEquals("events"u8))
+            {
+                reader.Read();
+                beacon.Events = Events(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        // Anything but whitespace after the object makes the reader throw.
+        if (reader.Read())
+        {
+            throw Fail("$", "the body holds more than one JSON value");
+        }
+        return beacon;
+    }
+
+    private static BeaconLanding? Landing(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        Expect(ref reader, JsonTokenType.StartObject, "$.land", "an object");
+        var landing = new BeaconLanding();
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("url"u8))
+            {
+                reader.Read();
+                landing.Url = String(ref reader, "$.land.url");
+            }
+            else if (reader.ValueTextEquals("ref"u8))
+            {
+                reader.Read();
+                landing.Referrer = String(ref reader, "$.land.ref");
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return landing;
+    }
+
+    private static BeaconContext? Context(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        Expect(ref reader, JsonTokenType.StartObject, "$.ctx", "an object");
+        var context = new BeaconContext();
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("sw"u8))
+            {
+                reader.Read();
+                context.ScreenWidth = Int32(ref reader, "$.ctx.sw");
+            }
+            else if (reader.ValueTextEquals("sh"u8))
+            {
+                reader.Read();
+                context.ScreenHeight = Int32(ref reader, "$.ctx.sh");
+            }
+            else if (reader.ValueTextEquals("lang"u8))
+            {
+                reader.Read();
+                context.Language = String(ref reader, "$.ctx.lang");
+            }
+            else if (reader.ValueTextEquals("tz"u8))
+            {
+                reader.Read();
+                context.TimeZone = String(ref reader, "$.ctx.tz");
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return context;
+    }
+
+    private static List<BeaconEvent>? Events(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        Expect(ref reader, JsonTokenType.StartArray, "$.events", "an array");
+        var events = new List<BeaconEvent>(4);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            // A null element is kept: validation refuses it alone, as an event that is not an object.
+            events.Add(reader.TokenType == JsonTokenType.Null ? null! : Event(ref reader, events.Count));
+        }
+        return events;
+    }
+
+    private static BeaconEvent Event(ref Utf8JsonReader reader, int index)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Fail($"$.events[{index}]", "must be an object");
+        }
+        var e = new BeaconEvent();
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                e.Id = String(ref reader, index, "id");
+            }
+            else if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                e.Type = EventType(ref reader, index);
+            }
+            else if (reader.ValueTextEquals("name"u8))
+            {
+                reader.Read();
+                e.Name = String(ref reader, index, "name");
+            }
+            else if (reader.ValueTextEquals("ts"u8))
+            {
+                reader.Read();
+                e.Timestamp = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ts) ? ts
+                    : reader.TokenType == JsonTokenType.Null ? null
+                    : throw Fail($"$.events[{index}].ts", "must be an integer (epoch milliseconds)");
+            }
+            else if (reader.ValueTextEquals("url"u8))
+            {
+                reader.Read();
+                e.Url = String(ref reader, index, "url");
+            }
+            else if (reader.ValueTextEquals("ref"u8))
+            {
+                reader.Read();
+                e.Referrer = String(ref reader, index, "ref");
+            }
+            else if (reader.ValueTextEquals("title"u8))
+            {
+                reader.Read();
+                e.Title = String(ref reader, index, "title");
+            }
+            else if (reader.ValueTextEquals("props"u8))
+            {
+                reader.Read();
+                e.Props = Props(ref reader, index);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        return e;
+    }
+
+    /// <summary>Props keep their JSON values as they came; validation bounds them afterwards.</summary>
+    private static Dictionary<string, JsonElement>? Props(ref Utf8JsonReader reader, int index)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Fail($"$.events[{index}].props", "must be an object");
+        }
+        var props = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        while (NextProperty(ref reader))
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            props[name] = JsonElement.ParseValue(ref reader);
+        }
+        return props;
+    }
+
+    /// <summary>The four event types of the contract come back as shared strings; anything else is read as sent and refused by validation.</summary>
+    private static string? EventType(ref Utf8JsonReader reader, int index)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            if (reader.ValueTextEquals("pageview"u8))
+            {
+                return "pageview";
+            }
+            if (reader.ValueTextEquals("event"u8))
+            {
+                return "event";
+            }
+            if (reader.ValueTextEquals("engagement"u8))
+            {
+                return "engagement";
+            }
+            if (reader.ValueTextEquals("identify"u8))
+            {
+                return "identify";
+            }
+        }
+        return String(ref reader, index, "type");
+    }
+
+    /// <summary>Moves to the next property name of the current object; false at its end.</summary>
+    private static bool NextProperty(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.PropertyName;
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string path, string what)
+    {
+        if (reader.TokenType != type)
+        {
+            throw Fail(path, "must be " + what);
+        }
+    }
+
+    private static string? String(ref Utf8JsonReader reader, string path) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Null => null,
+        _ => throw Fail(path, "must be a string"),
+    };
+
+    private static string? String(ref Utf8JsonReader reader, int index, string property) => reader.TokenType switch
+    {
+        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.Null => null,
+        _ => throw Fail($"$.events[{index}].{property}", "must be a string"),
+    };
+
+    private static int? Int32(ref Utf8JsonReader reader, string path) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value
+        : reader.TokenType == JsonTokenType.Null ? null
+        : throw Fail(path, "must be an integer");
+
+    private static long? Int64(ref Utf8JsonReader reader, string path) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value
+        : reader.TokenType == JsonTokenType.Null ? null
+        : throw Fail(path, "must be an integer (epoch milliseconds)");
+
+    private static JsonException Fail(string path, string problem) => new($"The value {problem}.", path, null, null);
+}
