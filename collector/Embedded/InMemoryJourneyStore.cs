@@ -3,18 +3,18 @@ using TouchpointTracker.Journeys;
 namespace TouchpointTracker.Collector.Embedded;
 
 /// <summary>
-/// Journey state of the embedded mode, keyed by <c>site:visitor</c>, bounded: past its capacity the
+/// Journey state of the embedded mode, keyed by site and visitor, bounded: past its capacity the
 /// tenth of visitors seen least recently is forgotten. Used by one processing loop only.
 /// </summary>
 public sealed class InMemoryJourneyStore(int maxVisitors)
 {
-    private readonly Dictionary<string, JourneyState> _states = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Site, string Visitor), JourneyState> _states = [];
 
     public int Count => _states.Count;
 
     public JourneyState GetOrCreate(string site, string visitor)
     {
-        var key = string.Concat(site, ":", visitor);
+        var key = (site, visitor);
         if (!_states.TryGetValue(key, out var state))
         {
             if (_states.Count >= maxVisitors)

@@ -75,12 +75,12 @@ public sealed class BeaconReader(CollectorOptions options)
         }
 
         var result = new BeaconReadResult { Beacon = beacon };
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = beacon.Events.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (var i = 0; i < beacon.Events.Count; i++)
         {
             var e = beacon.Events[i];
             var problem = Check(e, beacon.Sent);
-            if (problem is null && !seen.Add(e.Id!))
+            if (problem is null && seen is not null && !seen.Add(e.Id!))
             {
                 problem = (RejectReasons.DuplicateEventId, "The same event id appears twice in the batch.");
             }

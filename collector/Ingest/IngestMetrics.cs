@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Ingest;
@@ -5,22 +6,27 @@ namespace TouchpointTracker.Collector.Ingest;
 /// <summary>The collector's counters: every accepted event and every rejection, by reason and site.</summary>
 public sealed class IngestMetrics(MetricsRegistry registry)
 {
+    /// <summary>Label sets are formatted once per site and reason, not per request; unknown sites all share one entry.</summary>
+    private const int MaxCachedLabels = 10_000;
+
     private readonly Counter _accepted = registry.Counter("tt_accepted_events_total", "Events stored in the buffer, by site.");
     private readonly Counter _rejectedBatches = registry.Counter("tt_rejected_batches_total", "Requests refused whole, by reason and site.");
     private readonly Counter _rejectedEvents = registry.Counter("tt_rejected_events_total", "Events refused (alone or with their batch), by reason and site.");
     private readonly Histogram _latency = registry.Histogram("tt_collect_duration_seconds", "Time to answer a collect request.",
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+    private readonly ConcurrentDictionary<string, string> _siteLabels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Reason, string Site), string> _reasonLabels = new();
 
     public Counter Accepted => _accepted;
     public Counter RejectedBatches => _rejectedBatches;
     public Counter RejectedEvents => _rejectedEvents;
 
-    public void CountAccepted(string site, int events) => _accepted.Inc(MetricsRegistry.Labels(("site", site)), events);
+    public void CountAccepted(string site, int events) => _accepted.Inc(SiteLabels(site), events);
 
     /// <summary>Counts a refused request; <paramref name="events"/> is how many events it carried, where known.</summary>
     public void CountRejectedBatch(string reason, string? site, int events)
     {
-        var labels = MetricsRegistry.Labels(("reason", reason), ("site", site ?? ""));
+        var labels = ReasonLabels(reason, site ?? "");
         _rejectedBatches.Inc(labels);
         if (events > 0)
         {
@@ -28,8 +34,28 @@ public sealed class IngestMetrics(MetricsRegistry registry)
         }
     }
 
-    public void CountRejectedEvent(string reason, string site) =>
-        _rejectedEvents.Inc(MetricsRegistry.Labels(("reason", reason), ("site", site)));
+    public void CountRejectedEvent(string reason, string site) => _rejectedEvents.Inc(ReasonLabels(reason, site));
 
     public void ObserveLatency(TimeSpan elapsed) => _latency.Observe(elapsed.TotalSeconds);
+
+    /// <summary>The label set of <paramref name="reason"/> and <paramref name="site"/>, formatted once.</summary>
+    public string ReasonLabels(string reason, string site)
+    {
+        if (_reasonLabels.TryGetValue((reason, site), out var labels))
+        {
+            return labels;
+        }
+        labels = MetricsRegistry.Labels(("reason", reason), ("site", site));
+        return _reasonLabels.Count < MaxCachedLabels ? _reasonLabels.GetOrAdd((reason, site), labels) : labels;
+    }
+
+    private string SiteLabels(string site)
+    {
+        if (_siteLabels.TryGetValue(site, out var labels))
+        {
+            return labels;
+        }
+        labels = MetricsRegistry.Labels(("site", site));
+        return _siteLabels.Count < MaxCachedLabels ? _siteLabels.GetOrAdd(site, labels) : labels;
+    }
 }

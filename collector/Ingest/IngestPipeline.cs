@@ -35,7 +35,9 @@ public sealed class IngestPipeline(
         var read = reader.Read(body.Span);
         if (read.BatchRejection is { } refused)
         {
-            return Refuse(refused.Reason, refused.Detail, read.Beacon?.Site, read.Beacon?.Events?.Count ?? 0);
+            // Only configured site keys become metric labels: a sender must not be able to grow the label set.
+            var known = read.Beacon?.Site is { } claimed && sites.TryGet(claimed, out _) ? claimed : null;
+            return Refuse(refused.Reason, refused.Detail, known, read.Beacon?.Events?.Count ?? 0);
         }
         var beacon = read.Beacon!;
         var site = beacon.Site!;
@@ -52,11 +54,11 @@ public sealed class IngestPipeline(
         {
             metrics.CountRejectedEvent(r.Reason, site);
         }
-        var rejected = read.Rejected.Select(r => new RejectedEvent(r.EventIndex ?? -1, r.EventId, r.Reason, r.Detail)).ToList();
+        var rejected = read.Rejected.Count == 0 ? [] : read.Rejected.ConvertAll(r => new RejectedEvent(r.EventIndex ?? -1, r.EventId, r.Reason, r.Detail));
         if (read.Accepted.Count == 0)
         {
             var first = read.Rejected[0];
-            metrics.RejectedBatches.Inc(ServiceDefaults.MetricsRegistry.Labels(("reason", first.Reason), ("site", site)));
+            metrics.RejectedBatches.Inc(metrics.ReasonLabels(first.Reason, site));
             return new IngestOutcome(0, rejected, new Rejection(first.Reason, $"No event in the batch is valid. First problem: {first.Detail}"), null);
         }
 

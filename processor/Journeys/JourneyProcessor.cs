@@ -275,7 +275,7 @@ public sealed class JourneyProcessor
     private static bool StartsNewSession(Touchpoint tp, SessionState current)
     {
         // A new traffic source (campaign, search, social...) starts a session; direct traffic never does.
-        if (!IsDirectOrNone(tp.Campaign) && !string.Equals(CampaignKey(tp.Campaign), current.Campaign is null ? "" : CampaignKey(current.Campaign), StringComparison.OrdinalIgnoreCase))
+        if (!IsDirectOrNone(tp.Campaign) && !SameCampaign(tp.Campaign, current.Campaign))
         {
             return true;
         }
@@ -357,7 +357,12 @@ public sealed class JourneyProcessor
         !HasCampaign(c) || string.IsNullOrEmpty(c.Name) && string.IsNullOrEmpty(c.ClickId) &&
         (c.Source is null or "" or "(direct)" or "(not set)") && (c.Medium is null or "" or "(none)" or "(not set)");
 
-    private static string CampaignKey(CampaignInfo c) => $"{c.Source}|{c.Medium}|{c.Name}|{c.ClickId}";
+    /// <summary>Same source, medium, name and click id, ignoring case; a missing part equals an empty one.</summary>
+    private static bool SameCampaign(CampaignInfo c, CampaignInfo? other) =>
+        other is not null && SamePart(c.Source, other.Source) && SamePart(c.Medium, other.Medium) &&
+        SamePart(c.Name, other.Name) && SamePart(c.ClickId, other.ClickId);
+
+    private static bool SamePart(string? a, string? b) => string.Equals(a ?? "", b ?? "", StringComparison.OrdinalIgnoreCase);
 
     private static CampaignInfo Clone(CampaignInfo c) => new()
     {

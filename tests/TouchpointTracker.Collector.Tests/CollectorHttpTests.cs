@@ -172,6 +172,22 @@ public class CollectorHttpTests
     }
 
     [Test]
+    public async Task A_sender_cannot_grow_the_metric_labels_with_madeUp_site_keys()
+    {
+        var madeUp = "made-up-" + Guid.NewGuid().ToString("N");
+
+        using var response = await _http.PostAsync("/collect", Beacons.AsText($$"""{"v":1,"site":"{{madeUp}}","vid":"has space","sid":"b","events":[{"id":"e","type":"pageview","url":"https://a.example/"}]}"""));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var metrics = await _http.GetStringAsync("/metrics");
+        Assert.Multiple(() =>
+        {
+            Assert.That(metrics, Does.Contain("tt_rejected_batches_total{reason=\"invalid_visitor_id\",site=\"\"}"), "counted, without a site");
+            Assert.That(metrics, Does.Not.Contain(madeUp));
+        });
+    }
+
+    [Test]
     public async Task A_page_of_another_domain_may_not_send_for_a_configured_site()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/collect")

@@ -11,13 +11,18 @@ public sealed record VersionedName(string Family, string? Major = null, string? 
     /// <summary>Unknown family, no version.</summary>
     public static VersionedName Other { get; } = new(UserAgentInfo.OtherFamily);
 
-    /// <summary>The version parts present, joined with '.' ("120.0.6099"); null when there is no major.</summary>
-    public string? Version => Major is null
+    /// <summary>
+    /// The version parts present, joined with '.' ("120.0.6099"); null when there is no major. Joined once, when
+    /// the name is built (parsed names are cached and read for every event).
+    /// </summary>
+    public string? Version { get; } = Join(Major, Minor, Patch, PatchMinor);
+
+    private static string? Join(string? major, string? minor, string? patch, string? patchMinor) => major is null
         ? null
-        : Minor is null ? Major
-        : Patch is null ? $"{Major}.{Minor}"
-        : PatchMinor is null ? $"{Major}.{Minor}.{Patch}"
-        : $"{Major}.{Minor}.{Patch}.{PatchMinor}";
+        : minor is null ? major
+        : patch is null ? $"{major}.{minor}"
+        : patchMinor is null ? $"{major}.{minor}.{patch}"
+        : $"{major}.{minor}.{patch}.{patchMinor}";
 }
 
 /// <summary>The physical device (uap-core naming).</summary>
