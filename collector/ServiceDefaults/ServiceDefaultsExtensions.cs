@@ -23,7 +23,7 @@ public static class ServiceDefaultsExtensions
         {
             builder.Logging.AddJsonConsole(o =>
             {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
                 o.UseUtcTimestamp = true;
             });
         }

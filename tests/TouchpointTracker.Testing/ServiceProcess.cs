@@ -100,33 +100,24 @@ public abstract class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// &lt;folder&gt;/bin/&lt;Configuration&gt;/net10.0/&lt;dll&gt;, the configuration being the one the tests were
-    /// built in (read from the test's output folder), else any built one.
+    /// &lt;folder&gt;/bin/&lt;Configuration&gt;/net10.0/&lt;dll&gt;, the configuration and framework being the ones
+    /// the tests were built in (read from the test's output folder). Never another configuration's build: a
+    /// stale Release build beside a fresh Debug one would be tested instead of the code under test.
     /// </summary>
     protected static string FindDll(string folder, string dllName)
     {
-        var baseDir = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = baseDir.Parent?.Parent?.Name; // .../bin/<Configuration>/net10.0/
-        var framework = baseDir.Name;
+        var baseDir = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+        var framework = baseDir.Name; // .../bin/<Configuration>/<framework>
+        var configuration = baseDir.Parent?.Name ?? "Debug";
         for (var dir = baseDir; dir is not null; dir = dir.Parent)
         {
-            var bin = Path.Combine(dir.FullName, folder, "bin");
-            if (!Directory.Exists(bin))
+            var candidate = Path.Combine(dir.FullName, folder, "bin", configuration, framework, dllName);
+            if (File.Exists(candidate))
             {
-                continue;
-            }
-            var preferred = Path.Combine(bin, configuration ?? "Debug", framework, dllName);
-            if (File.Exists(preferred))
-            {
-                return preferred;
-            }
-            var any = Directory.EnumerateFiles(bin, dllName, SearchOption.AllDirectories).FirstOrDefault();
-            if (any is not null)
-            {
-                return any;
+                return candidate;
             }
         }
-        throw new FileNotFoundException($"{dllName} not found under {folder}/bin: build it first (dotnet build).");
+        throw new FileNotFoundException($"{dllName} not found under {folder}/bin/{configuration}/{framework}: build the solution in {configuration} first (dotnet build).");
     }
 
     private void Keep(string? line)
