@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using TouchpointTracker.Kafka;
 
 namespace TouchpointTracker.Collector.Configuration;
 
@@ -50,10 +51,10 @@ public sealed class KafkaOptions : IValidatableObject
     public string ClientId { get; set; } = "tt-collector";
 
     /// <summary>
-    /// A librdkafka shared library to use instead of the one shipped with the collector
-    /// (runtimes/&lt;rid&gt;/native, whichever of its builds loads on this system).
+    /// On Linux, a librdkafka shared library to use instead of the ones shipped with the collector
+    /// (runtimes/&lt;rid&gt;/native, whichever of its builds loads on this system). See <see cref="Librdkafka"/>.
     /// </summary>
-    public string? LibraryPath { get; set; }
+    public string? LibrdkafkaPath { get; set; }
 
     /// <summary>
     /// Further librdkafka settings, applied last (security.protocol, sasl.mechanism, ssl.ca.location, ...):
@@ -81,6 +82,10 @@ public sealed class KafkaOptions : IValidatableObject
             {
                 yield return new ValidationResult($"Kafka:Properties:{key} may not be overridden: the forwarder's delivery guarantee depends on it.", [nameof(Properties)]);
             }
+        }
+        if (!string.IsNullOrWhiteSpace(LibrdkafkaPath) && Librdkafka.Problem(LibrdkafkaPath) is { } problem)
+        {
+            yield return new ValidationResult($"{Librdkafka.PathSetting}: {problem.TrimEnd('.')}.", [nameof(LibrdkafkaPath)]);
         }
     }
 }

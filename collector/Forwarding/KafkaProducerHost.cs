@@ -23,7 +23,6 @@ public sealed class KafkaProducerHost : IDisposable
     public KafkaProducerHost(IOptions<KafkaOptions> options, KafkaDeliveryState state, TimeProvider clock, ILogger<KafkaProducerHost> logger)
     {
         _options = options.Value;
-        KafkaNativeLibrary.EnsureLoaded(_options.LibraryPath);
         _state = state;
         _logger = logger;
         _errorThrottle = new LogThrottle(TimeSpan.FromSeconds(10), clock);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Forwarding;
+using TouchpointTracker.Kafka;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Hosting;
@@ -26,6 +27,9 @@ public static class DistributedPipeline
                 $"The distributed mode needs both Redis and Kafka, but {string.Join(" and ", missing)} is not set. " +
                 "Set it, or unset Redis:Configuration and Kafka:BootstrapServers both to run the embedded mode.");
         }
+
+        // Before any Kafka client exists: the librdkafka Confluent.Kafka binds to (the setting is validated with KafkaOptions).
+        Librdkafka.Load(configuration[Librdkafka.PathSetting]);
 
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -70,7 +74,8 @@ internal sealed class DistributedPipelineNote(IOptions<RedisOptions> redis, IOpt
             var forward = f.Enabled
                 ? $"forwarder:  on, to Kafka topic {kafka.Value.TouchpointsTopic} (key site:visitor), consumer group {r.ConsumerGroup}"
                 : "forwarder:  OFF on this collector (Forwarder:Enabled=false): another collector must forward";
-            return buffer + Environment.NewLine + "  " + forward;
+            var library = $"librdkafka: {Librdkafka.Current?.ToString() ?? "not loaded yet"}";
+            return buffer + Environment.NewLine + "  " + forward + Environment.NewLine + "  " + library;
         }
     }
 }

@@ -40,7 +40,7 @@ COPY processor/Journeys/ processor/Journeys/
 COPY --from=tag /src/tag/dist/ tag/dist/
 COPY --from=tag /src/tag/node_modules/uap-core/regexes.yaml tag/node_modules/uap-core/regexes.yaml
 # Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
-# both the runtime's probing and the processor's explicit loader look. Only the Linux x64 and arm64
+# both the runtime's probing and the librdkafka loader (collector/Kafka/Librdkafka.cs) look. Only the Linux x64 and arm64
 # builds stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
 RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
     dotnet publish collector/TouchpointTracker.Collector.csproj -c Release -o /app \

@@ -20,12 +20,13 @@ FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
 COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
 # The processor (with the journey engine in processor/Journeys) and the libraries it shares with the
-# collector: the message contracts and the service defaults.
+# collector: the message contracts, the service defaults and the librdkafka loader.
 COPY processor/ processor/
 COPY collector/Contracts/ collector/Contracts/
+COPY collector/Kafka/ collector/Kafka/
 COPY collector/ServiceDefaults/ collector/ServiceDefaults/
 # Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
-# the processor's loader (processor/Kafka/Librdkafka.cs) looks. Only the Linux x64 and arm64 builds
+# the librdkafka loader (collector/Kafka/Librdkafka.cs) looks. Only the Linux x64 and arm64 builds
 # stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
 RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
     dotnet publish processor/TouchpointTracker.Processor.csproj -c Release -o /app \

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Kafka;
 
 namespace TouchpointTracker.Processor.Configuration;
 
@@ -69,7 +70,7 @@ public sealed class KafkaOptions : IValidatableObject
     [Range(-1, 32)] public short ReplicationFactor { get; set; } = -1;
     /// <summary>Further librdkafka properties for every client (security.protocol, sasl.*...).</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>A librdkafka shared library to use instead of the one shipped in librdkafka.redist.</summary>
+    /// <summary>On Linux, a librdkafka shared library to use instead of the ones shipped in librdkafka.redist (see <see cref="Librdkafka"/>).</summary>
     public string? LibrdkafkaPath { get; set; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -98,9 +99,9 @@ public sealed class KafkaOptions : IValidatableObject
         {
             yield return new ValidationResult($"{Section}:TransactionalIdPrefix is required when {Section}:Transactional is true");
         }
-        if (LibrdkafkaPath is { Length: > 0 } lib && !File.Exists(lib))
+        if (!string.IsNullOrWhiteSpace(LibrdkafkaPath) && Librdkafka.Problem(LibrdkafkaPath) is { } problem)
         {
-            yield return new ValidationResult($"{Section}:LibrdkafkaPath: no file at '{lib}'");
+            yield return new ValidationResult($"{Librdkafka.PathSetting}: {problem}", [nameof(LibrdkafkaPath)]);
         }
     }
 }

@@ -2,8 +2,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys.Rules;
+using TouchpointTracker.Kafka;
 using TouchpointTracker.Processor.Configuration;
-using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Processor.Pipeline;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.ServiceDefaults;
@@ -22,8 +22,8 @@ public static class ProcessorServiceExtensions
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
-        // Before any Kafka client exists: use the librdkafka shipped with the redist package.
-        Librdkafka.Configure(builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.LibrdkafkaPath)}"]);
+        // Before any Kafka client exists: the librdkafka Confluent.Kafka binds to (the setting is validated with KafkaOptions).
+        Librdkafka.Load(builder.Configuration[Librdkafka.PathSetting]);
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Journeys.Rules;
+using TouchpointTracker.Kafka;
 using TouchpointTracker.Processor.Configuration;
 using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Processor.State;
@@ -92,6 +93,7 @@ public sealed class StagingLoop : BackgroundService
         try
         {
             Resolve();
+            _logger.LogInformation("librdkafka: {Librdkafka}", Librdkafka.Current);
             if (!WaitForTopics(ct))
             {
                 return;

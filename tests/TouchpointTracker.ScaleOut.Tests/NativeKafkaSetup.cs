@@ -1,19 +1,11 @@
-using TouchpointTracker.Collector.Forwarding;
 using TouchpointTracker.Testing;
 
 namespace TouchpointTracker.ScaleOut.Tests;
 
-/// <summary>
-/// Before any test: the mock cluster's P/Invokes and the test's own Kafka clients use the librdkafka
-/// bundled with the build, not an older system copy (see KafkaNativeLibrary).
-/// </summary>
+/// <summary>Before any test: one librdkafka, the build's, for every Kafka client and the mock cluster.</summary>
 [SetUpFixture]
 public sealed class NativeKafkaSetup
 {
     [OneTimeSetUp]
-    public void PinLibrdkafka()
-    {
-        KafkaNativeLibrary.EnsureLoaded();
-        KafkaNativeLibrary.TryResolveFor(typeof(MockKafkaCluster).Assembly);
-    }
+    public void PinLibrdkafka() => MockKafkaCluster.UseBundledLibrdkafka();
 }

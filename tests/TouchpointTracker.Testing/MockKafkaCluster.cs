@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.InteropServices.Marshalling;
 using System.Text;
+using TouchpointTracker.Kafka;
 
 namespace TouchpointTracker.Testing;
 
@@ -27,8 +28,19 @@ public sealed partial class MockKafkaCluster : IDisposable
     public string BootstrapServers { get; }
     public int BrokerCount { get; }
 
+    /// <summary>
+    /// Pins one librdkafka, the build's (see <see cref="Librdkafka"/>), for Confluent.Kafka and for this class's
+    /// P/Invokes. Test assemblies that use Kafka call it from a [SetUpFixture], before any client exists.
+    /// </summary>
+    public static void UseBundledLibrdkafka()
+    {
+        Librdkafka.Load();
+        Librdkafka.UseFor(typeof(MockKafkaCluster).Assembly);
+    }
+
     public static MockKafkaCluster Start(int brokers = 3)
     {
+        UseBundledLibrdkafka();
         var errstr = new byte[512];
         var conf = rd_kafka_conf_new();
         foreach (var (name, value) in new[] { ("client.id", "touchpointtracker-mock-cluster"), ("log_level", "0") })

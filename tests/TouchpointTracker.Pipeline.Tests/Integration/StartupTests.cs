@@ -28,6 +28,7 @@ public sealed class StartupTests
     [TestCase("Kafka:Compression", "brotli", "Kafka:Compression")]
     [TestCase("Kafka:TouchpointsTopic", "bad topic", "Kafka:TouchpointsTopic")]
     [TestCase("Kafka:Properties:acks", "1", "Kafka:Properties:acks")]
+    [TestCase("Kafka:LibrdkafkaPath", "/nonexistent/librdkafka.so", "Kafka:LibrdkafkaPath: no file at '/nonexistent/librdkafka.so'")]
     [TestCase("Forwarder:BatchSize", "0", "Forwarder:BatchSize")]
     [TestCase("Forwarder:RetryBackoffMaxMs", "50", "Forwarder:RetryBackoffMaxMs")]
     public void An_invalid_setting_stops_the_start_and_is_named(string key, string value, string named)

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.Processor.Tests.Support;
+using TouchpointTracker.Testing;
 
 namespace TouchpointTracker.Processor.Tests.Kafka;
 
@@ -59,7 +60,7 @@ public sealed class ProcessorKafkaTests
             for (var round = 0; round < 3; round++)
             {
                 var before = _env.CountOf(KafkaEnvironment.Staged);
-                await using var victim = ProcessorProcess.Start(settings);
+                await using var victim = await ProcessorProcess.StartAsync(settings);
                 var watch = Stopwatch.StartNew();
                 while (_env.CountOf(KafkaEnvironment.Staged) < before + 250)
                 {
@@ -73,7 +74,7 @@ public sealed class ProcessorKafkaTests
             }
             await feeding;
 
-            await using var survivor = ProcessorProcess.Start(settings);
+            await using var survivor = await ProcessorProcess.StartAsync(settings);
             var (staged, transitions) = _env.ReadOutputs(expected.Staged.Count, expected.Transitions.Count, TimeSpan.FromSeconds(120));
             claims.AddRange(survivor.Output.Split('\n').Where(l => l.Contains(": claimed", StringComparison.Ordinal)));
             TestContext.Out.WriteLine(string.Join(Environment.NewLine, claims.Select(c => c.Trim())));
