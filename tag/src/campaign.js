@@ -10,7 +10,7 @@ export const CAMPAIGN = 'utm_\\w+|\\w*clk?id|[gw]braid|li_fat_id|rdt_cid|epik|sc
 const re = RegExp('[?&](' + CAMPAIGN + (FEATURE_CLICK_IDS ? '|' + (attr('click-ids') || '_').replace(/[^\w-]+/g, '|') : '') + ')=[^&#]*', 'gi')
 
 // The campaign parameters of `url` ("?utm_source=x&gclid=y"), '' if none.
-export const campaign = (url) => (url.match(re) || []).join('')
+export const campaign = (url) => url.match(re)?.join('') || ''
 
 // The referrer unless it is a page of this origin.
 export const external = (r) => (r.indexOf(loc.origin + '/') ? cut(r) : '')

@@ -7,8 +7,8 @@ import { drop, enqueue, flush } from './transport.js'
 import { cut, d, loc, now, on, safe, uuid, w } from './util.js'
 
 const hash = FEATURE_HASH && flag('hash')
-let consent = !flag('consent') // false: waiting for consent, or denied
-let last = '' // URL of the current page view
+let consent = !flag('consent') // falsy: waiting for consent, or denied
+let last // URL of the current page view
 let ref = d.referrer // referrer of the current view: the previous route after an SPA change
 let leave // engagement hook: leave(url, pageChanged)
 
@@ -23,7 +23,7 @@ export const active = () => consent && !load('_tt_o')
 // that starts now keeps `ref` as its referrer if it is external: after an
 // SPA route change it is the previous route, so none.
 export function record(type, x) {
-  const e = { id: uuid(), type, ts: now(), url: here(), ...x }
+  let e = { id: uuid(), type, ts: now(), url: here(), ...x }
   active() && enqueue(session(e.ts, e.url, ref), e, type == 'pageview' ? 0 : 1e3)
 }
 
@@ -32,8 +32,7 @@ export const event = (name, props) => record('event', { name, props })
 // tt('consent', ...): a first grant counts the current page (events before
 // it were dropped); denying forgets the visitor. Repeated calls are harmless.
 export function setConsent(granted) {
-  const was = consent
-  ;(consent = granted) ? was || pageview(1) : stop()
+  granted ? consent || ((consent = 1), pageview(1)) : ((consent = 0), stop())
 }
 
 // Opt-out / consent withdrawn: forget the visitor, drop anything unsent.
@@ -44,7 +43,7 @@ export function stop() {
 
 // Record a page view unless the URL is unchanged (`force` for tt('pageview')).
 export function pageview(force) {
-  const u = here()
+  let u = here()
   if (u != last || force) {
     if (last && u != last) {
       FEATURE_ENGAGEMENT && leave && leave(last, 1)
@@ -58,15 +57,20 @@ export function pageview(force) {
 // SPA support: pushState/replaceState/popstate (and hashchange with data-hash);
 // page hide sends what is waiting with sendBeacon.
 export function watch() {
-  const h = history
-  const pv = safe(() => pageview())
+  let h = history
+  let pv = safe(() => pageview())
   ;['pushState', 'replaceState'].forEach((m) => {
-    const orig = h[m]
+    let orig = h[m]
     h[m] = (...a) => ((a = orig.apply(h, a)), pv(), a)
   })
   on(w, 'popstate', pv)
   hash && on(w, 'hashchange', pv)
-  const hide = () => (FEATURE_ENGAGEMENT && leave && leave(last), flush(1))
+  let hide = () => (FEATURE_ENGAGEMENT && leave && leave(last), flush(1))
   on(w, 'visibilitychange', () => d.hidden && hide())
   on(w, 'pagehide', hide)
+  // Back/forward cache: the page comes back as it was left and no script
+  // runs again, but the visitor sees it again: one more view, whose referrer
+  // is the view before it (so a session that starts with it, after 30 idle
+  // minutes in the cache, has no external referrer, as after a route change).
+  on(w, 'pageshow', (e) => e.persisted && ((ref = last), pageview(1)))
 }

@@ -19,10 +19,12 @@ const ctx = {
 // Touch the session at time t for an event on `url`; `ref` is the referrer
 // a session starting now would record. Returns the beacon envelope.
 export function session(t, url, ref) {
-  const vid = load('_tt') || uuid()
-  const c = campaign(url)
+  let vid = load('_tt') || uuid()
+  let c = campaign(url)
   let s = ls('_tt_s') || {}
-  if (!s.sid || t - s.t > IDLE || (c && c != s.c)) s = { sid: uuid(), sn: (s.sn || 0) + 1, land: { url, ref: external(ref) }, c }
+  // No session yet (s.t undefined: the comparison is false), idle too long, or another campaign.
+  // -~n is n + 1, and 1 for no n.
+  if (!(t - s.t <= IDLE) || (c && c != s.c)) s = { sid: uuid(), sn: -~s.sn, land: { url, ref: external(ref) }, c }
   s.t = t
   store('_tt', vid)
   ls('_tt_s', s)

@@ -7,9 +7,13 @@
  *     eval, no injected markup, so it runs under a strict CSP.
  *  2. Stay tiny: the core build must stay under 2 KiB gzipped (test/size).
  *     Optional features sit behind build-time switches (FEATURE_*, esbuild
- *     `define`) so a build without them does not ship their code.
+ *     `define`) so a build without them does not ship their code. Inside
+ *     functions the source says `let`, not `const`: terser keeps either as
+ *     written, and `let` is shorter.
  *  3. Lose nothing, count nothing twice: failed batches are retried from
  *     localStorage; every event has a UUID so the server drops duplicates.
+ *     Count what the visitor sees: a page restored from the back/forward
+ *     cache is a page view, a prerendered page only once it is shown.
  *  4. Respect the visitor: nothing on localhost or under automation unless
  *     told, Do Not Track / GPC / consent / opt-out honoured, only first-party
  *     storage, never form field values.
@@ -25,22 +29,30 @@ import { flag } from './config.js'
 import { clicks } from './features/clicks.js'
 import { engagement } from './features/engagement.js'
 import { forms } from './features/forms.js'
-import { d, loc, nav, safe, w } from './util.js'
+import { d, loc, nav, on, safe, w } from './util.js'
 
 // The whole bundle runs inside try/catch (see build.mjs), so no error escapes.
 const blocked =
   (!flag('allow-localhost') && /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname)) /* '' is file: */ ||
   (!flag('allow-automation') && nav.webdriver) ||
   (flag('dnt') && (nav.doNotTrack == 1 || nav.globalPrivacyControl))
-const queue = w.tt?.q
-w.tt = blocked ? () => {} : safe(command)
-if (!blocked) {
+const q = w.tt?.q || []
+// Everything that records, from the first page view on. A page the browser
+// prerenders (speculation rules) records nothing until the visitor opens it
+// (prerenderingchange), and nothing at all if it is discarded; tt() calls
+// made meanwhile wait in the queue.
+const start = () => {
+  w.tt = safe(command)
   watch()
   if (FEATURE_ENGAGEMENT && flag('engagement')) engagement()
   if (FEATURE_CLICKS) clicks()
   if (FEATURE_FORMS && flag('forms')) forms()
   pageview()
   if (FEATURE_NOT_FOUND && (flag('404') || d.querySelector('meta[name=tt-404]'))) event('page_not_found')
-  // Calls made before the script loaded, in order, after the first page view.
-  queue?.forEach((a) => w.tt(...a))
+  // Calls made before the script loaded (or while prerendering), in order,
+  // after the first page view.
+  q.forEach((a) => w.tt(...a))
 }
+// Until then (and for good on a blocked page) tt() queues, or does nothing.
+w.tt = (...a) => blocked || q.push(a)
+blocked || (d.prerendering ? on(d, 'prerenderingchange', start) : start())

@@ -17,7 +17,7 @@ const put = (k, v, dm) =>
 // unavailable), ls(k, v) writes, ls(k, '') removes.
 export const ls = (k, v) => {
   try {
-    const s = localStorage
+    let s = localStorage
     return v == null ? JSON.parse(s[k]) : v ? (s[k] = json(v)) : delete s[k]
   } catch (e) {}
 }
@@ -30,7 +30,7 @@ export function store(k, v) {
     dom = ''
     // Try www.shop.example.com, shop.example.com, example.com: the last one
     // that takes a probe cookie wins (browsers refuse public suffixes: co.uk).
-    for (let h = loc.hostname; h.includes('.'); h = h.slice(h.indexOf('.') + 1)) {
+    for (let h = loc.hostname, i; (i = h.indexOf('.') + 1); h = h.slice(i)) {
       put('_tt_t', 1, h)
       cookie('_tt_t') && put('_tt_t', '', (dom = h))
     }

@@ -8,15 +8,14 @@ import { json, later, nav, now } from './util.js'
 // most 3 bytes in UTF-8, so 21,000 characters stay under 63,000 bytes.
 export const MAX_CHARS = 21e3
 export const KEEP = 200 // events kept for retry, oldest batches dropped first
-const QK = '_tt_q'
 
 let batch // envelope + events waiting to be sent
 let timer // pending flush
 let backoff // pending retry: while set, new batches wait in storage
 let fails = 0
 
-const stored = () => ls(QK) || []
-const save = (q) => ls(QK, q[0] ? q : '')
+const stored = () => ls('_tt_q') || []
+const save = (q) => ls('_tt_q', q[0] ? q : '')
 
 // Keep a batch for a later retry, at most KEEP events in all.
 const keep = (b, q = stored()) => {
@@ -44,7 +43,7 @@ export function flush(hide) {
 function ship(b, hide) {
   if (backoff) return keep(b)
   b.sent = now()
-  const body = json(b)
+  let body = json(b)
   hide
     ? nav.sendBeacon(api, body) || keep(b)
     : fetch(api, { method: 'POST', body, keepalive: true }).then(
@@ -67,7 +66,7 @@ function fail(b, after) {
 
 // Send every kept batch again (with a fresh "sent").
 export function retry() {
-  const q = stored()
+  let q = stored()
   clearTimeout(backoff)
   backoff = 0
   save([])

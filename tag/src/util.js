@@ -33,8 +33,8 @@ export const uuid = (u) =>
 // is a props argument that is not a plain object (a string, an array...).
 export const clean = (o) =>
   Object.fromEntries(
-    Object.entries(o?.constructor == Object ? o : 0)
-      .filter(([, v]) => (typeof v == 'number' ? isFinite(v) : /^(st|bo)/.test(typeof v)))
+    Object.entries(o?.constructor == Object && o)
+      .filter(([, v]) => Number.isFinite(v) || /^(st|bo)/.test(typeof v))
       .slice(0, 30)
-      .map(([k, v]) => [k.slice(0, 64), v.slice ? v.slice(0, 256) : v]),
+      .map(([k, v]) => [cut(k, 64), v.slice ? cut(v, 256) : v]),
   )

@@ -4,13 +4,18 @@ import { afterEach, beforeEach, vi } from 'vitest'
 
 export const T0 = Date.UTC(2025, 10, 26, 12, 0, 0) // fixed clock for every test
 
-// Listeners the tag adds, so they can be removed between scenarios.
+// Listeners the tag adds, so they can be removed between scenarios. The
+// test environment gives the global object its own addEventListener (bound
+// to jsdom's window), which EventTarget.prototype does not reach: both are
+// watched, or window listeners of one scenario would hear the next.
 const added = []
-const addEventListener = EventTarget.prototype.addEventListener
-EventTarget.prototype.addEventListener = function (type, fn, opts) {
-  added.push([this, type, fn, opts])
-  return addEventListener.call(this, type, fn, opts)
-}
+const watchAdds = (o, add) =>
+  (o.addEventListener = function (type, fn, opts) {
+    added.push([this || window, type, fn, opts])
+    return add.call(this || window, type, fn, opts)
+  })
+watchAdds(EventTarget.prototype, EventTarget.prototype.addEventListener)
+if (Object.hasOwn(window, 'addEventListener')) watchAdds(window, window.addEventListener)
 
 const patched = []
 // Override a browser property (navigator.webdriver, document.hidden ...) for

@@ -65,6 +65,32 @@ describe('build', () => {
     expect(net.events().map((e) => e.name || e.url)).toEqual(['https://www.example.com/', 'queued', 'https://www.example.com/smoke'])
   })
 
+  test('the minified core: nothing while prerendering, the view on activation; a bfcache restore is a view', async () => {
+    const net = collector()
+    const s = document.createElement('script')
+    s.setAttribute('data-site', 'smoke')
+    s.setAttribute('data-allow-automation', '')
+    s.src = 'https://collect.example.com/tt.js'
+    fake(document, 'currentScript', s)
+    fake(document, 'prerendering', true)
+    delete window.tt
+    new Function(code['tt.js'])()
+    tt('track', 'prerendered')
+    await wait(1000)
+    expect(net.requests).toEqual([])
+    fake(document, 'prerendering', false)
+    document.dispatchEvent(new Event('prerenderingchange'))
+    await wait(1000)
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))
+    await wait(1000)
+    expect(net.events().map((e) => e.type + ' ' + (e.name || e.url))).toEqual([
+      'pageview https://www.example.com/',
+      'event prerendered',
+      'pageview https://www.example.com/',
+    ])
+  })
+
   test('a broken setup throws nothing into the page', () => {
     collector()
     fake(document, 'currentScript', null) // e.g. loaded in an unexpected way

@@ -15,7 +15,9 @@ namespace TouchpointTracker.Tag.BrowserTests;
 /// becomes the collector's origin (where the page loads the tag from) and <c>{{NONCE}}</c> a fresh
 /// script nonce. Pages under <c>/csp/</c> are served with a strict Content-Security-Policy that allows
 /// scripts only from the collector's origin (plus the page's own nonce-tagged inline scripts) and
-/// connections only to the collector. Any method is answered (a form may POST to a page).
+/// connections only to the collector. Pages are sent with <c>Cache-Control: no-store</c>, except those under
+/// <c>/bfcache/</c> (<c>no-cache</c>), which the back/forward cache may keep. Any method is answered (a form may
+/// POST to a page).
 /// </summary>
 public sealed class FixtureServer : IAsyncDisposable
 {
@@ -66,7 +68,9 @@ public sealed class FixtureServer : IAsyncDisposable
             .Replace("{{COLLECTOR}}", collectorOrigin, StringComparison.Ordinal)
             .Replace("{{NONCE}}", nonce, StringComparison.Ordinal);
         var headers = http.Response.Headers;
-        headers.CacheControl = "no-store";
+        // Pages under /bfcache/ may be kept in the back/forward cache: Chromium keeps a no-store page there
+        // only while no cookie changes, and the tag of the next page renews its visitor cookie.
+        headers.CacheControl = path.StartsWith("/bfcache/", StringComparison.Ordinal) ? "no-cache" : "no-store";
         var isHtml = file.EndsWith(".html", StringComparison.Ordinal);
         if (isHtml && path.StartsWith("/csp/", StringComparison.Ordinal))
         {

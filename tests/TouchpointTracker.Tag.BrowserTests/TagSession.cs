@@ -35,9 +35,10 @@ public sealed class TagSession : IAsyncDisposable
     public IReadOnlyCollection<string> PageErrors => [.. _pageErrors];
     public IReadOnlyCollection<string> ConsoleErrors => [.. _consoleErrors];
 
-    public static async Task<TagSession> OpenAsync()
+    /// <summary>A new visitor in <paramref name="browser"/> (by default the shared one of <see cref="TagEnvironment"/>).</summary>
+    public static async Task<TagSession> OpenAsync(IBrowser? browser = null)
     {
-        var context = await TagEnvironment.Browser.NewContextAsync();
+        var context = await (browser ?? TagEnvironment.Browser).NewContextAsync();
         await context.AddInitScriptAsync(scriptPath: Path.Combine(AppContext.BaseDirectory, "sendbeacon-spy.js"));
         var page = await context.NewPageAsync();
         return new TagSession(context, page);

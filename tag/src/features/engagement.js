@@ -1,7 +1,8 @@
 // Optional: engaged time and scroll depth (data-engagement), recorded when
 // the page is hidden and when an SPA route is left. engaged_ms counts visible
 // time since the previous engagement event of the page; scroll_pct is the
-// deepest point of the page seen so far (bottom of the viewport, percent).
+// deepest point of the page seen in this view (bottom of the viewport,
+// percent). A route change or a back/forward cache restore starts a view.
 import { onLeave, record } from '../capture.js'
 import { d, now, on, w } from '../util.js'
 
@@ -22,6 +23,9 @@ export function engagement() {
   scroll()
   on(d, 'visibilitychange', tick)
   on(w, 'scroll', scroll)
+  // Shown again from the back/forward cache: a new page view, counted from
+  // now (the previous one's engagement was recorded on pagehide).
+  on(w, 'pageshow', (e) => e.persisted && (tick(), (acc = top = 0), scroll()))
   onLeave((url, changed) => {
     tick()
     if (acc) record('engagement', { url, props: { engaged_ms: acc, scroll_pct: top } })
