@@ -83,9 +83,9 @@ public sealed class KafkaOptions : IValidatableObject
                 yield return new ValidationResult($"Kafka:Properties:{key} may not be overridden: the forwarder's delivery guarantee depends on it.", [nameof(Properties)]);
             }
         }
-        if (!string.IsNullOrWhiteSpace(LibrdkafkaPath) && Librdkafka.Problem(LibrdkafkaPath) is { } problem)
+        if (Librdkafka.PathSettingProblem(LibrdkafkaPath) is { } problem)
         {
-            yield return new ValidationResult($"{Librdkafka.PathSetting}: {problem.TrimEnd('.')}.", [nameof(LibrdkafkaPath)]);
+            yield return new ValidationResult(problem, [nameof(LibrdkafkaPath)]);
         }
     }
 }

@@ -39,23 +39,19 @@ public sealed class IngestMetrics(MetricsRegistry registry)
     public void ObserveLatency(TimeSpan elapsed) => _latency.Observe(elapsed.TotalSeconds);
 
     /// <summary>The label set of <paramref name="reason"/> and <paramref name="site"/>, formatted once.</summary>
-    public string ReasonLabels(string reason, string site)
-    {
-        if (_reasonLabels.TryGetValue((reason, site), out var labels))
-        {
-            return labels;
-        }
-        labels = MetricsRegistry.Labels(("reason", reason), ("site", site));
-        return _reasonLabels.Count < MaxCachedLabels ? _reasonLabels.GetOrAdd((reason, site), labels) : labels;
-    }
+    public string ReasonLabels(string reason, string site) =>
+        Cached<(string Reason, string Site)>(_reasonLabels, (reason, site), static k => MetricsRegistry.Labels(("reason", k.Reason), ("site", k.Site)));
 
-    private string SiteLabels(string site)
+    private string SiteLabels(string site) => Cached(_siteLabels, site, static s => MetricsRegistry.Labels(("site", s)));
+
+    private static string Cached<TKey>(ConcurrentDictionary<TKey, string> cache, TKey key, Func<TKey, string> format)
+        where TKey : notnull
     {
-        if (_siteLabels.TryGetValue(site, out var labels))
+        if (cache.TryGetValue(key, out var labels))
         {
             return labels;
         }
-        labels = MetricsRegistry.Labels(("site", site));
-        return _siteLabels.Count < MaxCachedLabels ? _siteLabels.GetOrAdd(site, labels) : labels;
+        labels = format(key);
+        return cache.Count < MaxCachedLabels ? cache.GetOrAdd(key, labels) : labels;
     }
 }

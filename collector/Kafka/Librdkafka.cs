@@ -88,7 +88,7 @@ public static class Librdkafka
     /// Why <paramref name="path"/> cannot serve as librdkafka (no such file; on Linux also: it does not load,
     /// or it lacks <see cref="RequiredExport"/>), or null when it can. For the services' start-up validation.
     /// </summary>
-    public static string? Problem(string path)
+    private static string? Problem(string path)
     {
         if (!File.Exists(path))
         {
@@ -105,6 +105,13 @@ public static class Librdkafka
         }
         return problem;
     }
+
+    /// <summary>
+    /// The start-up validation message of the <see cref="PathSetting"/> value <paramref name="path"/> ("Kafka:LibrdkafkaPath:
+    /// no file at '...'."), or null when it is unset or can serve. One wording for every service.
+    /// </summary>
+    public static string? PathSettingProblem(string? path) =>
+        string.IsNullOrWhiteSpace(path) || Problem(path) is not { } problem ? null : $"{PathSetting}: {problem.TrimEnd('.')}.";
 
     /// <summary>
     /// Resolves the librdkafka imports of <paramref name="assembly"/> (the tests' mock cluster, for one) to the

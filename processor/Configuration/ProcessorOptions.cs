@@ -99,9 +99,9 @@ public sealed class KafkaOptions : IValidatableObject
         {
             yield return new ValidationResult($"{Section}:TransactionalIdPrefix is required when {Section}:Transactional is true");
         }
-        if (!string.IsNullOrWhiteSpace(LibrdkafkaPath) && Librdkafka.Problem(LibrdkafkaPath) is { } problem)
+        if (Librdkafka.PathSettingProblem(LibrdkafkaPath) is { } problem)
         {
-            yield return new ValidationResult($"{Librdkafka.PathSetting}: {problem}", [nameof(LibrdkafkaPath)]);
+            yield return new ValidationResult(problem, [nameof(LibrdkafkaPath)]);
         }
     }
 }
