@@ -30,20 +30,20 @@ RUN npm run --silent build
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
 COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
-# The collector and the libraries it references (Contracts, ServiceDefaults, Enrichment live in
-# collector/; the journey engine of the embedded mode in processor/Journeys).
+# The collector and the libraries it references (every project under collector/; the journey engine
+# of the embedded mode in processor/TouchpointTracker.Journeys).
 COPY collector/ collector/
-COPY processor/Journeys/ processor/Journeys/
+COPY processor/TouchpointTracker.Journeys/ processor/TouchpointTracker.Journeys/
 # From the tag stage: the bundles the collector embeds, and uap-core's user-agent rules (npm package
 # uap-core, one of the tag's tools) that the collector ships beside its binary (uap-core/regexes.yaml).
 # SkipTagBuild stops MSBuild from running npm again (no Node in this stage).
 COPY --from=tag /src/tag/dist/ tag/dist/
 COPY --from=tag /src/tag/node_modules/uap-core/regexes.yaml tag/node_modules/uap-core/regexes.yaml
 # Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
-# both the runtime's probing and the librdkafka loader (collector/Kafka/Librdkafka.cs) look. Only the Linux x64 and arm64
+# both the runtime's probing and the librdkafka loader (collector/TouchpointTracker.Messaging/Librdkafka.cs) look. Only the Linux x64 and arm64
 # builds stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
 RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
-    dotnet publish collector/TouchpointTracker.Collector.csproj -c Release -o /app \
+    dotnet publish collector/TouchpointTracker.Collector/TouchpointTracker.Collector.csproj -c Release -o /app \
         -p:SkipTagBuild=true -p:UseAppHost=false \
  && find /app/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 ! -name linux-arm64 -exec rm -rf {} + \
  && rm -rf /app/librdkafka

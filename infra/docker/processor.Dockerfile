@@ -19,17 +19,17 @@ ARG DOTNET_RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
 COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
-# The processor (with the journey engine in processor/Journeys) and the libraries it shares with the
-# collector: the message contracts, the service defaults and the librdkafka loader.
+# The processor and the journey engine (processor/), and the libraries it shares with the collector:
+# the message contracts, the messaging settings and librdkafka loader, the service defaults.
 COPY processor/ processor/
-COPY collector/Contracts/ collector/Contracts/
-COPY collector/Kafka/ collector/Kafka/
-COPY collector/ServiceDefaults/ collector/ServiceDefaults/
+COPY collector/TouchpointTracker.Contracts/ collector/TouchpointTracker.Contracts/
+COPY collector/TouchpointTracker.Messaging/ collector/TouchpointTracker.Messaging/
+COPY collector/TouchpointTracker.ServiceDefaults/ collector/TouchpointTracker.ServiceDefaults/
 # Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
-# the librdkafka loader (collector/Kafka/Librdkafka.cs) looks. Only the Linux x64 and arm64 builds
+# the librdkafka loader (collector/TouchpointTracker.Messaging/Librdkafka.cs) looks. Only the Linux x64 and arm64 builds
 # stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
 RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
-    dotnet publish processor/TouchpointTracker.Processor.csproj -c Release -o /app \
+    dotnet publish processor/TouchpointTracker.Processor/TouchpointTracker.Processor.csproj -c Release -o /app \
         -p:UseAppHost=false \
  && find /app/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 ! -name linux-arm64 -exec rm -rf {} + \
  && rm -rf /app/librdkafka

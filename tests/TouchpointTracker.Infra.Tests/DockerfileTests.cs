@@ -203,14 +203,14 @@ public sealed class DockerfileTests
         Assert.Multiple(() =>
         {
             // A host obj/project.assets.json names host paths and breaks the restore in the image.
-            Assert.That(ignore.Excludes("collector/obj/project.assets.json"), Is.True);
-            Assert.That(ignore.Excludes("collector/Contracts/bin/Debug/net10.0/TouchpointTracker.Contracts.dll"), Is.True);
-            Assert.That(ignore.Excludes("processor/Journeys/obj/x"), Is.True);
+            Assert.That(ignore.Excludes("collector/TouchpointTracker.Collector/obj/project.assets.json"), Is.True);
+            Assert.That(ignore.Excludes("collector/TouchpointTracker.Contracts/bin/Debug/net10.0/TouchpointTracker.Contracts.dll"), Is.True);
+            Assert.That(ignore.Excludes("processor/TouchpointTracker.Journeys/obj/x"), Is.True);
             Assert.That(ignore.Excludes("tag/node_modules/esbuild/package.json"), Is.True);
             Assert.That(ignore.Excludes(".git/HEAD"), Is.True);
             // ...and the sources in.
-            Assert.That(ignore.Excludes("collector/Program.cs"), Is.False);
-            Assert.That(ignore.Excludes("processor/Journeys/stage-rules.default.yaml"), Is.False);
+            Assert.That(ignore.Excludes("collector/TouchpointTracker.Collector/Program.cs"), Is.False);
+            Assert.That(ignore.Excludes("processor/TouchpointTracker.Journeys/stage-rules.default.yaml"), Is.False);
             Assert.That(ignore.Excludes("tag/src/main.js"), Is.False);
         });
     }

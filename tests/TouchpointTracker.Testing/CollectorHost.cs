@@ -12,7 +12,7 @@ namespace TouchpointTracker.Testing;
 
 /// <summary>
 /// The real collector application on Kestrel, on a free loopback port, in the test process: composed
-/// by the same extension methods as collector/Program.cs, with settings given as configuration keys.
+/// by the same extension methods as collector/TouchpointTracker.Collector/Program.cs, with settings given as configuration keys.
 /// </summary>
 public sealed class CollectorHost : IAsyncDisposable
 {
@@ -72,10 +72,10 @@ public sealed class CollectorHost : IAsyncDisposable
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "collector", "wwwroot");
+            var candidate = Path.Combine(dir.FullName, "collector", "TouchpointTracker.Collector", "wwwroot");
             if (Directory.Exists(candidate))
             {
-                return Path.Combine(dir.FullName, "collector");
+                return Path.Combine(dir.FullName, "collector", "TouchpointTracker.Collector");
             }
         }
         return AppContext.BaseDirectory;

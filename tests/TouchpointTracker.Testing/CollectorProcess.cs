@@ -19,5 +19,5 @@ public sealed class CollectorProcess : ServiceProcess
     public static Task<CollectorProcess> StartAsync(IDictionary<string, string?> environment, int port, TimeSpan? startTimeout = null) =>
         StartCoreAsync(FindCollectorDll(), environment, port, startTimeout, (p, uri) => new CollectorProcess(p, uri));
 
-    public static string FindCollectorDll() => FindDll("collector", "TouchpointTracker.Collector.dll");
+    public static string FindCollectorDll() => FindDll("collector/TouchpointTracker.Collector", "TouchpointTracker.Collector.dll");
 }

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.InteropServices.Marshalling;
 using System.Text;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Testing;
 

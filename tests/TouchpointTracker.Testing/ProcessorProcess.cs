@@ -16,5 +16,5 @@ public sealed class ProcessorProcess : ServiceProcess
     public static Task<ProcessorProcess> StartAsync(IDictionary<string, string?> settings, TimeSpan? startTimeout = null) =>
         StartCoreAsync(FindProcessorDll(), settings, FreePort.Next(), startTimeout, (p, uri) => new ProcessorProcess(p, uri));
 
-    public static string FindProcessorDll() => FindDll("processor", "TouchpointTracker.Processor.dll");
+    public static string FindProcessorDll() => FindDll("processor/TouchpointTracker.Processor", "TouchpointTracker.Processor.dll");
 }

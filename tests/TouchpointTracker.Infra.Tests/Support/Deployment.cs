@@ -18,7 +18,7 @@ public static partial class Deployment
     public static string DockerfileOf(Service service) => $"infra/docker/{(service == Service.Collector ? "collector" : "processor")}.Dockerfile";
 
     public static string ProjectOf(Service service) =>
-        service == Service.Collector ? "collector/TouchpointTracker.Collector.csproj" : "processor/TouchpointTracker.Processor.csproj";
+        service == Service.Collector ? "collector/TouchpointTracker.Collector/TouchpointTracker.Collector.csproj" : "processor/TouchpointTracker.Processor/TouchpointTracker.Processor.csproj";
 
     /// <summary>The file name the image's ENTRYPOINT must start: the assembly that holds the service's options.</summary>
     public static string EntryAssemblyOf(Service service) =>

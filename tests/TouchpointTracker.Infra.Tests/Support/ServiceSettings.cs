@@ -55,7 +55,7 @@ public sealed class ServiceSettings
             .ToList();
 
     /// <summary>The service's appsettings.json, relative to the repository.</summary>
-    public static string AppSettingsOf(Service service) => service == Service.Collector ? "collector/appsettings.json" : "processor/appsettings.json";
+    public static string AppSettingsOf(Service service) => service == Service.Collector ? "collector/TouchpointTracker.Collector/appsettings.json" : "processor/TouchpointTracker.Processor/appsettings.json";
 
     public static ServiceSettings Check(Service service, IReadOnlyDictionary<string, string> environment, string where)
     {

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Runtime.InteropServices;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
 
 namespace TouchpointTracker.Processor.Tests.Kafka;

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using TouchpointTracker.Journeys;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Processor.Configuration;
 

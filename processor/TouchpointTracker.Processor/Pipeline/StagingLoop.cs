@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Journeys.Rules;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
 using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Processor.State;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys.Rules;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
 using TouchpointTracker.Processor.Pipeline;
 using TouchpointTracker.Processor.State;

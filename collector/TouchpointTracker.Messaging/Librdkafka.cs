@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace TouchpointTracker.Kafka;
+namespace TouchpointTracker.Messaging;
 
 /// <summary>
 /// Pins the native librdkafka that Confluent.Kafka binds to, in every service and test.

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Forwarding;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Hosting;

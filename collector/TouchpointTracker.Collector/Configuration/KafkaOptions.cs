@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using TouchpointTracker.Kafka;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Configuration;
 
