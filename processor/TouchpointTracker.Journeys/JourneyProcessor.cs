@@ -88,15 +88,32 @@ public sealed class JourneyProcessor
     {
     }
 
+    private static readonly JourneyStep BotStep = new(TouchOutcome.Bot, null, null);
+
+    /// <summary>Bots (<c>device.is_bot</c>) are counted, never staged.</summary>
+    public static bool IsBot(Touchpoint touchpoint) => touchpoint.Device?.IsBot == true;
+
     public StageEngine Engine => _engine;
     public JourneySettings Settings => _settings;
+
+    /// <summary>
+    /// Stages one touch against its visitor's state from <paramref name="states"/> and counts the outcome in
+    /// <paramref name="tally"/>: the staging step of both the processor and the embedded mode. A bot's touch is
+    /// counted and gets no journey state.
+    /// </summary>
+    public JourneyStep Stage<TStates>(Touchpoint touchpoint, TStates states, StagingTally tally) where TStates : IJourneyStateLookup
+    {
+        var step = IsBot(touchpoint) ? BotStep : Apply(touchpoint, states.GetOrCreate(touchpoint));
+        tally.Count(step);
+        return step;
+    }
 
     /// <summary>Stages <paramref name="touchpoint"/> (in place) and updates <paramref name="state"/> in place.</summary>
     public JourneyStep Apply(Touchpoint touchpoint, JourneyState state)
     {
-        if (touchpoint.Device?.IsBot == true)
+        if (IsBot(touchpoint))
         {
-            return new JourneyStep(TouchOutcome.Bot, null, null);
+            return BotStep;
         }
         if (state.HasSeen(touchpoint.EventId))
         {

@@ -1,9 +1,9 @@
+using TouchpointTracker.Messaging;
 using TouchpointTracker.Collector.Hosting;
 using TouchpointTracker.Infra.Tests.Support;
 using TouchpointTracker.ServiceDefaults;
 using CollectorOptions = TouchpointTracker.Collector.Configuration.CollectorOptions;
-using CollectorKafka = TouchpointTracker.Collector.Configuration.KafkaOptions;
-using ProcessorKafka = TouchpointTracker.Processor.Configuration.KafkaOptions;
+using KafkaOptions = TouchpointTracker.Messaging.KafkaOptions;
 using ProcessorOptions = TouchpointTracker.Processor.Configuration.ProcessorOptions;
 
 namespace TouchpointTracker.Infra.Tests;
@@ -98,16 +98,16 @@ public sealed class ComposeTests
     {
         var collectors = Running(Service.Collector).Select(c => ServiceSettings.Check(Service.Collector, Deployment.ComposeEnvironment(c.Node), c.Name)).ToList();
         var processors = Running(Service.Processor).Select(p => ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(p.Node), p.Name)).ToList();
-        var topic = collectors.Select(c => c.Bind<CollectorKafka>().TouchpointsTopic).Distinct().Single();
-        var brokers = collectors.Select(c => c.Bind<CollectorKafka>().BootstrapServers).Distinct().Single();
+        var topic = collectors.Select(c => c.Bind<KafkaOptions>().TouchpointsTopic).Distinct().Single();
+        var brokers = collectors.Select(c => c.Bind<KafkaOptions>().BootstrapServers).Distinct().Single();
         foreach (var p in processors)
         {
-            Assert.That(p.Bind<ProcessorKafka>().InputTopic, Is.EqualTo(topic), "the processor consumes what the collectors forward");
-            Assert.That(p.Bind<ProcessorKafka>().BootstrapServers, Is.EqualTo(brokers));
+            Assert.That(p.Bind<KafkaOptions>().TouchpointsTopic, Is.EqualTo(topic), "the processor consumes what the collectors forward");
+            Assert.That(p.Bind<KafkaOptions>().BootstrapServers, Is.EqualTo(brokers));
         }
         var instanceIds = processors.Select(p => p.Bind<ProcessorOptions>().InstanceId).ToList();
         Assert.That(instanceIds, Is.Unique, "each processor needs its own Processor__InstanceId (its Kafka transactional id)");
-        Assert.That(processors.Count, Is.LessThanOrEqualTo(collectors[0].Bind<CollectorKafka>().TouchpointsPartitions));
+        Assert.That(processors.Count, Is.LessThanOrEqualTo(collectors[0].Bind<KafkaOptions>().TouchpointsPartitions));
     }
 
     [Test]
@@ -187,7 +187,7 @@ public sealed class ComposeTests
         {
             // Defaults are 3: on one broker the consumer offsets topic (and thus every consumer group) never comes up.
             Assert.That(Get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"), Is.EqualTo(1));
-            if (processors.Any(p => p.Bind<ProcessorKafka>().Transactional))
+            if (processors.Any(p => p.Bind<KafkaOptions>().Transactional))
             {
                 Assert.That(Get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"), Is.EqualTo(1), "the processor is transactional");
                 Assert.That(Get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"), Is.EqualTo(1), "the processor is transactional");
@@ -195,8 +195,8 @@ public sealed class ComposeTests
             Assert.That(env.GetValueOrDefault("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), Is.EqualTo("false"));
         });
         var collectors = Running(Service.Collector).Select(c => ServiceSettings.Check(Service.Collector, Deployment.ComposeEnvironment(c.Node), c.Name)).ToList();
-        Assert.That(collectors.All(c => c.Bind<CollectorKafka>().CreateTopics), Is.True, "with auto-creation off, the forwarder creates tt.touchpoints");
-        Assert.That(processors.All(p => p.Bind<ProcessorKafka>().CreateTopics), Is.True, "with auto-creation off, the processor creates its outputs");
+        Assert.That(collectors.All(c => c.Bind<KafkaOptions>().CreateTopics), Is.True, "with auto-creation off, the forwarder creates tt.touchpoints");
+        Assert.That(processors.All(p => p.Bind<KafkaOptions>().CreateTopics), Is.True, "with auto-creation off, the processor creates its outputs");
         Assert.That(ByImage("apache/kafka").Node["volumes"]?.Strings ?? [], Has.Some.EndsWith(":" + env["KAFKA_LOG_DIRS"]), "the log directory is a volume");
     }
 

@@ -1,10 +1,10 @@
+using TouchpointTracker.Messaging;
 using TouchpointTracker.Collector.Hosting;
 using TouchpointTracker.Infra.Tests.Support;
 using TouchpointTracker.ServiceDefaults;
-using CollectorKafka = TouchpointTracker.Collector.Configuration.KafkaOptions;
+using KafkaOptions = TouchpointTracker.Messaging.KafkaOptions;
 using CollectorOptions = TouchpointTracker.Collector.Configuration.CollectorOptions;
 using PipelineMode = TouchpointTracker.Collector.Configuration.PipelineMode;
-using ProcessorKafka = TouchpointTracker.Processor.Configuration.KafkaOptions;
 using ProcessorOptions = TouchpointTracker.Processor.Configuration.ProcessorOptions;
 
 namespace TouchpointTracker.Infra.Tests;
@@ -269,10 +269,10 @@ public sealed class KubernetesTests
         var collector = Settings(Workload(Service.Collector), Service.Collector);
         var processorWorkload = Workload(Service.Processor);
         var processor = Settings(processorWorkload, Service.Processor);
-        Assert.That(processor.Bind<ProcessorKafka>().InputTopic, Is.EqualTo(collector.Bind<CollectorKafka>().TouchpointsTopic));
-        Assert.That(processor.Bind<ProcessorKafka>().BootstrapServers, Is.EqualTo(collector.Bind<CollectorKafka>().BootstrapServers));
+        Assert.That(processor.Bind<KafkaOptions>().TouchpointsTopic, Is.EqualTo(collector.Bind<KafkaOptions>().TouchpointsTopic));
+        Assert.That(processor.Bind<KafkaOptions>().BootstrapServers, Is.EqualTo(collector.Bind<KafkaOptions>().BootstrapServers));
         var replicas = processorWorkload.At("spec", "replicas")?.Number ?? 1;
-        Assert.That(replicas, Is.LessThanOrEqualTo(collector.Bind<CollectorKafka>().TouchpointsPartitions), "processors beyond the partition count sit idle");
+        Assert.That(replicas, Is.LessThanOrEqualTo(collector.Bind<KafkaOptions>().TouchpointsPartitions), "processors beyond the partition count sit idle");
     }
 
     [Test]

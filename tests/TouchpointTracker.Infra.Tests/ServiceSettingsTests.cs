@@ -56,14 +56,17 @@ public sealed class ServiceSettingsTests
     }
 
     [Test]
-    public void Refuses_a_collector_setting_on_the_processor()
+    public void The_touchpoints_topic_has_one_name_in_both_services_and_the_old_processor_key_is_refused_by_name()
     {
         var env = new Dictionary<string, string>
         {
             ["Redis__Configuration"] = "redis:6379",
             ["Kafka__BootstrapServers"] = "kafka:9092",
-            ["Kafka__TouchpointsTopic"] = "tt.touchpoints", // the collector's name; the processor's is Kafka__InputTopic
+            ["Kafka__TouchpointsTopic"] = "tt.touchpoints",
         };
-        Assert.That(ServiceSettings.Check(Service.Processor, env, "test").Problems, Has.Some.Contains("TouchpointsTopic"));
+        Assert.That(ServiceSettings.Check(Service.Processor, env, "test").Problems, Is.Empty);
+        Assert.That(ServiceSettings.Check(Service.Collector, env, "test").Problems, Is.Empty);
+        env["Kafka__InputTopic"] = "tt.touchpoints";
+        Assert.That(ServiceSettings.Check(Service.Processor, env, "test").Problems, Has.Some.Contains("Kafka:TouchpointsTopic"));
     }
 }

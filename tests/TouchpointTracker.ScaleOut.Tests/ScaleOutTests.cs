@@ -194,7 +194,7 @@ public sealed class ScaleOutTests
     private static Dictionary<string, string?> ProcessorSettings(RedisServer redis, MockKafkaCluster kafka, string instanceId) => new()
     {
         ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
-        ["Kafka:InputTopic"] = InputTopic,
+        ["Kafka:TouchpointsTopic"] = InputTopic,
         ["Kafka:StagedTopic"] = StagedTopic,
         ["Kafka:TransitionsTopic"] = TransitionsTopic,
         ["Kafka:GroupId"] = ProcessorGroup,

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Forwarding;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Buffering;
 

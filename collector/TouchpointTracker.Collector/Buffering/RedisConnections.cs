@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Buffering;
 
@@ -12,7 +12,7 @@ namespace TouchpointTracker.Collector.Buffering;
 /// </summary>
 public sealed class RedisConnections : IHostedService, IDisposable
 {
-    private readonly string _configuration;
+    private readonly RedisOptions _options;
     private readonly ILogger<RedisConnections> _logger;
     private readonly object _gate = new();
     private ConnectionMultiplexer? _ingest;
@@ -20,27 +20,18 @@ public sealed class RedisConnections : IHostedService, IDisposable
 
     public RedisConnections(IOptions<RedisOptions> options, ILogger<RedisConnections> logger)
     {
-        _configuration = options.Value.Configuration;
+        _options = options.Value;
         _logger = logger;
     }
 
     public IConnectionMultiplexer Ingest => _ingest ?? Connect(ref _ingest, "tt-collector-ingest");
     public IConnectionMultiplexer Forward => _forward ?? Connect(ref _forward, "tt-collector-forward");
 
-    public static ConfigurationOptions BuildOptions(string configuration, string clientName)
-    {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false; // start (and report not ready) while Redis is down
-        options.BacklogPolicy = BacklogPolicy.FailFast; // a command while disconnected fails now: 503, not a hidden queue
-        options.ClientName ??= clientName;
-        return options;
-    }
-
     /// <summary>Opens both connections before the server takes requests, waiting at most the connect timeout.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var ingest = ConnectionMultiplexer.ConnectAsync(BuildOptions(_configuration, "tt-collector-ingest"));
-        var forward = ConnectionMultiplexer.ConnectAsync(BuildOptions(_configuration, "tt-collector-forward"));
+        var ingest = RedisConnection.ConnectAsync(_options, "tt-collector-ingest");
+        var forward = RedisConnection.ConnectAsync(_options, "tt-collector-forward");
         var connected = await Task.WhenAll(ingest, forward);
         lock (_gate)
         {
@@ -73,7 +64,7 @@ public sealed class RedisConnections : IHostedService, IDisposable
     {
         lock (_gate)
         {
-            return field ??= ConnectionMultiplexer.Connect(BuildOptions(_configuration, clientName));
+            return field ??= RedisConnection.Connect(_options, clientName);
         }
     }
 

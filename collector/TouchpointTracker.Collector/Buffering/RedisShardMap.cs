@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Buffering;
 

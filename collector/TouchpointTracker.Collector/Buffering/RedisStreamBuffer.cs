@@ -4,6 +4,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Forwarding;
 using TouchpointTracker.Contracts;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Buffering;
 

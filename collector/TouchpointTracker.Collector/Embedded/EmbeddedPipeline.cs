@@ -29,11 +29,11 @@ public sealed class EmbeddedPipeline(
         FullMode = BoundedChannelFullMode.Wait,
     });
     private readonly Counter _forwarded = metrics.Counter("tt_forwarded_events_total", "Touchpoints moved from the buffer to the bus.");
-    private readonly Counter _staged = metrics.Counter("tt_staged_events_total", "Touchpoints staged by the processor.");
-    private readonly Counter _duplicates = metrics.Counter("tt_duplicate_events_total", "Touchpoints dropped because their event id was already staged.");
+    // The processor's metric names (tt_processor_events_total{outcome}, ...): the same facts under the same names in both modes.
+    private readonly Counter _events = metrics.Counter("tt_processor_events_total", "Input touchpoints by outcome: staged, duplicate (event id already staged), bot (counted, not staged), invalid (not a touchpoint), error (could not be staged).");
     private readonly Counter _transitions = metrics.Counter("tt_stage_transitions_total", "Journey stage changes, by stage reached.");
-    private readonly Counter _bots = metrics.Counter("tt_bot_events_total", "Touchpoints of bots: counted, not staged.");
     private readonly Counter _late = metrics.Counter("tt_late_events_total", "Touchpoints older than the journey's latest one, by placement (late = within the window, too_late = outside it).");
+    private readonly StagingTally _tally = new();
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -98,38 +98,40 @@ public sealed class EmbeddedPipeline(
     {
         try
         {
-            if (tp.Device?.IsBot == true)
+            var step = rules.Current.Stage(tp, states, _tally);
+            if (step.Outcome == TouchOutcome.Staged)
             {
-                _bots.Inc(); // not staged, and no journey state kept for it
-                return;
+                log.Add(step.Staged!);
             }
-            var state = states.GetOrCreate(tp.SiteId, tp.VisitorId);
-            var step = rules.Current.Apply(tp, state);
-            switch (step.Outcome)
-            {
-                case TouchOutcome.Duplicate:
-                    _duplicates.Inc();
-                    return;
-                case TouchOutcome.Bot:
-                    _bots.Inc();
-                    return;
-            }
-            _staged.Inc();
-            if (step.Lateness != Lateness.InOrder)
-            {
-                _late.Inc(MetricsRegistry.Labels(("placed", step.Lateness == Lateness.Late ? "late" : "too_late")));
-            }
-            if (step.Transition is { } transition)
-            {
-                _transitions.Inc(MetricsRegistry.Labels(("stage", transition.ToStage)));
-            }
-            log.Add(step.Staged!);
         }
         catch (Exception ex)
         {
             // One bad touchpoint must not stop the pipeline; it is logged with its id.
             logger.LogError(ex, "Could not stage event {EventId} of site {Site}", tp.EventId, tp.SiteId);
-            metrics.Counter("tt_processing_errors_total", "Touchpoints the processor could not stage.").Inc();
+            _events.Inc(ErrorLabels);
         }
+        Record();
+    }
+
+    private static readonly string StagedLabels = MetricsRegistry.Labels(("outcome", "staged"));
+    private static readonly string DuplicateLabels = MetricsRegistry.Labels(("outcome", "duplicate"));
+    private static readonly string BotLabels = MetricsRegistry.Labels(("outcome", "bot"));
+    private static readonly string ErrorLabels = MetricsRegistry.Labels(("outcome", "error"));
+    private static readonly string LateLabels = MetricsRegistry.Labels(("placed", "late"));
+    private static readonly string TooLateLabels = MetricsRegistry.Labels(("placed", "too_late"));
+
+    private void Record()
+    {
+        var t = _tally;
+        if (t.Staged > 0) { _events.Inc(StagedLabels, t.Staged); }
+        if (t.Duplicates > 0) { _events.Inc(DuplicateLabels, t.Duplicates); }
+        if (t.Bots > 0) { _events.Inc(BotLabels, t.Bots); }
+        if (t.Late > 0) { _late.Inc(LateLabels, t.Late); }
+        if (t.TooLate > 0) { _late.Inc(TooLateLabels, t.TooLate); }
+        foreach (var stage in t.TransitionsTo)
+        {
+            _transitions.Inc(MetricsRegistry.Labels(("stage", stage)));
+        }
+        t.Clear();
     }
 }

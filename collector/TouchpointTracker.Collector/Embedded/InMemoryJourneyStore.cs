@@ -1,3 +1,4 @@
+using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 
 namespace TouchpointTracker.Collector.Embedded;
@@ -6,11 +7,13 @@ namespace TouchpointTracker.Collector.Embedded;
 /// Journey state of the embedded mode, keyed by site and visitor, bounded: past its capacity the
 /// tenth of visitors seen least recently is forgotten. Used by one processing loop only.
 /// </summary>
-public sealed class InMemoryJourneyStore(int maxVisitors)
+public sealed class InMemoryJourneyStore(int maxVisitors) : IJourneyStateLookup
 {
     private readonly Dictionary<(string Site, string Visitor), JourneyState> _states = [];
 
     public int Count => _states.Count;
+
+    public JourneyState GetOrCreate(Touchpoint touchpoint) => GetOrCreate(touchpoint.SiteId, touchpoint.VisitorId);
 
     public JourneyState GetOrCreate(string site, string visitor)
     {

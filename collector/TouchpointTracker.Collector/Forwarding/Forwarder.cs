@@ -4,6 +4,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.ServiceDefaults;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Forwarding;
 

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Options;
-using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Forwarding;
 
@@ -11,6 +11,9 @@ namespace TouchpointTracker.Collector.Forwarding;
 /// </summary>
 public sealed class KafkaProducerHost : IDisposable
 {
+    /// <summary>The client id of the forwarder's Kafka clients unless <c>Kafka:ClientId</c> names another.</summary>
+    public const string ServiceName = "tt-collector";
+
     private readonly KafkaOptions _options;
     private readonly KafkaDeliveryState _state;
     private readonly ILogger<KafkaProducerHost> _logger;
@@ -45,30 +48,17 @@ public sealed class KafkaProducerHost : IDisposable
     {
         var config = new ProducerConfig
         {
-            BootstrapServers = options.BootstrapServers,
-            ClientId = options.ClientId,
             EnableIdempotence = true, // no duplicates from the producer's own retries; order kept per partition
             Acks = Acks.All,
             MaxInFlight = 5,
-            CompressionType = options.Compression switch
-            {
-                "zstd" => CompressionType.Zstd,
-                "snappy" => CompressionType.Snappy,
-                "gzip" => CompressionType.Gzip,
-                "none" => CompressionType.None,
-                _ => CompressionType.Lz4,
-            },
+            CompressionType = KafkaClientConfig.CompressionOf(options),
             LingerMs = options.LingerMs,
             MessageTimeoutMs = options.MessageTimeoutMs,
             MessageMaxBytes = options.MaxMessageBytes + 4096, // our own limit is checked first; this leaves room for headers
             DeliveryReportFields = "status",
             SocketKeepaliveEnable = true,
         };
-        foreach (var (key, value) in options.Properties)
-        {
-            config.Set(key, value);
-        }
-        return config;
+        return KafkaClientConfig.Configure(config, options, ServiceName);
     }
 
     private IProducer<byte[], byte[]> Build()
@@ -147,11 +137,7 @@ public sealed class KafkaProducerHost : IDisposable
         {
             return true;
         }
-        var config = new AdminClientConfig { BootstrapServers = _options.BootstrapServers, ClientId = _options.ClientId + "-admin" };
-        foreach (var (key, value) in _options.Properties)
-        {
-            config.Set(key, value);
-        }
+        var config = KafkaClientConfig.Configure(new AdminClientConfig(), _options, ServiceName, "admin");
         using var admin = new AdminClientBuilder(config).SetLogHandler((_, m) => { }).Build();
         try
         {

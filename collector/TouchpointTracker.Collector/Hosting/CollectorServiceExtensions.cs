@@ -6,7 +6,6 @@ using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Collector.Ingest;
 using TouchpointTracker.Collector.Serving;
 using TouchpointTracker.Journeys;
-using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Hosting;
@@ -66,26 +65,11 @@ public static class CollectorServiceExtensions
     {
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());
-        services.AddSingleton(sp => CreateJourneyProcessor(sp.GetRequiredService<IOptions<JourneyOptions>>().Value));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
         services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
         services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
         services.AddHostedService<EmbeddedPipeline>();
         services.AddHealthChecks().AddCheck<InMemoryBufferHealthCheck>("buffer", tags: [ServiceDefaultsExtensions.ReadyTag]);
-    }
-
-    /// <summary>
-    /// The processor's journey engine, with the rules of <c>Journeys:RulesPath</c> (or the defaults), reloaded
-    /// when the file changes. An invalid file stops start-up with every problem listed.
-    /// </summary>
-    private static StageRulesSource CreateJourneyProcessor(JourneyOptions options)
-    {
-        var inactivity = TimeSpan.FromDays(options.InactivityDays);
-        var settings = JourneySettings.Default with
-        {
-            InactivityWindow = inactivity,
-            LateEventWindow = TimeSpan.FromTicks(Math.Min(JourneySettings.Default.LateEventWindow.Ticks, inactivity.Ticks / 2)),
-        };
-        return new StageRulesSource(options.RulesPath, settings);
     }
 
     public static WebApplication MapCollector(this WebApplication app)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Collector.Hosting;
 

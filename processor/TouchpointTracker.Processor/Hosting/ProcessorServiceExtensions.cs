@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using TouchpointTracker.Journeys.Rules;
+using TouchpointTracker.Journeys;
+using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
 using TouchpointTracker.Processor.Pipeline;
@@ -25,12 +26,7 @@ public static class ProcessorServiceExtensions
         // Before any Kafka client exists: the librdkafka Confluent.Kafka binds to (the setting is validated with KafkaOptions).
         Librdkafka.Load(builder.Configuration[Librdkafka.PathSetting]);
 
-        services.AddSingleton<IConnectionMultiplexer>(sp =>
-        {
-            var config = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration!);
-            config.AbortOnConnectFail = false; // start while Redis is down; commands fail fast and the loop retries
-            return ConnectionMultiplexer.Connect(config);
-        });
+        services.AddSingleton<IConnectionMultiplexer>(sp => RedisConnection.Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value, KafkaClients.ServiceName));
         services.AddSingleton<IJourneyStateStore>(sp =>
         {
             var redis = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
@@ -38,13 +34,9 @@ public static class ProcessorServiceExtensions
             var journeys = sp.GetRequiredService<IOptions<JourneyOptions>>().Value.ToSettings();
             // State outlives the journey by the late window, so a late touch still finds its journey.
             var retention = journeys.InactivityWindow + journeys.LateEventWindow;
-            return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.KeyPrefix, kafka.GroupId, kafka.InputTopic, retention, sp.GetRequiredService<TimeProvider>());
+            return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
         });
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<JourneyOptions>>().Value;
-            return new StageRulesSource(o.RulesPath, o.ToSettings(), TimeSpan.FromSeconds(o.ReloadIntervalSeconds));
-        });
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
         services.AddSingleton<ProcessorMetrics>();
         services.AddSingleton<ProcessorStatus>();
         services.AddHostedService<StagingLoop>();

@@ -1,12 +1,15 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
-using TouchpointTracker.Processor.Configuration;
+using TouchpointTracker.Messaging;
 
 namespace TouchpointTracker.Processor.Kafka;
 
 /// <summary>Client configurations and topic checks, from <see cref="KafkaOptions"/>.</summary>
 public static class KafkaClients
 {
+    /// <summary>The client id of the processor's Kafka clients unless <c>Kafka:ClientId</c> names another.</summary>
+    public const string ServiceName = "tt-processor";
+
     /// <summary>Header on every output message: the input offset it came from (ASCII decimal).</summary>
     public const string SourceOffsetHeader = "tt-src-offset";
 
@@ -14,7 +17,6 @@ public static class KafkaClients
     {
         var config = new ConsumerConfig
         {
-            BootstrapServers = o.BootstrapServers,
             GroupId = o.GroupId,
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
@@ -22,14 +24,12 @@ public static class KafkaClients
             IsolationLevel = IsolationLevel.ReadCommitted,
             SessionTimeoutMs = o.SessionTimeoutMs,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
-            ClientId = "tt-processor",
         };
         if (o.FetchWaitMaxMs is { } wait)
         {
             config.FetchWaitMaxMs = wait;
         }
-        Apply(config, o);
-        return config;
+        return KafkaClientConfig.Configure(config, o, ServiceName);
     }
 
     /// <summary>A consumer that reads the end of the output topics (assign only; never commits).</summary>
@@ -37,56 +37,41 @@ public static class KafkaClients
     {
         var config = new ConsumerConfig
         {
-            BootstrapServers = o.BootstrapServers,
             GroupId = o.GroupId + "-tail",
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
             IsolationLevel = isolation,
-            ClientId = "tt-processor-tail",
         };
         if (o.FetchWaitMaxMs is { } wait)
         {
             config.FetchWaitMaxMs = wait;
         }
-        Apply(config, o);
-        return config;
+        return KafkaClientConfig.Configure(config, o, ServiceName, "tail");
     }
 
     public static ProducerConfig OutputProducer(KafkaOptions o, string instanceId)
     {
         var config = new ProducerConfig
         {
-            BootstrapServers = o.BootstrapServers,
             EnableIdempotence = true,
             Acks = Acks.All,
-            LingerMs = 5,
-            CompressionType = CompressionType.Lz4,
-            ClientId = "tt-processor-" + instanceId,
+            LingerMs = o.LingerMs,
+            CompressionType = KafkaClientConfig.CompressionOf(o),
         };
         if (o.Transactional)
         {
             config.TransactionalId = $"{o.TransactionalIdPrefix}-{instanceId}";
             config.TransactionTimeoutMs = o.TransactionTimeoutMs;
         }
-        Apply(config, o);
-        return config;
+        return KafkaClientConfig.Configure(config, o, ServiceName, instanceId);
     }
 
     public static AdminClientConfig Admin(KafkaOptions o)
     {
-        var config = new AdminClientConfig { BootstrapServers = o.BootstrapServers, ClientId = "tt-processor-admin" };
+        var config = KafkaClientConfig.Configure(new AdminClientConfig(), o, ServiceName, "admin");
         config.Set("allow.auto.create.topics", "false");
-        Apply(config, o);
         return config;
-    }
-
-    private static void Apply(ClientConfig config, KafkaOptions o)
-    {
-        foreach (var (key, value) in o.Properties)
-        {
-            config.Set(key, value);
-        }
     }
 
     /// <summary>
@@ -96,7 +81,7 @@ public static class KafkaClients
     /// </summary>
     public static async Task<int?> EnsureTopicsAsync(IAdminClient admin, KafkaOptions o, CancellationToken ct)
     {
-        var input = await PartitionCountAsync(admin, o.InputTopic);
+        var input = await PartitionCountAsync(admin, o.TouchpointsTopic);
         if (input is null)
         {
             return null;
@@ -110,7 +95,7 @@ public static class KafkaClients
                 if (!o.CreateTopics)
                 {
                     throw new InvalidOperationException(
-                        $"Kafka: topic '{topic}' does not exist; create it with {input} partitions (as many as '{o.InputTopic}') or set Kafka:CreateTopics=true");
+                        $"Kafka: topic '{topic}' does not exist; create it with {input} partitions (as many as '{o.TouchpointsTopic}') or set Kafka:CreateTopics=true");
                 }
                 try
                 {
@@ -125,7 +110,7 @@ public static class KafkaClients
             if (count != input)
             {
                 throw new InvalidOperationException(
-                    $"Kafka: topic '{topic}' has {count} partitions but '{o.InputTopic}' has {input}: each output is written on its input's partition number, so they must match (recreate '{topic}' or point Kafka:{(topic == o.StagedTopic ? "StagedTopic" : "TransitionsTopic")} at another topic)");
+                    $"Kafka: topic '{topic}' has {count} partitions but '{o.TouchpointsTopic}' has {input}: each output is written on its input's partition number, so they must match (recreate '{topic}' or point Kafka:{(topic == o.StagedTopic ? "StagedTopic" : "TransitionsTopic")} at another topic)");
             }
         }
         return input;

@@ -1,3 +1,4 @@
+using TouchpointTracker.Messaging;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;

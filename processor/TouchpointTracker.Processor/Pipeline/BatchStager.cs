@@ -20,21 +20,14 @@ public sealed record OutputMessage(OutputKind Kind, int Partition, long SourceOf
 /// <summary>A parsed input touchpoint (null when the message was not a valid touchpoint) and its state key.</summary>
 public readonly record struct ParsedRecord(InputRecord Record, Touchpoint? Touchpoint, string? Key);
 
-/// <summary>What staging one partition's slice of a batch produced.</summary>
-public sealed class BatchOutcome
+/// <summary>What staging one partition's slice of a batch produced: the tally, the outputs, the states to save.</summary>
+public sealed class BatchOutcome : StagingTally
 {
     public List<OutputMessage> Outputs { get; } = [];
     /// <summary>States changed by the batch, by key, to save.</summary>
     public Dictionary<string, JourneyState> Changed { get; } = new(StringComparer.Ordinal);
-    public int Staged { get; set; }
-    public int Duplicates { get; set; }
-    public int Bots { get; set; }
-    public int Invalid { get; set; }
-    public int Late { get; set; }
-    public int TooLate { get; set; }
     /// <summary>Outputs not published again because an earlier run already published them (recovery).</summary>
     public int Suppressed { get; set; }
-    public List<string> TransitionsTo { get; } = [];
 }
 
 /// <summary>
@@ -82,6 +75,7 @@ public static class BatchStager
     public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states, long stagedTail = -1, long transitionsTail = -1)
     {
         var outcome = new BatchOutcome();
+        var lookup = new BatchStates(states);
         foreach (var (record, tp, key) in records)
         {
             if (tp is null || key is null)
@@ -89,36 +83,13 @@ public static class BatchStager
                 outcome.Invalid++;
                 continue;
             }
-            if (tp.Device?.IsBot == true)
+            lookup.Key = key;
+            var step = journeys.Stage(tp, lookup, outcome);
+            if (step.Outcome != TouchOutcome.Staged)
             {
-                outcome.Bots++; // counted, not staged: no state is created for a bot
                 continue;
             }
-            if (!states.TryGetValue(key, out var state) || state is null)
-            {
-                state = new JourneyState();
-                states[key] = state;
-            }
-            var step = journeys.Apply(tp, state);
-            switch (step.Outcome)
-            {
-                case TouchOutcome.Duplicate:
-                    outcome.Duplicates++;
-                    continue;
-                case TouchOutcome.Bot:
-                    outcome.Bots++;
-                    continue;
-            }
-            outcome.Staged++;
-            outcome.Changed[key] = state;
-            if (step.Lateness == Lateness.Late)
-            {
-                outcome.Late++;
-            }
-            else if (step.Lateness == Lateness.TooLate)
-            {
-                outcome.TooLate++;
-            }
+            outcome.Changed[key] = states[key]!;
             var messageKey = Encoding.UTF8.GetBytes(key);
             if (record.Offset > stagedTail)
             {
@@ -131,7 +102,6 @@ public static class BatchStager
             }
             if (step.Transition is { } transition)
             {
-                outcome.TransitionsTo.Add(transition.ToStage);
                 if (record.Offset > transitionsTail)
                 {
                     outcome.Outputs.Add(new OutputMessage(OutputKind.Transition, record.Partition, record.Offset, messageKey,
@@ -144,5 +114,21 @@ public static class BatchStager
             }
         }
         return outcome;
+    }
+
+    /// <summary>The batch's loaded states by key (null for a visitor never seen); the key of the touch in hand is set before each step.</summary>
+    private sealed class BatchStates(Dictionary<string, JourneyState?> states) : IJourneyStateLookup
+    {
+        public string Key { get; set; } = "";
+
+        public JourneyState GetOrCreate(Touchpoint touchpoint)
+        {
+            if (!states.TryGetValue(Key, out var state) || state is null)
+            {
+                state = new JourneyState();
+                states[Key] = state;
+            }
+            return state;
+        }
     }
 }

@@ -100,7 +100,7 @@ public sealed class StagingLoop : BackgroundService
             }
             _logger.LogInformation(
                 "Staging '{Input}' into '{Staged}' and '{Transitions}' as group '{Group}', instance '{Instance}' ({Mode}); rules: {Rules}",
-                _kafka.InputTopic, _kafka.StagedTopic, _kafka.TransitionsTopic, _kafka.GroupId, _options.InstanceId,
+                _kafka.TouchpointsTopic, _kafka.StagedTopic, _kafka.TransitionsTopic, _kafka.GroupId, _options.InstanceId,
                 _kafka.Transactional ? "transactional" : "idempotent, not transactional", _rules.Current.Engine.Source);
             _tails = new OutputTailReader(_kafka);
             CreateProducer();
@@ -120,7 +120,7 @@ public sealed class StagingLoop : BackgroundService
                     }
                 })
                 .Build();
-            _consumer.Subscribe(_kafka.InputTopic);
+            _consumer.Subscribe(_kafka.TouchpointsTopic);
             _status.Running(0);
             Loop(ct);
         }
@@ -201,7 +201,7 @@ public sealed class StagingLoop : BackgroundService
                 }
                 if (!warned)
                 {
-                    _logger.LogWarning("Input topic '{Topic}' does not exist yet; waiting for it", _kafka.InputTopic);
+                    _logger.LogWarning("Input topic '{Topic}' does not exist yet; waiting for it", _kafka.TouchpointsTopic);
                     warned = true;
                 }
             }
@@ -296,7 +296,7 @@ public sealed class StagingLoop : BackgroundService
         {
             throw new KafkaException(new Error(ErrorCode.Local_Fail, $"{_deliveryErrors} outputs were not delivered; first: {_firstDeliveryError}"));
         }
-        var offsets = slices.Select(s => new TopicPartitionOffset(_kafka.InputTopic, s.Run.Claim.Partition, s.LastOffset + 1)).ToList();
+        var offsets = slices.Select(s => new TopicPartitionOffset(_kafka.TouchpointsTopic, s.Run.Claim.Partition, s.LastOffset + 1)).ToList();
         if (_kafka.Transactional)
         {
             _producer.SendOffsetsToTransaction(offsets, _consumer!.ConsumerGroupMetadata, TxnTimeout);
@@ -312,7 +312,7 @@ public sealed class StagingLoop : BackgroundService
                 _metrics.Fenced.Inc();
                 _logger.LogWarning("Partition {Partition} was claimed by another instance; this one stops staging it", run.Claim.Partition);
                 _owned.Remove(run.Claim.Partition);
-                _consumer!.Pause([new TopicPartition(_kafka.InputTopic, run.Claim.Partition)]);
+                _consumer!.Pause([new TopicPartition(_kafka.TouchpointsTopic, run.Claim.Partition)]);
             }
         }
         if (!_kafka.Transactional)
@@ -438,7 +438,7 @@ public sealed class StagingLoop : BackgroundService
                 continue;
             }
             var run = Claim(partition);
-            var tp = new TopicPartition(_kafka.InputTopic, partition);
+            var tp = new TopicPartition(_kafka.TouchpointsTopic, partition);
             Offset start;
             if (run.Claim.AppliedOffset is { } applied)
             {

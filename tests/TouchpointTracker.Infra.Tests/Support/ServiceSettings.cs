@@ -39,8 +39,8 @@ public sealed class ServiceSettings
     /// <summary>The assemblies whose options classes configure a service.</summary>
     public static IReadOnlyList<Assembly> AssembliesOf(Service service) => service switch
     {
-        Service.Collector => [typeof(CollectorConfig.CollectorOptions).Assembly, typeof(Defaults.ShutdownOptions).Assembly],
-        _ => [typeof(ProcessorConfig.ProcessorOptions).Assembly, typeof(Defaults.ShutdownOptions).Assembly],
+        Service.Collector => [typeof(CollectorConfig.CollectorOptions).Assembly, typeof(Defaults.ShutdownOptions).Assembly, typeof(Messaging.KafkaOptions).Assembly, typeof(Journeys.JourneyOptions).Assembly],
+        _ => [typeof(ProcessorConfig.ProcessorOptions).Assembly, typeof(Defaults.ShutdownOptions).Assembly, typeof(Messaging.KafkaOptions).Assembly, typeof(Journeys.JourneyOptions).Assembly],
     };
 
     /// <summary>The options classes of a service: every class with a public parameterless constructor and a <c>const string Section</c>.</summary>

@@ -1,0 +1,61 @@
+namespace TouchpointTracker.Journeys;
+
+/// <summary>
+/// What staging a run of touches produced, by outcome: the one tally the processor and the embedded mode
+/// both keep (and export under the same metric names).
+/// </summary>
+public class StagingTally
+{
+    public int Staged { get; set; }
+    /// <summary>Touches whose event id was already staged (delivered twice upstream).</summary>
+    public int Duplicates { get; set; }
+    /// <summary>Touches of bots: counted, not staged, no journey state kept.</summary>
+    public int Bots { get; set; }
+    /// <summary>Messages that were not a touchpoint (the processor's input only).</summary>
+    public int Invalid { get; set; }
+    /// <summary>Staged touches older than the journey's latest one, placed in the session they belong to.</summary>
+    public int Late { get; set; }
+    /// <summary>Staged touches older than the late event window, counted in the current session.</summary>
+    public int TooLate { get; set; }
+    /// <summary>The stage reached by each stage change, in order.</summary>
+    public List<string> TransitionsTo { get; } = [];
+
+    /// <summary>Counts one step's outcome.</summary>
+    public void Count(in JourneyStep step)
+    {
+        switch (step.Outcome)
+        {
+            case TouchOutcome.Duplicate:
+                Duplicates++;
+                return;
+            case TouchOutcome.Bot:
+                Bots++;
+                return;
+        }
+        Staged++;
+        if (step.Lateness == Lateness.Late)
+        {
+            Late++;
+        }
+        else if (step.Lateness == Lateness.TooLate)
+        {
+            TooLate++;
+        }
+        if (step.Transition is { } transition)
+        {
+            TransitionsTo.Add(transition.ToStage);
+        }
+    }
+
+    public void Clear()
+    {
+        Staged = Duplicates = Bots = Invalid = Late = TooLate = 0;
+        TransitionsTo.Clear();
+    }
+}
+
+/// <summary>Where a host keeps journey state: found or created for a touch's visitor.</summary>
+public interface IJourneyStateLookup
+{
+    JourneyState GetOrCreate(Contracts.Touchpoint touchpoint);
+}
