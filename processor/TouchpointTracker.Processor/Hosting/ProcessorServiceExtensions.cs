@@ -4,7 +4,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
-using TouchpointTracker.Processor.Pipeline;
+using TouchpointTracker.Processor.Staging;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.ServiceDefaults;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TouchpointTracker.ServiceDefaults;
 
-namespace TouchpointTracker.Processor.Pipeline;
+namespace TouchpointTracker.Processor.Staging;
 
 /// <summary>The staging loop's health, as readiness reports it; written by the loop, read by the health check.</summary>
 public sealed class ProcessorStatus

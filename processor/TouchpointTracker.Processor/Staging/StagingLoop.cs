@@ -12,7 +12,7 @@ using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.ServiceDefaults;
 
-namespace TouchpointTracker.Processor.Pipeline;
+namespace TouchpointTracker.Processor.Staging;
 
 /// <summary>
 /// The processor's consume-stage-publish loop, on its own long-running thread.
