@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Messaging;
@@ -18,18 +15,17 @@ namespace TouchpointTracker.Processor.Staging;
 /// The processor's consume-stage-publish loop, on its own long-running thread.
 ///
 /// Each batch: stage the touchpoints on their visitors' stored state; publish the staged touchpoints and
-/// stage transitions on the input's partition number, with the input offsets, in one Kafka transaction;
-/// then save the new states and the last applied offset to Redis (atomic per partition, fenced by the
-/// partition's owner epoch). When an input partition is assigned (or after any failure) the loop claims
-/// it, reads how far the stored state goes and how far each output partition already got, and resumes
-/// right after the stored state; touches replayed from there give the same outputs (the engine is
-/// deterministic), and those already published are not published again. So every event reaches the
-/// outputs once whichever step a crash interrupts. docs/processor.md walks through each case.
+/// stage transitions on the input's partition number, with the input offsets, in one Kafka transaction
+/// (<see cref="OutputPublisher"/>); then save the new states and the last applied offset to Redis (atomic
+/// per partition, fenced by the partition's owner epoch). When an input partition is assigned (or after any
+/// failure) it is claimed (<see cref="PartitionOwnership"/>): how far the stored state goes and how far each
+/// output partition already got, and the loop resumes right after the stored state; touches replayed from
+/// there give the same outputs (the engine is deterministic), and those already published are not published
+/// again. So every event reaches the outputs once whichever step a crash interrupts. docs/processor.md walks
+/// through each case.
 /// </summary>
 public sealed class StagingLoop : BackgroundService
 {
-    private static readonly TimeSpan TxnTimeout = TimeSpan.FromSeconds(30);
-
     private readonly IServiceProvider _services;
     private readonly ProcessorMetrics _metrics;
     private readonly ProcessorStatus _status;
@@ -39,16 +35,11 @@ public sealed class StagingLoop : BackgroundService
     private IJourneyStateStore _store = null!;
     private StageRulesSource _rules = null!;
 
-    private readonly Dictionary<int, PartitionRun> _owned = [];
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _pending = [];
-    private readonly HashSet<int> _needRecovery = [];
+    private PartitionOwnership _ownership = null!;
     private IConsumer<byte[]?, byte[]?>? _consumer;
-    private IProducer<byte[], byte[]>? _producer;
+    private OutputPublisher? _publisher;
     private OutputTailReader? _tails;
-    private bool _inTransaction;
-    private int _deliveryErrors;
-    private string? _firstDeliveryError;
-    private CancellationToken _stopping;
 
     /// <remarks>
     /// Dependencies are resolved when the loop starts, after the options were validated, so a
@@ -80,21 +71,17 @@ public sealed class StagingLoop : BackgroundService
         };
     }
 
-    /// <summary>One owned input partition: the state claim, and how far each output partition already got.</summary>
-    private sealed record PartitionRun(PartitionClaim Claim, long StagedTail, long TransitionsTail);
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private void Run(CancellationToken ct)
     {
-        _stopping = ct;
         Exception? fatal = null;
         try
         {
             Resolve();
             _logger.LogInformation("librdkafka: {Librdkafka}", Librdkafka.Current);
-            if (!WaitForTopics(ct))
+            if (!KafkaSetup.WaitForTopics(_kafka, _logger, ct))
             {
                 return;
             }
@@ -103,23 +90,9 @@ public sealed class StagingLoop : BackgroundService
                 _kafka.InputTopic, _kafka.StagedTopic, _kafka.TransitionsTopic, _kafka.GroupId, _options.InstanceId,
                 _kafka.Transactional ? "transactional" : "idempotent, not transactional", _rules.Current.Engine.Source);
             _tails = new OutputTailReader(_kafka);
-            CreateProducer();
-            _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClients.InputConsumer(_kafka))
-                .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
-                .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition)))
-                .SetPartitionsLostHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition)))
-                .SetErrorHandler((_, e) =>
-                {
-                    if (e.IsFatal)
-                    {
-                        _logger.LogError("Kafka consumer fatal error: {Reason}", e.Reason);
-                    }
-                    else
-                    {
-                        _logger.LogDebug("Kafka consumer: {Reason}", e.Reason);
-                    }
-                })
-                .Build();
+            _ownership = new PartitionOwnership(_kafka, _store, _tails, _metrics, _logger, ct);
+            _publisher = new OutputPublisher(_kafka, _options.InstanceId, _logger);
+            _consumer = KafkaSetup.CreateInputConsumer(_kafka, _logger, OnAssigned, OnRevoked);
             _consumer.Subscribe(_kafka.InputTopic);
             _status.Running(0);
             Loop(ct);
@@ -147,12 +120,13 @@ public sealed class StagingLoop : BackgroundService
         {
             try
             {
-                if (_needRecovery.Count > 0)
+                if (_ownership.RecoveryNeeded)
                 {
-                    Recover();
+                    _pending.Clear();
+                    _ownership.Recover(_consumer!);
                 }
                 Collect(ct);
-                _status.Running(_owned.Count);
+                _status.Running(_ownership.Count);
                 if (_pending.Count == 0)
                 {
                     continue;
@@ -163,7 +137,7 @@ public sealed class StagingLoop : BackgroundService
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                AbortQuietly();
+                _publisher!.AbortQuietly();
                 return;
             }
             catch (Exception ex) when (!IsFatal(ex))
@@ -172,12 +146,9 @@ public sealed class StagingLoop : BackgroundService
                 _status.BatchFailed(ex);
                 _metrics.Failures.Inc(MetricsRegistry.Labels(("error", ex.GetType().Name)));
                 _logger.LogWarning(ex, "Batch failed ({Failures} in a row); resuming from the stored state", failures);
-                AbortQuietly();
+                _publisher!.AbortQuietly();
                 _pending.Clear();
-                foreach (var p in _owned.Keys)
-                {
-                    _needRecovery.Add(p);
-                }
+                _ownership.RecoverAll();
                 ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 7)))));
             }
         }
@@ -187,46 +158,24 @@ public sealed class StagingLoop : BackgroundService
     private static bool IsFatal(Exception ex) =>
         ex is KafkaException { Error.IsFatal: true } || ex is KafkaException { Error.Code: ErrorCode.ProducerFenced or ErrorCode.TransactionalIdAuthorizationFailed };
 
-    private bool WaitForTopics(CancellationToken ct)
+    private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
-        using var admin = new AdminClientBuilder(KafkaClients.Admin(_kafka)).Build();
-        var warned = false;
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                if (KafkaClients.EnsureTopicsAsync(admin, _kafka, ct).GetAwaiter().GetResult() is not null)
-                {
-                    return true;
-                }
-                if (!warned)
-                {
-                    _logger.LogWarning("Input topic '{Topic}' does not exist yet; waiting for it", _kafka.InputTopic);
-                    warned = true;
-                }
-            }
-            catch (KafkaException ex)
-            {
-                _logger.LogWarning("Kafka not reachable yet ({Reason}); retrying", ex.Message);
-            }
-            ct.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
-        }
-        return false;
+        var result = _ownership.Assign(partitions);
+        _status.Running(_ownership.Count);
+        return result;
     }
 
-    private void CreateProducer()
+    private void OnRevoked(IEnumerable<TopicPartition> partitions)
     {
-        _producer?.Dispose();
-        _producer = new ProducerBuilder<byte[], byte[]>(KafkaClients.OutputProducer(_kafka, _options.InstanceId))
-            .SetErrorHandler((_, e) => _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Debug, "Kafka producer: {Reason}", e.Reason))
-            .Build();
-        if (_kafka.Transactional)
+        foreach (var tp in partitions)
         {
-            // Fences this instance's previous run and aborts the transaction it may have left open.
-            _producer.InitTransactions(TxnTimeout);
+            _pending.RemoveAll(r => r.Partition.Value == tp.Partition.Value);
         }
+        _ownership.Revoke(partitions);
+        _status.Running(_ownership.Count);
     }
 
+    /// <summary>Reads a batch: up to MaxBatchSize records of the partitions being staged, waiting at most MaxBatchWaitMs after the first.</summary>
     private void Collect(CancellationToken ct)
     {
         var first = _consumer!.Consume(TimeSpan.FromMilliseconds(250));
@@ -249,7 +198,7 @@ public sealed class StagingLoop : BackgroundService
 
         void Add(ConsumeResult<byte[]?, byte[]?> r)
         {
-            if (!r.IsPartitionEOF && _owned.ContainsKey(r.Partition.Value) && !_needRecovery.Contains(r.Partition.Value))
+            if (!r.IsPartitionEOF && _ownership.IsStaging(r.Partition.Value))
             {
                 _pending.Add(r);
             }
@@ -260,10 +209,10 @@ public sealed class StagingLoop : BackgroundService
     {
         var started = Stopwatch.GetTimestamp();
         var journeys = _rules.Current;
-        var slices = new List<(PartitionRun Run, BatchOutcome Outcome, long LastOffset)>();
+        var slices = new List<(OwnedPartition Run, BatchOutcome Outcome, long LastOffset)>();
         foreach (var group in _pending.GroupBy(r => r.Partition.Value))
         {
-            var run = _owned[group.Key];
+            var run = _ownership[group.Key];
             var records = group.Select(r => new InputRecord(r.Partition.Value, r.Offset.Value, r.Message.Value)).ToList();
             var parsed = BatchStager.Parse(records);
             var states = new Dictionary<string, JourneyState?>(StringComparer.Ordinal);
@@ -274,45 +223,24 @@ public sealed class StagingLoop : BackgroundService
         }
 
         // 1. Publish the outputs and the input offsets in one transaction.
-        _deliveryErrors = 0;
-        _firstDeliveryError = null;
-        if (_kafka.Transactional)
-        {
-            _producer!.BeginTransaction();
-            _inTransaction = true;
-        }
+        _publisher!.Begin();
         foreach (var (_, outcome, _) in slices)
         {
             foreach (var output in outcome.Outputs)
             {
-                Publish(output);
+                _publisher.Publish(output, ct);
             }
         }
-        while (_producer!.Flush(TimeSpan.FromMilliseconds(500)) > 0)
-        {
-            ct.ThrowIfCancellationRequested();
-        }
-        if (_deliveryErrors > 0)
-        {
-            throw new KafkaException(new Error(ErrorCode.Local_Fail, $"{_deliveryErrors} outputs were not delivered; first: {_firstDeliveryError}"));
-        }
+        _publisher.AwaitDelivery(ct);
         var offsets = slices.Select(s => new TopicPartitionOffset(_kafka.InputTopic, s.Run.Claim.Partition, s.LastOffset + 1)).ToList();
-        if (_kafka.Transactional)
-        {
-            _producer.SendOffsetsToTransaction(offsets, _consumer!.ConsumerGroupMetadata, TxnTimeout);
-            _producer.CommitTransaction(TxnTimeout);
-            _inTransaction = false;
-        }
+        _publisher.CommitTransaction(offsets, _consumer!);
 
         // 2. Save the new states with the applied offset, atomically per partition and fenced by epoch.
         foreach (var (run, outcome, lastOffset) in slices)
         {
             if (!_store.SaveAsync(run.Claim, lastOffset, outcome.Changed, ct).GetAwaiter().GetResult())
             {
-                _metrics.Fenced.Inc();
-                _logger.LogWarning("Partition {Partition} was claimed by another instance; this one stops staging it", run.Claim.Partition);
-                _owned.Remove(run.Claim.Partition);
-                _consumer!.Pause([new TopicPartition(_kafka.InputTopic, run.Claim.Partition)]);
+                _ownership.GiveUpFenced(_consumer!, run.Claim.Partition);
             }
         }
         if (!_kafka.Transactional)
@@ -321,168 +249,17 @@ public sealed class StagingLoop : BackgroundService
         }
         _pending.Clear();
 
-        foreach (var (_, o, _) in slices)
+        foreach (var (_, outcome, _) in slices)
         {
-            _metrics.Events.Inc(MetricsRegistry.Labels(("outcome", "staged")), o.Staged);
-            _metrics.Events.Inc(MetricsRegistry.Labels(("outcome", "duplicate")), o.Duplicates);
-            _metrics.Events.Inc(MetricsRegistry.Labels(("outcome", "bot")), o.Bots);
-            _metrics.Events.Inc(MetricsRegistry.Labels(("outcome", "invalid")), o.Invalid);
-            _metrics.Late.Inc(MetricsRegistry.Labels(("placed", "late")), o.Late);
-            _metrics.Late.Inc(MetricsRegistry.Labels(("placed", "too_late")), o.TooLate);
-            _metrics.Suppressed.Inc(by: o.Suppressed);
-            foreach (var stage in o.TransitionsTo)
-            {
-                _metrics.Transitions.Inc(MetricsRegistry.Labels(("stage", stage)));
-            }
-            foreach (var kind in o.Outputs.GroupBy(x => x.Kind))
-            {
-                _metrics.Published.Inc(MetricsRegistry.Labels(("topic", TopicOf(kind.Key))), kind.Count());
-            }
+            _metrics.CountStaged(outcome, _publisher.TopicOf);
         }
         _metrics.Batches.Inc();
         _metrics.BatchSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    private void Publish(OutputMessage output)
-    {
-        var message = new Message<byte[], byte[]>
-        {
-            Key = output.Key,
-            Value = output.Value,
-            Headers = [new Header(KafkaClients.SourceOffsetHeader, Encoding.ASCII.GetBytes(output.SourceOffset.ToString(CultureInfo.InvariantCulture)))],
-        };
-        var target = new TopicPartition(TopicOf(output.Kind), output.Partition);
-        while (true)
-        {
-            try
-            {
-                _producer!.Produce(target, message, OnDelivered);
-                return;
-            }
-            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                _producer!.Poll(TimeSpan.FromMilliseconds(50));
-                _stopping.ThrowIfCancellationRequested();
-            }
-        }
-    }
-
-    private void OnDelivered(DeliveryReport<byte[], byte[]> report)
-    {
-        if (report.Error.IsError && Interlocked.Increment(ref _deliveryErrors) == 1)
-        {
-            _firstDeliveryError = report.Error.Reason;
-        }
-    }
-
-    private string TopicOf(OutputKind kind) => kind == OutputKind.Staged ? _kafka.StagedTopic : _kafka.TransitionsTopic;
-
-    /// <summary>Claims a partition: new owner epoch, stored offset, and what the outputs already hold.</summary>
-    private PartitionRun Claim(int partition)
-    {
-        var claim = _store.ClaimAsync(partition, _stopping).GetAwaiter().GetResult();
-        var stagedTail = _tails!.LastSourceOffset(_kafka.StagedTopic, partition, _stopping);
-        var transitionsTail = _tails.LastSourceOffset(_kafka.TransitionsTopic, partition, _stopping);
-        _metrics.Claims.Inc();
-        _logger.LogInformation(
-            "Partition {Partition}: claimed (epoch {Epoch}); state applied up to offset {Applied}; outputs published up to offsets {Staged} (staged) and {Transitions} (transitions)",
-            partition, claim.Epoch, claim.AppliedOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", stagedTail, transitionsTail);
-        return new PartitionRun(claim, stagedTail, transitionsTail);
-    }
-
-    private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
-    {
-        var result = new List<TopicPartitionOffset>(partitions.Count);
-        foreach (var tp in partitions)
-        {
-            try
-            {
-                var run = Claim(tp.Partition.Value);
-                _owned[tp.Partition.Value] = run;
-                _needRecovery.Remove(tp.Partition.Value);
-                result.Add(new TopicPartitionOffset(tp, run.Claim.AppliedOffset is { } applied ? applied + 1 : Offset.Unset));
-            }
-            catch (Exception ex) when (ex is RedisException or KafkaException or TimeoutException)
-            {
-                // Claimed again by the loop (Recover) once Redis and Kafka answer.
-                _logger.LogWarning(ex, "Partition {Partition}: could not claim it yet", tp.Partition.Value);
-                _owned[tp.Partition.Value] = new PartitionRun(new PartitionClaim(tp.Partition.Value, 0, null), -1, -1);
-                _needRecovery.Add(tp.Partition.Value);
-                result.Add(new TopicPartitionOffset(tp, Offset.Unset));
-            }
-        }
-        _status.Running(_owned.Count);
-        return result;
-    }
-
-    private void OnRevoked(IEnumerable<TopicPartition> partitions)
-    {
-        foreach (var tp in partitions)
-        {
-            _owned.Remove(tp.Partition.Value);
-            _needRecovery.Remove(tp.Partition.Value);
-            _pending.RemoveAll(r => r.Partition.Value == tp.Partition.Value);
-        }
-        _status.Running(_owned.Count);
-    }
-
-    /// <summary>Claims every partition needing it again and moves the consumer back to where its stored state ends.</summary>
-    private void Recover()
-    {
-        _pending.Clear();
-        foreach (var partition in _needRecovery.ToList())
-        {
-            if (!_owned.ContainsKey(partition))
-            {
-                _needRecovery.Remove(partition);
-                continue;
-            }
-            var run = Claim(partition);
-            var tp = new TopicPartition(_kafka.InputTopic, partition);
-            Offset start;
-            if (run.Claim.AppliedOffset is { } applied)
-            {
-                start = applied + 1;
-            }
-            else
-            {
-                var committed = _consumer!.Committed([tp], TimeSpan.FromSeconds(10)).Single().Offset;
-                start = committed.IsSpecial ? Offset.Beginning : committed;
-            }
-            _consumer!.Seek(new TopicPartitionOffset(tp, start));
-            _owned[partition] = run;
-            _needRecovery.Remove(partition);
-        }
-    }
-
-    private void AbortQuietly()
-    {
-        if (!_inTransaction || _producer is null)
-        {
-            return;
-        }
-        try
-        {
-            _producer.AbortTransaction(TxnTimeout);
-        }
-        catch (KafkaException ex)
-        {
-            _logger.LogWarning(ex, "Could not abort the transaction; starting a new producer");
-            try
-            {
-                CreateProducer();
-            }
-            catch (KafkaException inner)
-            {
-                _logger.LogWarning(inner, "Could not start a new producer yet");
-            }
-        }
-        _inTransaction = false;
-    }
-
     private void Shutdown()
     {
-        AbortQuietly();
+        _publisher?.AbortQuietly();
         try
         {
             _consumer?.Close(); // leaves the group at once, so the partitions move without waiting for the session timeout
@@ -492,11 +269,7 @@ public sealed class StagingLoop : BackgroundService
             _logger.LogWarning(ex, "Closing the Kafka consumer failed");
         }
         _consumer?.Dispose();
-        if (_kafka is { Transactional: false })
-        {
-            _producer?.Flush(TimeSpan.FromSeconds(10));
-        }
-        _producer?.Dispose();
+        _publisher?.Dispose();
         _tails?.Dispose();
     }
 }
