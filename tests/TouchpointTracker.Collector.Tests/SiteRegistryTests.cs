@@ -29,8 +29,8 @@ public class SiteRegistryTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(new SiteRegistry(options, new CollectorRuntime(PipelineMode.Embedded)).TryGet("demo", out _), Is.True);
-            Assert.That(new SiteRegistry(options, new CollectorRuntime(PipelineMode.Distributed)).TryGet("demo", out _), Is.False);
+            Assert.That(new SiteRegistry(options, new CollectorRuntime(CollectorMode.Embedded)).TryGet("demo", out _), Is.True);
+            Assert.That(new SiteRegistry(options, new CollectorRuntime(CollectorMode.Distributed)).TryGet("demo", out _), Is.False);
         });
     }
 }

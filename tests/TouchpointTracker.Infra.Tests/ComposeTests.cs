@@ -88,7 +88,7 @@ public sealed class ComposeTests
         foreach (var (name, node) in Running(Service.Collector))
         {
             var settings = ServiceSettings.Check(Service.Collector, Deployment.ComposeEnvironment(node), name);
-            Assert.That(CollectorServiceExtensions.DetectMode(settings.Configuration), Is.EqualTo(Collector.Configuration.PipelineMode.Distributed),
+            Assert.That(CollectorServiceExtensions.DetectMode(settings.Configuration), Is.EqualTo(Collector.Configuration.CollectorMode.Distributed),
                 $"{name} needs both Redis__Configuration and Kafka__BootstrapServers, or it runs the embedded mode");
         }
     }

@@ -4,7 +4,7 @@ using TouchpointTracker.Infra.Tests.Support;
 using TouchpointTracker.ServiceDefaults;
 using KafkaOptions = TouchpointTracker.Messaging.KafkaOptions;
 using CollectorOptions = TouchpointTracker.Collector.Configuration.CollectorOptions;
-using PipelineMode = TouchpointTracker.Collector.Configuration.PipelineMode;
+using CollectorMode = TouchpointTracker.Collector.Configuration.CollectorMode;
 using ProcessorOptions = TouchpointTracker.Processor.Configuration.ProcessorOptions;
 
 namespace TouchpointTracker.Infra.Tests;
@@ -74,7 +74,7 @@ public sealed class KubernetesTests
             Assert.That(settings.Problems, Is.Empty);
             if (s == Service.Collector)
             {
-                Assert.That(CollectorServiceExtensions.DetectMode(settings.Configuration), Is.EqualTo(PipelineMode.Distributed),
+                Assert.That(CollectorServiceExtensions.DetectMode(settings.Configuration), Is.EqualTo(CollectorMode.Distributed),
                     "Redis__Configuration and Kafka__BootstrapServers both set, or the collectors run the embedded mode");
             }
         }

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Processor.Benchmarks;
-using TouchpointTracker.Processor.Pipeline;
+using TouchpointTracker.Processor.Staging;
 using TouchpointTracker.Processor.State;
 
 // Figures for docs/processor.md: events per second per core through the journey engine, with the state

@@ -24,4 +24,15 @@ public sealed class LogThrottle(TimeSpan interval, TimeProvider clock)
         suppressed = 0;
         return false;
     }
+
+    /// <summary>Logs the message when <see cref="ShouldLog"/> lets this occurrence through.</summary>
+    public void Log(ILogger logger, LogLevel level, Exception? exception, string message, params object?[] args)
+    {
+        if (ShouldLog(out _))
+        {
+#pragma warning disable CA2254 // the template is a constant at every call site
+            logger.Log(level, exception, message, args);
+#pragma warning restore CA2254
+        }
+    }
 }

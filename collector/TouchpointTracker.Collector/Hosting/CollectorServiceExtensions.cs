@@ -14,10 +14,10 @@ namespace TouchpointTracker.Collector.Hosting;
 public static class CollectorServiceExtensions
 {
     /// <summary>The embedded mode is the default: it runs when neither Redis nor Kafka is configured.</summary>
-    public static PipelineMode DetectMode(IConfiguration configuration) =>
+    public static CollectorMode DetectMode(IConfiguration configuration) =>
         string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]) && string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"])
-            ? PipelineMode.Embedded
-            : PipelineMode.Distributed;
+            ? CollectorMode.Embedded
+            : CollectorMode.Distributed;
 
     public static WebApplicationBuilder AddCollector(this WebApplicationBuilder builder)
     {
@@ -45,18 +45,18 @@ public static class CollectorServiceExtensions
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EnrichmentSetup>());
         services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>()));
         services.AddSingleton<IngestMetrics>();
-        services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<BeaconIngestor>();
         services.AddSingleton<CollectApi>();
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
         services.AddHostedService<StartupBanner>();
 
-        if (mode == PipelineMode.Embedded)
+        if (mode == CollectorMode.Embedded)
         {
             services.AddEmbeddedPipeline();
         }
         else
         {
-            services.AddDistributedPipeline(builder.Configuration);
+            services.AddDistributedMode(builder.Configuration);
         }
         return builder;
     }
@@ -81,7 +81,7 @@ public static class CollectorServiceExtensions
         app.MapDefaultEndpoints(options.LivenessPath, options.ReadinessPath, options.MetricsPath);
         app.MapTagApi(options.TagPath, app.Services.GetRequiredService<TagAssets>());
         app.Services.GetRequiredService<CollectApi>().Map(app, options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
-        if (mode == PipelineMode.Embedded)
+        if (mode == CollectorMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath);
             app.UseDemoSite(options.DemoPath);

@@ -42,9 +42,9 @@ public static class EdgeExtensions
             o.OnRejected = async (context, ct) =>
             {
                 var http = context.HttpContext;
-                var pipeline = http.RequestServices.GetRequiredService<IngestPipeline>();
+                var ingestor = http.RequestServices.GetRequiredService<BeaconIngestor>();
                 var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
-                pipeline.Refuse(RejectReasons.RateLimited, "Too many requests from this address.", null, 0);
+                ingestor.Refuse(RejectReasons.RateLimited, "Too many requests from this address.", null, 0);
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 http.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
                 http.Response.Headers.AccessControlAllowOrigin = "*";

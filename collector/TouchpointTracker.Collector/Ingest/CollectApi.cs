@@ -22,7 +22,7 @@ public sealed record RejectedEvent(int Index, string? Id, string Reason, string 
 /// answer (every event taken) is written from cached bytes.
 /// </summary>
 public sealed class CollectApi(
-    IngestPipeline pipeline,
+    BeaconIngestor ingestor,
     IngestMetrics metrics,
     IOptions<CollectorOptions> options,
     IOptions<BufferOptions> bufferOptions,
@@ -65,11 +65,11 @@ public sealed class CollectApi(
             IngestOutcome outcome;
             if (!IsAcceptedContentType(request.ContentType))
             {
-                outcome = pipeline.Refuse(RejectReasons.UnsupportedMediaType, "Send the beacon as JSON with Content-Type text/plain or application/json.", null, 0);
+                outcome = ingestor.Refuse(RejectReasons.UnsupportedMediaType, "Send the beacon as JSON with Content-Type text/plain or application/json.", null, 0);
             }
             else if (request.ContentLength > _options.MaxBodyBytes)
             {
-                outcome = pipeline.Refuse(RejectReasons.BodyTooLarge, $"The body is {request.ContentLength} bytes; the limit is {_options.MaxBodyBytes}.", null, 0);
+                outcome = ingestor.Refuse(RejectReasons.BodyTooLarge, $"The body is {request.ContentLength} bytes; the limit is {_options.MaxBodyBytes}.", null, 0);
             }
             else
             {
@@ -80,10 +80,10 @@ public sealed class CollectApi(
                 }
                 catch (BadHttpRequestException ex)
                 {
-                    await WriteOutcomeAsync(http, pipeline.Refuse(RejectReasons.UnreadableBody, "The request body could not be read: " + ex.Message, null, 0));
+                    await WriteOutcomeAsync(http, ingestor.Refuse(RejectReasons.UnreadableBody, "The request body could not be read: " + ex.Message, null, 0));
                     return;
                 }
-                outcome = await pipeline.IngestAsync(buffer.AsMemory(0, length), RequestOf(http), http.RequestAborted);
+                outcome = await ingestor.IngestAsync(buffer.AsMemory(0, length), RequestOf(http), http.RequestAborted);
             }
             await WriteOutcomeAsync(http, outcome);
         }
@@ -104,15 +104,15 @@ public sealed class CollectApi(
             IngestOutcome outcome;
             if (string.IsNullOrEmpty(d))
             {
-                outcome = pipeline.Refuse(RejectReasons.EmptyBody, "Pass the beacon base64url-encoded in the 'd' query parameter.", null, 0);
+                outcome = ingestor.Refuse(RejectReasons.EmptyBody, "Pass the beacon base64url-encoded in the 'd' query parameter.", null, 0);
             }
             else if (!TryDecodeBase64Url(d, _options.MaxBodyBytes, out var body))
             {
-                outcome = pipeline.Refuse(RejectReasons.InvalidJson, "'d' is not base64url or decodes to more than the body limit.", null, 0);
+                outcome = ingestor.Refuse(RejectReasons.InvalidJson, "'d' is not base64url or decodes to more than the body limit.", null, 0);
             }
             else
             {
-                outcome = await pipeline.IngestAsync(body, RequestOf(http), http.RequestAborted);
+                outcome = await ingestor.IngestAsync(body, RequestOf(http), http.RequestAborted);
             }
             var response = http.Response;
             response.Headers.CacheControl = "no-store";

@@ -1,11 +1,10 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
-using TouchpointTracker.Processor.Pipeline;
+using TouchpointTracker.Processor.Staging;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.ServiceDefaults;
 
@@ -51,22 +50,5 @@ public static class ProcessorServiceExtensions
         var o = app.Services.GetRequiredService<IOptions<ProcessorOptions>>().Value;
         app.MapDefaultEndpoints(o.LivenessPath, o.ReadinessPath, o.MetricsPath);
         return app;
-    }
-}
-
-/// <summary>Readiness: Redis answers a PING.</summary>
-public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var latency = await redis.GetDatabase().PingAsync();
-            return HealthCheckResult.Healthy($"ping {latency.TotalMilliseconds:0.0} ms");
-        }
-        catch (RedisException ex)
-        {
-            return HealthCheckResult.Unhealthy("Redis: " + ex.Message);
-        }
     }
 }

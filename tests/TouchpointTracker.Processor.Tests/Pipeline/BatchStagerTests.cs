@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
-using TouchpointTracker.Processor.Pipeline;
+using TouchpointTracker.Processor.Staging;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.Processor.Tests.Support;
 

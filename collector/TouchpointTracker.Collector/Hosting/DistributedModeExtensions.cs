@@ -8,9 +8,9 @@ using TouchpointTracker.ServiceDefaults;
 namespace TouchpointTracker.Collector.Hosting;
 
 /// <summary>The distributed mode: the Redis stream buffer, the Kafka forwarder, their metrics and readiness checks.</summary>
-public static class DistributedPipeline
+public static class DistributedModeExtensions
 {
-    public static IServiceCollection AddDistributedPipeline(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddDistributedMode(this IServiceCollection services, IConfiguration configuration)
     {
         var missing = new List<string>(2);
         if (string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]))
@@ -48,7 +48,7 @@ public static class DistributedPipeline
         services.AddSingleton<KafkaProducerHost>();
         services.AddSingleton<Forwarder>();
         services.AddHostedService(sp => sp.GetRequiredService<Forwarder>());
-        services.AddSingleton<IStartupNote, DistributedPipelineNote>();
+        services.AddSingleton<IStartupNote, DistributedModeNote>();
 
         var kafkaTags = configuration.GetValue(ForwarderOptions.Section + ":" + nameof(ForwarderOptions.KafkaAffectsReadiness), true)
             ? new[] { ServiceDefaultsExtensions.ReadyTag, "kafka" }
@@ -58,24 +58,5 @@ public static class DistributedPipeline
             .AddCheck<RedisBufferHealthCheck>("buffer", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddCheck<KafkaDeliveryHealthCheck>("kafka", tags: kafkaTags);
         return services;
-    }
-}
-
-/// <summary>The start-up banner's lines about the Redis buffer and the forwarder.</summary>
-internal sealed class DistributedPipelineNote(IOptions<RedisOptions> redis, IOptions<KafkaOptions> kafka, IOptions<ForwarderOptions> forwarder) : IStartupNote
-{
-    public string Note
-    {
-        get
-        {
-            var r = redis.Value;
-            var f = forwarder.Value;
-            var buffer = $"buffer:     Redis streams {RedisShardMap.StreamKey(r.KeyPrefix, 0)} .. {RedisShardMap.StreamKey(r.KeyPrefix, r.Shards - 1)}, high-water {r.HighWaterMark} entries per shard";
-            var forward = f.Enabled
-                ? $"forwarder:  on, to Kafka topic {kafka.Value.TouchpointsTopic} (key site:visitor), consumer group {r.ConsumerGroup}"
-                : "forwarder:  OFF on this collector (Forwarder:Enabled=false): another collector must forward";
-            var library = $"librdkafka: {Librdkafka.Current?.ToString() ?? "not loaded yet"}";
-            return buffer + Environment.NewLine + "  " + forward + Environment.NewLine + "  " + library;
-        }
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 
-namespace TouchpointTracker.Processor.Pipeline;
+namespace TouchpointTracker.Processor.Staging;
 
 /// <summary>One input message: where it came from and its body.</summary>
 public readonly record struct InputRecord(int Partition, long Offset, byte[]? Value);

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
@@ -6,20 +5,11 @@ using TouchpointTracker.Contracts;
 
 namespace TouchpointTracker.Collector.Ingest;
 
-/// <summary>What the collector knows of a request besides its body. The IP is used for geo and rate limiting only.</summary>
-public readonly record struct IngestRequest(string? Origin, string? UserAgent, IPAddress? ClientIp, string? CookieVisitorId);
-
-/// <summary>The outcome of one beacon: stored (in whole or in part) or refused with a reason.</summary>
-public sealed record IngestOutcome(int Accepted, IReadOnlyList<RejectedEvent> Rejected, Rejection? Refusal, string? VisitorId)
-{
-    public bool IsStored => Refusal is null;
-}
-
 /// <summary>
 /// Validate, check the site and origin, enrich, buffer: the transport-free heart of POST and GET /collect.
 /// Counts every acceptance and every rejection by reason and site.
 /// </summary>
-public sealed class IngestPipeline(
+public sealed class BeaconIngestor(
     BeaconReader reader,
     SiteRegistry sites,
     TouchpointFactory factory,

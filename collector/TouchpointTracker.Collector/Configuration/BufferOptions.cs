@@ -2,13 +2,6 @@ using System.ComponentModel.DataAnnotations;
 
 namespace TouchpointTracker.Collector.Configuration;
 
-/// <summary>How the collector runs: embedded (in-memory buffer, bus and processor) or with Redis and Kafka.</summary>
-public enum PipelineMode
-{
-    Embedded,
-    Distributed,
-}
-
 /// <summary>The in-memory buffer of the embedded mode (section <c>Buffer</c>).</summary>
 public sealed class BufferOptions
 {
@@ -18,10 +11,4 @@ public sealed class BufferOptions
     [Range(1, 10_000_000)] public int Capacity { get; set; } = 100_000;
     /// <summary>Seconds a client is asked to wait when the buffer cannot take more.</summary>
     [Range(1, 3600)] public int RetryAfterSeconds { get; set; } = 5;
-}
-
-/// <summary>The mode this process runs in, decided once at start-up.</summary>
-public sealed record CollectorRuntime(PipelineMode Mode)
-{
-    public bool IsEmbedded => Mode == PipelineMode.Embedded;
 }
