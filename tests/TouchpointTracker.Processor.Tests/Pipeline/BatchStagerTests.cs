@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Tests.Support;
 using TouchpointTracker.Processor.Pipeline;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.Processor.Tests.Support;
