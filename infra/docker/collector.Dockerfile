@@ -29,7 +29,7 @@ RUN npm run --silent build
 # ---- 2. the .NET build ------------------------------------------------------------------------------
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
-COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
 # The collector and the libraries it references (every project under collector/; the journey engine
 # of the embedded mode in processor/TouchpointTracker.Journeys). The enrichment project brings uap-core's
 # user-agent rules (collector/TouchpointTracker.Enrichment/UserAgents/uap-core), which the publish puts

@@ -111,7 +111,7 @@ public sealed class DockerfileTests
         var copied = build.All("COPY").Select(c => c.Split()).Where(c => !c.Flags.ContainsKey("from"))
             .SelectMany(c => c.Words.Take(c.Words.Count - 1)).Select(p => p.TrimEnd('/')).ToList();
 
-        foreach (var file in new[] { "global.json", "nuget.config", "Directory.Build.props", "Directory.Packages.props" })
+        foreach (var file in new[] { "global.json", "nuget.config", "Directory.Build.props", "Directory.Packages.props", ".editorconfig" })
         {
             Assert.That(copied, Does.Contain(file), $"{file} shapes the build and must be in the build stage");
         }
