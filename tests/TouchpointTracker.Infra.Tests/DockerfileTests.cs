@@ -139,10 +139,10 @@ public sealed class DockerfileTests
             .ToList();
         Assert.That(fromNode, Is.Not.Empty, "the build stage copies the node stage's output");
 
-        // The files the collector project takes from the tag folder when it builds (TagDir = ../tag/ from
-        // collector/, that is <workdir>/tag): the bundles it embeds and the files it ships beside itself.
+        // The files the collector project takes from the tag folder when it builds (TagDir = ../../tag/ from
+        // collector/TouchpointTracker.Collector/, that is <workdir>/tag): the bundles it embeds and the files it ships beside itself.
         var csproj = XDocument.Load(Repo.PathOf(Deployment.ProjectOf(Service.Collector)));
-        Assert.That(csproj.Descendants("TagDir").Single().Value, Is.EqualTo("$(MSBuildThisFileDirectory)../tag/"));
+        Assert.That(csproj.Descendants("TagDir").Single().Value, Is.EqualTo("$(MSBuildThisFileDirectory)../../tag/"));
         var embedTarget = csproj.Descendants("Target").Single(t => t.Attribute("Name")?.Value == "EmbedTag");
         var tagFiles = embedTarget.Descendants().Select(e => e.Attribute("Include")?.Value)
             .Where(i => i is not null && i.StartsWith("$(TagDir)", StringComparison.Ordinal))
