@@ -4,7 +4,7 @@
 #
 #   docker build -f infra/docker/collector.Dockerfile -t touchpointtracker/collector:local .
 #
-# Stages: 1. tag   - Node 20 builds the browser tag (tag/dist/tt.js, tt.full.js) and brings uap-core;
+# Stages: 1. tag   - Node 20 builds the browser tag (tag/dist/tt.js, tt.full.js);
 #         2. build - the .NET 10 SDK publishes the collector with that tag embedded;
 #         3. final - the ASP.NET Core 10 runtime, non-root, port 8080, HEALTHCHECK on /healthz.
 #
@@ -29,16 +29,16 @@ RUN npm run --silent build
 # ---- 2. the .NET build ------------------------------------------------------------------------------
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
-COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
 # The collector and the libraries it references (every project under collector/; the journey engine
-# of the embedded mode in processor/TouchpointTracker.Journeys).
+# of the embedded mode in processor/TouchpointTracker.Journeys). The enrichment project brings uap-core's
+# user-agent rules (collector/TouchpointTracker.Enrichment/UserAgents/uap-core), which the publish puts
+# beside the binary as uap-core/regexes.yaml; a Release build fails without them.
 COPY collector/ collector/
 COPY processor/TouchpointTracker.Journeys/ processor/TouchpointTracker.Journeys/
-# From the tag stage: the bundles the collector embeds, and uap-core's user-agent rules (npm package
-# uap-core, one of the tag's tools) that the collector ships beside its binary (uap-core/regexes.yaml).
-# SkipTagBuild stops MSBuild from running npm again (no Node in this stage).
+# From the tag stage: the bundles the collector embeds. SkipTagBuild stops MSBuild from running npm
+# again (no Node in this stage).
 COPY --from=tag /src/tag/dist/ tag/dist/
-COPY --from=tag /src/tag/node_modules/uap-core/regexes.yaml tag/node_modules/uap-core/regexes.yaml
 # Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
 # both the runtime's probing and the librdkafka loader (collector/TouchpointTracker.Messaging/Librdkafka.cs) look. Only the Linux x64 and arm64
 # builds stay (the package also ships Windows, macOS and s390x ones: about 60 MB).

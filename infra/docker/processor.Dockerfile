@@ -18,7 +18,7 @@ ARG DOTNET_RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble
 # ---- 1. the .NET build ------------------------------------------------------------------------------
 FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
-COPY global.json nuget.config Directory.Build.props Directory.Packages.props ./
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
 # The processor and the journey engine (processor/), and the libraries it shares with the collector:
 # the message contracts, the messaging settings and librdkafka loader, the service defaults.
 COPY processor/ processor/

@@ -111,7 +111,7 @@ public sealed class DockerfileTests
         var copied = build.All("COPY").Select(c => c.Split()).Where(c => !c.Flags.ContainsKey("from"))
             .SelectMany(c => c.Words.Take(c.Words.Count - 1)).Select(p => p.TrimEnd('/')).ToList();
 
-        foreach (var file in new[] { "global.json", "nuget.config", "Directory.Build.props", "Directory.Packages.props" })
+        foreach (var file in new[] { "global.json", "nuget.config", "Directory.Build.props", "Directory.Packages.props", ".editorconfig" })
         {
             Assert.That(copied, Does.Contain(file), $"{file} shapes the build and must be in the build stage");
         }
@@ -158,6 +158,29 @@ public sealed class DockerfileTests
 
         var publish = build.All("RUN").Single(r => r.Arguments.Contains("dotnet publish", StringComparison.Ordinal));
         Assert.That(publish.Arguments, Does.Contain("-p:SkipTagBuild=true"), "the SDK stage has no Node: MSBuild must not run npm again");
+    }
+
+    [Test]
+    public void Collector_ships_the_uap_core_rules_pinned_in_the_enrichment_project()
+    {
+        // The user-agent rules come with the enrichment project's sources, which the build stage copies, and
+        // land beside the binary where the collector looks by default (collector Ingest/EnrichmentSetup.cs).
+        const string project = "collector/TouchpointTracker.Enrichment/TouchpointTracker.Enrichment.csproj";
+        var csproj = XDocument.Load(Repo.PathOf(project));
+        var shipped = csproj.Descendants("None")
+            .Where(n => n.Attribute("CopyToOutputDirectory") is not null && n.Attribute("Link")?.Value == "uap-core/%(Filename)%(Extension)")
+            .SelectMany(n => (n.Attribute("Update") ?? n.Attribute("Include"))!.Value.Split(';'))
+            .ToList();
+        Assert.That(shipped, Does.Contain("UserAgents/uap-core/regexes.yaml"), $"{project} ships uap-core/regexes.yaml beside the binary");
+        Assert.That(File.Exists(Repo.PathOf("collector/TouchpointTracker.Enrichment/UserAgents/uap-core/regexes.yaml")), Is.True);
+        Assert.That(csproj.Descendants("Error").Any(e => e.Attribute("Condition")?.Value.Contains("!Exists('$(UapCoreRegexes)')", StringComparison.Ordinal) == true),
+            Is.True, "a Release build without the rules fails");
+
+        var ignore = new DockerIgnore(Repo.Read(".dockerignore"));
+        Assert.That(ignore.Excludes("collector/TouchpointTracker.Enrichment/UserAgents/uap-core/regexes.yaml"), Is.False);
+        var d = Dockerfile.Load(Deployment.DockerfileOf(Service.Collector));
+        Assert.That(d.Stages.SelectMany(s => s.All("COPY")).Select(c => c.Arguments), Has.None.Contains("uap-core"),
+            "no copy of uap-core from elsewhere (the tag's npm folder) competes with the pinned one");
     }
 
     [TestCaseSource(nameof(Services))]

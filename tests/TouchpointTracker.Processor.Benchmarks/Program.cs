@@ -9,6 +9,7 @@ using TouchpointTracker.Journeys;
 using TouchpointTracker.Processor.Benchmarks;
 using TouchpointTracker.Processor.Staging;
 using TouchpointTracker.Processor.State;
+using TouchpointTracker.Processor.Tests.Support;
 
 // Figures for docs/processor.md: events per second per core through the journey engine, with the state
 // in memory and in Redis, and bytes of state per visitor. Single-threaded on purpose (one core); the

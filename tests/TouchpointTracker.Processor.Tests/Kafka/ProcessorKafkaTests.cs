@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using TouchpointTracker.Journeys.Tests.Support;
 using TouchpointTracker.Processor.State;
 using TouchpointTracker.Processor.Tests.Support;
 using TouchpointTracker.Testing;

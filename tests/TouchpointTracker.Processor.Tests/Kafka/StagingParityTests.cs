@@ -4,6 +4,7 @@ using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Tests.Support;
 using TouchpointTracker.Processor.Tests.Support;
 using TouchpointTracker.Testing;
 

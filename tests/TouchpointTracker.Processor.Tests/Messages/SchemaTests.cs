@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
 using TouchpointTracker.Contracts;
+using TouchpointTracker.Journeys.Tests.Support;
 using TouchpointTracker.Processor.Tests.Support;
 
 namespace TouchpointTracker.Processor.Tests.Messages;

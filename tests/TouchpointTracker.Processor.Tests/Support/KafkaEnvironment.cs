@@ -3,6 +3,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Tests.Support;
 using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Testing;
 

@@ -1,6 +1,7 @@
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
-using static TouchpointTracker.Processor.Tests.Support.Touch;
+using TouchpointTracker.Journeys.Tests.Support;
+using static TouchpointTracker.Journeys.Tests.Support.Touch;
 
 namespace TouchpointTracker.Processor.Tests.Support;
 
