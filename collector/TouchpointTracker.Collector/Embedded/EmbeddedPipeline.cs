@@ -28,7 +28,7 @@ public sealed class EmbeddedPipeline(
         SingleWriter = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
-    private readonly Counter _forwarded = metrics.Counter("tt_forwarded_events_total", "Touchpoints moved from the buffer to the bus.");
+    private readonly Counter _forwarded = Forwarding.ForwarderMetrics.ForwardedCounter(metrics);
     private readonly Counter _staged = metrics.Counter("tt_staged_events_total", "Touchpoints staged by the processor.");
     private readonly Counter _duplicates = metrics.Counter("tt_duplicate_events_total", "Touchpoints dropped because their event id was already staged.");
     private readonly Counter _transitions = metrics.Counter("tt_stage_transitions_total", "Journey stage changes, by stage reached.");
