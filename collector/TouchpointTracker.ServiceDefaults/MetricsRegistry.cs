@@ -56,6 +56,7 @@ public sealed class LabelSet : IEquatable<LabelSet>
     public static readonly LabelSet Empty = new([]);
 
     private readonly string _key;
+    private readonly int _hash;
 
     public LabelSet(params (string Name, string? Value)[] pairs)
     {
@@ -67,15 +68,16 @@ public sealed class LabelSet : IEquatable<LabelSet>
             sb.Append(name).Append('=').Append(value?.Length ?? 0).Append(':').Append(value).Append(';');
         }
         _key = sb.ToString();
+        _hash = StringComparer.Ordinal.GetHashCode(_key);
     }
 
     public KeyValuePair<string, object?>[] Tags { get; }
 
-    public bool Equals(LabelSet? other) => other is not null && string.Equals(_key, other._key, StringComparison.Ordinal);
+    public bool Equals(LabelSet? other) => ReferenceEquals(this, other) || (other is not null && _hash == other._hash && string.Equals(_key, other._key, StringComparison.Ordinal));
 
     public override bool Equals(object? obj) => Equals(obj as LabelSet);
 
-    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(_key);
+    public override int GetHashCode() => _hash;
 
     public override string ToString() => string.Join(',', Tags.Select(t => $"{t.Key}=\"{t.Value}\""));
 }

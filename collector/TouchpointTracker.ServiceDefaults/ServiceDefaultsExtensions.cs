@@ -71,7 +71,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton<MetricsRegistry>();
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName))
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(MetricsRegistry.MeterName)
