@@ -1,167 +1,152 @@
 using System.Collections.Concurrent;
-using System.Globalization;
+using System.Diagnostics.Metrics;
 using System.Text;
 
 namespace TouchpointTracker.ServiceDefaults;
 
 /// <summary>
-/// A small Prometheus registry: labelled counters, gauges read at scrape time and fixed-bucket
-/// histograms, written in the Prometheus text exposition format. Lock-free on the hot path.
+/// The services' own instruments, all on one <see cref="System.Diagnostics.Metrics.Meter"/> named
+/// <see cref="MeterName"/> that OpenTelemetry exports (Prometheus text on the metrics path, OTLP when configured).
+/// Instrument names are the Prometheus names the docs and alerts use (<c>tt_..._total</c> for counters).
 /// </summary>
-public sealed class MetricsRegistry
+/// <remarks>
+/// Counters are <see cref="ObservableCounter{T}"/>s over lock-free cells, one per label set: the hot path is one
+/// dictionary lookup and an <see cref="Interlocked"/> add (no listener dispatch per event), and a counter's value can
+/// be read in-process (<see cref="Counter.Get"/>, <see cref="Counter.Total"/>). Gauges are read when collected;
+/// histograms are <see cref="Histogram{T}"/>s with their bucket bounds given as advice.
+/// Each name has one definition: asking again for a name returns the first instrument.
+/// </remarks>
+public sealed class MetricsRegistry : IDisposable
 {
+    /// <summary>The meter every TouchpointTracker instrument is created on.</summary>
+    public const string MeterName = "TouchpointTracker";
+
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string Help, Func<IEnumerable<(string Labels, double Value)>> Read)> _gauges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Gauge> _gauges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Histogram> _histograms = new(StringComparer.Ordinal);
 
-    public Counter Counter(string name, string help) => _counters.GetOrAdd(name, n => new Counter(n, help));
+    /// <summary>Creates the meter through the host's <see cref="IMeterFactory"/>, so it belongs to this host only.</summary>
+    public MetricsRegistry(IMeterFactory factory) => Meter = factory.Create(MeterName);
+
+    /// <summary>A registry with a meter of its own (unit tests).</summary>
+    public MetricsRegistry() => Meter = new Meter(MeterName);
+
+    public Meter Meter { get; }
+
+    public Counter Counter(string name, string help) => _counters.GetOrAdd(name, static (n, s) => new Counter(s.Meter, n, s.Help), (Meter, Help: help));
 
     public Histogram Histogram(string name, string help, double[] buckets) =>
-        _histograms.GetOrAdd(name, n => new Histogram(n, help, buckets));
+        _histograms.GetOrAdd(name, static (n, s) => new Histogram(s.Meter, n, s.Help, s.Buckets), (Meter, Help: help, Buckets: buckets));
 
-    /// <summary>A gauge whose value(s) are read when scraped; labels are pre-formatted (<c>a="b"</c>) or empty.</summary>
-    public void Gauge(string name, string help, Func<IEnumerable<(string Labels, double Value)>> read) => _gauges[name] = (help, read);
+    /// <summary>A gauge whose values are read when collected, one per label set; registering the name again replaces the reader.</summary>
+    public void Gauge(string name, string help, Func<IEnumerable<(LabelSet Labels, double Value)>> read) =>
+        _gauges.GetOrAdd(name, static (n, s) => new Gauge(s.Meter, n, s.Help), (Meter, Help: help)).Read = read;
 
-    public void Gauge(string name, string help, Func<double> read) => Gauge(name, help, () => [("", read())]);
+    public void Gauge(string name, string help, Func<double> read) => Gauge(name, help, () => [(LabelSet.Empty, read())]);
 
-    public string Render()
+    /// <summary>A label set; build it once and keep it where the same labels are counted often.</summary>
+    public static LabelSet Labels(params (string Name, string? Value)[] pairs) => new(pairs);
+
+    public void Dispose() => Meter.Dispose();
+}
+
+/// <summary>Label names and values of one series, compared by value.</summary>
+public sealed class LabelSet : IEquatable<LabelSet>
+{
+    public static readonly LabelSet Empty = new([]);
+
+    private readonly string _key;
+    private readonly int _hash;
+
+    public LabelSet(params (string Name, string? Value)[] pairs)
     {
-        var sb = new StringBuilder(4096);
-        foreach (var c in _counters.Values.OrderBy(c => c.Name, StringComparer.Ordinal))
-        {
-            c.WriteTo(sb);
-        }
-        foreach (var (name, gauge) in _gauges.OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            sb.Append("# HELP ").Append(name).Append(' ').Append(gauge.Help).Append('\n');
-            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
-            foreach (var (labels, value) in gauge.Read())
-            {
-                AppendSample(sb, name, labels, value);
-            }
-        }
-        foreach (var h in _histograms.Values.OrderBy(h => h.Name, StringComparer.Ordinal))
-        {
-            h.WriteTo(sb);
-        }
-        return sb.ToString();
-    }
-
-    internal static void AppendSample(StringBuilder sb, string name, string labels, double value)
-    {
-        sb.Append(name);
-        if (labels.Length > 0)
-        {
-            sb.Append('{').Append(labels).Append('}');
-        }
-        sb.Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-    }
-
-    /// <summary>Formats label pairs, escaping values as the exposition format requires.</summary>
-    public static string Labels(params (string Name, string? Value)[] pairs)
-    {
+        Tags = [.. pairs.Select(p => new KeyValuePair<string, object?>(p.Name, p.Value ?? ""))];
         var sb = new StringBuilder();
         foreach (var (name, value) in pairs)
         {
-            if (sb.Length > 0)
-            {
-                sb.Append(',');
-            }
-            sb.Append(name).Append("=\"");
-            foreach (var ch in value ?? "")
-            {
-                switch (ch)
-                {
-                    case '\\': sb.Append("\\\\"); break;
-                    case '"': sb.Append("\\\""); break;
-                    case '\n': sb.Append("\\n"); break;
-                    default: sb.Append(ch); break;
-                }
-            }
-            sb.Append('"');
+            // Names are identifiers; the separator characters cannot occur in them, so the key is unambiguous.
+            sb.Append(name).Append('=').Append(value?.Length ?? 0).Append(':').Append(value).Append(';');
         }
-        return sb.ToString();
+        _key = sb.ToString();
+        _hash = StringComparer.Ordinal.GetHashCode(_key);
     }
+
+    public KeyValuePair<string, object?>[] Tags { get; }
+
+    public bool Equals(LabelSet? other) => ReferenceEquals(this, other) || (other is not null && _hash == other._hash && string.Equals(_key, other._key, StringComparison.Ordinal));
+
+    public override bool Equals(object? obj) => Equals(obj as LabelSet);
+
+    public override int GetHashCode() => _hash;
+
+    public override string ToString() => string.Join(',', Tags.Select(t => $"{t.Key}=\"{t.Value}\""));
 }
 
-/// <summary>A monotonically increasing count per label set.</summary>
-public sealed class Counter(string name, string help)
+/// <summary>A monotonically increasing count per label set, exported as an observable counter.</summary>
+public sealed class Counter
 {
-    private readonly ConcurrentDictionary<string, StrongBox> _values = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<LabelSet, Cell> _cells = new();
 
-    public string Name => name;
+    internal Counter(Meter meter, string name, string help)
+    {
+        Name = name;
+        meter.CreateObservableCounter(name, Observe, unit: null, description: help);
+    }
 
-    public void Inc(string labels = "", long by = 1) => Interlocked.Add(ref _values.GetOrAdd(labels, _ => new StrongBox()).Value, by);
+    public string Name { get; }
 
-    public long Get(string labels = "") => _values.TryGetValue(labels, out var box) ? Interlocked.Read(ref box.Value) : 0;
+    public void Inc(LabelSet? labels = null, long by = 1) =>
+        Interlocked.Add(ref _cells.GetOrAdd(labels ?? LabelSet.Empty, static _ => new Cell()).Value, by);
+
+    public long Get(LabelSet? labels = null) => _cells.TryGetValue(labels ?? LabelSet.Empty, out var cell) ? Interlocked.Read(ref cell.Value) : 0;
 
     /// <summary>Sum over every label set.</summary>
-    public long Total => _values.Values.Sum(b => Interlocked.Read(ref b.Value));
+    public long Total => _cells.Values.Sum(c => Interlocked.Read(ref c.Value));
 
-    internal void WriteTo(StringBuilder sb)
+    private IEnumerable<Measurement<long>> Observe()
     {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        sb.Append("# TYPE ").Append(name).Append(" counter\n");
-        foreach (var (labels, box) in _values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (labels, cell) in _cells)
         {
-            MetricsRegistry.AppendSample(sb, name, labels, Interlocked.Read(ref box.Value));
+            yield return new Measurement<long>(Interlocked.Read(ref cell.Value), labels.Tags);
         }
     }
 
-    private sealed class StrongBox
+    private sealed class Cell
     {
         public long Value;
     }
 }
 
-/// <summary>A cumulative histogram with fixed upper bounds.</summary>
+/// <summary>A gauge read when collected.</summary>
+internal sealed class Gauge
+{
+    public Gauge(Meter meter, string name, string help) =>
+        meter.CreateObservableGauge(name, Observe, unit: null, description: help);
+
+    public Func<IEnumerable<(LabelSet Labels, double Value)>> Read { get; set; } = () => [];
+
+    private IEnumerable<Measurement<double>> Observe()
+    {
+        foreach (var (labels, value) in Read())
+        {
+            yield return new Measurement<double>(value, labels.Tags);
+        }
+    }
+}
+
+/// <summary>A histogram with fixed upper bounds (seconds, for the durations here).</summary>
 public sealed class Histogram
 {
-    private readonly double[] _bounds;
-    private readonly long[] _counts;
-    private long _count;
-    private long _sumMicros;
+    private readonly Histogram<double> _instrument;
 
-    internal Histogram(string name, string help, double[] bounds)
+    internal Histogram(Meter meter, string name, string help, double[] bounds)
     {
         Name = name;
-        Help = help;
-        _bounds = [.. bounds.Order()];
-        _counts = new long[_bounds.Length];
+        _instrument = meter.CreateHistogram(name, unit: null, description: help, tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [.. bounds.Order()] });
     }
 
     public string Name { get; }
-    public string Help { get; }
-    public long Count => Interlocked.Read(ref _count);
 
-    public void Observe(double value)
-    {
-        var i = Array.BinarySearch(_bounds, value);
-        if (i < 0)
-        {
-            i = ~i;
-        }
-        if (i < _counts.Length)
-        {
-            Interlocked.Increment(ref _counts[i]);
-        }
-        Interlocked.Increment(ref _count);
-        Interlocked.Add(ref _sumMicros, (long)(value * 1_000_000));
-    }
-
-    internal void WriteTo(StringBuilder sb)
-    {
-        sb.Append("# HELP ").Append(Name).Append(' ').Append(Help).Append('\n');
-        sb.Append("# TYPE ").Append(Name).Append(" histogram\n");
-        long cumulative = 0;
-        for (var i = 0; i < _bounds.Length; i++)
-        {
-            cumulative += Interlocked.Read(ref _counts[i]);
-            MetricsRegistry.AppendSample(sb, Name + "_bucket", "le=\"" + _bounds[i].ToString("R", CultureInfo.InvariantCulture) + "\"", cumulative);
-        }
-        var count = Count;
-        MetricsRegistry.AppendSample(sb, Name + "_bucket", "le=\"+Inf\"", count);
-        MetricsRegistry.AppendSample(sb, Name + "_sum", "", Interlocked.Read(ref _sumMicros) / 1_000_000d);
-        MetricsRegistry.AppendSample(sb, Name + "_count", "", count);
-    }
+    public void Observe(double value) => _instrument.Record(value);
 }

@@ -7,10 +7,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace TouchpointTracker.ServiceDefaults;
 
-/// <summary>What every TouchpointTracker service has: JSON logs, a metrics registry, liveness and readiness.</summary>
+/// <summary>
+/// What every TouchpointTracker service has: JSON logs, metrics through OpenTelemetry (Prometheus text on the
+/// metrics path; OTLP metrics and traces when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), liveness and readiness.
+/// </summary>
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Tag of the health checks that decide readiness (dependencies reachable, buffer not full).</summary>
@@ -38,7 +45,7 @@ public static class ServiceDefaultsExtensions
         {
             builder.Logging.AddFilter(hostingCategory, LogLevel.None);
         }
-        builder.Services.AddSingleton<MetricsRegistry>();
+        builder.AddOpenTelemetryDefaults();
         builder.Services.AddHealthChecks();
         builder.AddGracefulShutdown();
         return builder;
@@ -49,9 +56,60 @@ public static class ServiceDefaultsExtensions
     {
         app.MapHealthChecks(livenessPath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks(readinessPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteHealth });
-        app.MapGet(metricsPath, (MetricsRegistry metrics) =>
-            TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapPrometheusScrapingEndpoint(metricsPath);
         return app;
+    }
+
+    /// <summary>
+    /// The services' meter (<see cref="MetricsRegistry"/>), ASP.NET Core, HttpClient and runtime instrumentation,
+    /// read by the Prometheus exporter; with <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, metrics and traces also go by OTLP
+    /// (the exporter reads the other <c>OTEL_*</c> variables itself). Traces are only collected then: an activity per
+    /// request costs the collector throughput that nobody would read.
+    /// </summary>
+    private static void AddOpenTelemetryDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<MetricsRegistry>();
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(MetricsRegistry.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter(o =>
+                    {
+                        o.ScrapeResponseCacheDurationMilliseconds = 0; // a scrape shows the counts as they are now
+                        o.ScopeInfoEnabled = false; // no otel_scope_* labels: series keep the documented label sets
+                        o.TargetInfoEnabled = false;
+                    });
+                // Several hosts can share a process (tests, tools): each exports only the meters its own
+                // IMeterFactory created; meters without a factory (runtime, HttpClient) are process-wide anyway.
+                metrics.ConfigureServices(services => services.AddSingleton<MeterScopeView>());
+                ((IDeferredMeterProviderBuilder)metrics).Configure((sp, b) =>
+                    b.AddView(sp.GetRequiredService<MeterScopeView>().Select));
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        if (otlp)
+        {
+            otel.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter());
+        }
+    }
+
+    /// <summary>Drops instruments of meters that another host's <see cref="System.Diagnostics.Metrics.IMeterFactory"/> created.</summary>
+    private sealed class MeterScopeView(System.Diagnostics.Metrics.IMeterFactory factory)
+    {
+        public MetricStreamConfiguration? Select(System.Diagnostics.Metrics.Instrument instrument) =>
+            instrument.Meter.Scope is System.Diagnostics.Metrics.IMeterFactory other && !ReferenceEquals(other, factory)
+                ? MetricStreamConfiguration.Drop
+                : null;
     }
 
     private static Task WriteHealth(HttpContext context, HealthReport report)

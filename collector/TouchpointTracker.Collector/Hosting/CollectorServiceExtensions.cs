@@ -52,7 +52,7 @@ public static class CollectorServiceExtensions
 
         if (mode == CollectorMode.Embedded)
         {
-            services.AddEmbeddedPipeline();
+            services.AddEmbeddedMode();
         }
         else
         {
@@ -61,14 +61,15 @@ public static class CollectorServiceExtensions
         return builder;
     }
 
-    private static void AddEmbeddedPipeline(this IServiceCollection services)
+    private static void AddEmbeddedMode(this IServiceCollection services)
     {
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
         services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
         services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
-        services.AddHostedService<EmbeddedPipeline>();
+        services.AddSingleton<StagingMetrics>();
+        services.AddHostedService<EmbeddedProcessor>();
         services.AddHealthChecks().AddCheck<InMemoryBufferHealthCheck>("buffer", tags: [ServiceDefaultsExtensions.ReadyTag]);
     }
 

@@ -6,7 +6,7 @@ namespace TouchpointTracker.Collector.Ingest;
 /// <summary>The collector's counters: every accepted event and every rejection, by reason and site.</summary>
 public sealed class IngestMetrics(MetricsRegistry registry)
 {
-    /// <summary>Label sets are formatted once per site and reason, not per request; unknown sites all share one entry.</summary>
+    /// <summary>Label sets are built once per site and reason, not per request; unknown sites all share one entry.</summary>
     private const int MaxCachedLabels = 10_000;
 
     private readonly Counter _accepted = registry.Counter("tt_accepted_events_total", "Events stored in the buffer, by site.");
@@ -14,8 +14,8 @@ public sealed class IngestMetrics(MetricsRegistry registry)
     private readonly Counter _rejectedEvents = registry.Counter("tt_rejected_events_total", "Events refused (alone or with their batch), by reason and site.");
     private readonly Histogram _latency = registry.Histogram("tt_collect_duration_seconds", "Time to answer a collect request.",
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
-    private readonly ConcurrentDictionary<string, string> _siteLabels = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Reason, string Site), string> _reasonLabels = new();
+    private readonly ConcurrentDictionary<string, LabelSet> _siteLabels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Reason, string Site), LabelSet> _reasonLabels = new();
 
     public Counter Accepted => _accepted;
     public Counter RejectedBatches => _rejectedBatches;
@@ -38,13 +38,13 @@ public sealed class IngestMetrics(MetricsRegistry registry)
 
     public void ObserveLatency(TimeSpan elapsed) => _latency.Observe(elapsed.TotalSeconds);
 
-    /// <summary>The label set of <paramref name="reason"/> and <paramref name="site"/>, formatted once.</summary>
-    public string ReasonLabels(string reason, string site) =>
+    /// <summary>The label set of <paramref name="reason"/> and <paramref name="site"/>, built once.</summary>
+    public LabelSet ReasonLabels(string reason, string site) =>
         Cached<(string Reason, string Site)>(_reasonLabels, (reason, site), static k => MetricsRegistry.Labels(("reason", k.Reason), ("site", k.Site)));
 
-    private string SiteLabels(string site) => Cached(_siteLabels, site, static s => MetricsRegistry.Labels(("site", s)));
+    private LabelSet SiteLabels(string site) => Cached(_siteLabels, site, static s => MetricsRegistry.Labels(("site", s)));
 
-    private static string Cached<TKey>(ConcurrentDictionary<TKey, string> cache, TKey key, Func<TKey, string> format)
+    private static LabelSet Cached<TKey>(ConcurrentDictionary<TKey, LabelSet> cache, TKey key, Func<TKey, LabelSet> format)
         where TKey : notnull
     {
         if (cache.TryGetValue(key, out var labels))

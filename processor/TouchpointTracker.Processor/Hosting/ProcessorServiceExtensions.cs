@@ -36,6 +36,7 @@ public static class ProcessorServiceExtensions
             return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
+        services.AddSingleton<StagingMetrics>();
         services.AddSingleton<ProcessorMetrics>();
         services.AddSingleton<ProcessorStatus>();
         services.AddHostedService<StagingLoop>();

@@ -61,12 +61,12 @@ public sealed class StagingLoop : BackgroundService
         _rules = _services.GetRequiredService<StageRulesSource>();
         _rules.Reloaded += description =>
         {
-            _metrics.RuleReloads.Inc(MetricsRegistry.Labels(("result", "ok")));
+            _metrics.Staging.CountReload(ok: true);
             _logger.LogInformation("Stage rules reloaded: {Rules}", description);
         };
         _rules.ReloadFailed += ex =>
         {
-            _metrics.RuleReloads.Inc(MetricsRegistry.Labels(("result", "invalid")));
+            _metrics.Staging.CountReload(ok: false);
             _logger.LogError("Stage rules file changed but cannot be used; the previous rules stay: {Problems}", ex.Message);
         };
     }

@@ -43,6 +43,19 @@ public sealed class ProcessorKafkaTests
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(metrics, Does.Contain("tt_processor_events_total{outcome=\"duplicate\"}"));
             Assert.That(metrics, Does.Contain("tt_processor_events_total{outcome=\"bot\"}"));
+            // Prometheus text with the names docs/operations.md documents, each defined once.
+            foreach (var (name, type) in new[]
+            {
+                ("tt_processor_events_total", "counter"), ("tt_processor_batches_total", "counter"),
+                ("tt_processor_published_total", "counter"), ("tt_processor_partition_claims_total", "counter"),
+                ("tt_stage_transitions_total", "counter"), ("tt_processor_batch_seconds", "histogram"),
+            })
+            {
+                Assert.That(metrics, Does.Contain($"# HELP {name} "));
+                Assert.That(metrics.Split('\n').Count(l => l == $"# TYPE {name} {type}"), Is.EqualTo(1), $"{name} is one {type}");
+            }
+            Assert.That(metrics, Does.Contain("tt_processor_batch_seconds_bucket{le=\"+Inf\"} "));
+            Assert.That(metrics, Does.Not.Contain("otel_scope_"));
         });
     }
 

@@ -1,0 +1,53 @@
+namespace TouchpointTracker.ServiceDefaults;
+
+/// <summary>
+/// What staging touchpoints produced, under the same names in every host of the journey engine (the
+/// processor and the collector's embedded mode): one definition of each instrument, label sets built once.
+/// </summary>
+public sealed class StagingMetrics(MetricsRegistry registry)
+{
+    private static readonly LabelSet Staged = MetricsRegistry.Labels(("outcome", "staged"));
+    private static readonly LabelSet Duplicate = MetricsRegistry.Labels(("outcome", "duplicate"));
+    private static readonly LabelSet Bot = MetricsRegistry.Labels(("outcome", "bot"));
+    private static readonly LabelSet Invalid = MetricsRegistry.Labels(("outcome", "invalid"));
+    private static readonly LabelSet Error = MetricsRegistry.Labels(("outcome", "error"));
+    private static readonly LabelSet Late = MetricsRegistry.Labels(("placed", "late"));
+    private static readonly LabelSet TooLate = MetricsRegistry.Labels(("placed", "too_late"));
+    private static readonly LabelSet ReloadOk = MetricsRegistry.Labels(("result", "ok"));
+    private static readonly LabelSet ReloadInvalid = MetricsRegistry.Labels(("result", "invalid"));
+
+    public Counter Events { get; } = registry.Counter("tt_processor_events_total",
+        "Input touchpoints by outcome: staged, duplicate (event id already staged), bot (counted, not staged), invalid (not a touchpoint), error (could not be staged).");
+    public Counter Transitions { get; } = registry.Counter("tt_stage_transitions_total", "Journey stage changes, by stage reached.");
+    public Counter LateEvents { get; } = registry.Counter("tt_late_events_total",
+        "Touchpoints older than the journey's latest one, by placement (late = within the window, too_late = outside it).");
+    public Counter RuleReloads { get; } = registry.Counter("tt_rules_reloads_total", "Rules file reloads, by result.");
+
+    /// <summary>Counts the outcomes of a run of staged touches (a batch, or one touch in the embedded mode).</summary>
+    public void Count(int staged, int duplicates, int bots, int invalid, int late, int tooLate, IEnumerable<string> stagesReached)
+    {
+        Add(Events, Staged, staged);
+        Add(Events, Duplicate, duplicates);
+        Add(Events, Bot, bots);
+        Add(Events, Invalid, invalid);
+        Add(LateEvents, Late, late);
+        Add(LateEvents, TooLate, tooLate);
+        foreach (var stage in stagesReached)
+        {
+            Transitions.Inc(MetricsRegistry.Labels(("stage", stage)));
+        }
+    }
+
+    /// <summary>A touch that could not be staged (an error in the engine; logged with its event id).</summary>
+    public void CountError() => Events.Inc(Error);
+
+    public void CountReload(bool ok) => RuleReloads.Inc(ok ? ReloadOk : ReloadInvalid);
+
+    private static void Add(Counter counter, LabelSet labels, int count)
+    {
+        if (count > 0)
+        {
+            counter.Inc(labels, count);
+        }
+    }
+}
