@@ -132,7 +132,7 @@ public sealed class BeaconReader(CollectorOptions options)
         }
         if (e.Title?.Length > MaxTitleLength)
         {
-            e.Title = e.Title[..MaxTitleLength];
+            e.Title = CutAtCharacter(e.Title, MaxTitleLength);
         }
         if (e.Timestamp is { } ts)
         {
@@ -154,7 +154,7 @@ public sealed class BeaconReader(CollectorOptions options)
                 {
                     return (RejectReasons.InvalidProps, $"Prop names must be 1 to {options.MaxPropKeyLength} characters.");
                 }
-                if (!IsPropValue(value, depth: 0))
+                if (!IsWellFormedPropValue(value))
                 {
                     return (RejectReasons.InvalidProps, $"Prop \"{key}\" must be a string (up to {options.MaxPropValueLength} characters), number, boolean or null, or a small object of those.");
                 }
@@ -162,6 +162,27 @@ public sealed class BeaconReader(CollectorOptions options)
         }
         return null;
     }
+
+    /// <summary>
+    /// A prop value within the limits whose every string (names included) is valid Unicode: JsonElement
+    /// transcodes lazily and throws InvalidOperationException on invalid UTF-8 or an unpaired surrogate escape,
+    /// which refuses this event alone instead of escaping as a 500.
+    /// </summary>
+    private bool IsWellFormedPropValue(JsonElement value)
+    {
+        try
+        {
+            return IsPropValue(value, depth: 0);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The first <paramref name="max"/> UTF-16 units of <paramref name="s"/>, one fewer when the cut would split a surrogate pair.</summary>
+    internal static string CutAtCharacter(string s, int max) =>
+        s.Length <= max ? s : s[..(char.IsHighSurrogate(s[max - 1]) ? max - 1 : max)];
 
     /// <summary>Flat values, plus one level of object (identify traits) and short arrays of flat values.</summary>
     private bool IsPropValue(JsonElement value, int depth)
