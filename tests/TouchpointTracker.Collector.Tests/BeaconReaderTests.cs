@@ -78,6 +78,9 @@ public class BeaconReaderTests
     [TestCase("""{"id":"x","type":"pageview","ts":1764115200000}""", RejectReasons.InvalidUrl)]
     [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"javascript:alert(1)"}""", RejectReasons.InvalidUrl)]
     [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"https://a.example/","ref":"not a url"}""", RejectReasons.InvalidUrl)]
+    [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"https://a.example/","ref":"javascript:alert(7)"}""", RejectReasons.InvalidUrl)]
+    [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"https://a.example/","ref":"data:text/html,<b>x</b>"}""", RejectReasons.InvalidUrl)]
+    [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"ftp://a.example/"}""", RejectReasons.InvalidUrl)]
     [TestCase("""{"id":"x","type":"pageview","ts":1864115200000,"url":"https://a.example/"}""", RejectReasons.InvalidTimestamp)]
     [TestCase("""{"id":"x","type":"pageview","ts":1564115200000,"url":"https://a.example/"}""", RejectReasons.InvalidTimestamp)]
     [TestCase("""{"id":"x","type":"event","name":"n","ts":1764115200000,"props":{"deep":{"deeper":{"x":1}}}}""", RejectReasons.InvalidProps)]
@@ -117,4 +120,11 @@ public class BeaconReaderTests
 
         Assert.That(result.Accepted, Has.Count.EqualTo(2), string.Join("; ", result.Rejected.Select(r => r.Detail)));
     }
+
+    [TestCase("https://www.google.com/")]
+    [TestCase("http://news.example/a?b=c")]
+    [TestCase("android-app://com.google.android.gm/")]
+    [TestCase("")]
+    public void Accepts_a_referrer_a_browser_sends(string referrer) =>
+        Assert.That(Read(Batch(GoodEvent.Replace("https://www.bing.com/search?q=x", referrer, StringComparison.Ordinal))).Accepted, Has.Count.EqualTo(1));
 }

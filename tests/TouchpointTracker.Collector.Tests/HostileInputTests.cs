@@ -1,5 +1,10 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using TouchpointTracker.Collector.Embedded;
+using TouchpointTracker.Journeys;
 using TouchpointTracker.Testing;
 
 namespace TouchpointTracker.Collector.Tests;
@@ -59,5 +64,68 @@ public class HostileInputTests
         }
         using var health = await _http.GetAsync("/healthz");
         Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    /// <summary>A beacon of <paramref name="events"/> page views with the given landing fields, as bytes.</summary>
+    private static string LandingBeacon(string visitor, string landUrl, string landRef, int events)
+    {
+        var items = string.Join(",", Enumerable.Range(0, events).Select(i =>
+            $$"""{"id":"{{Guid.NewGuid()}}","type":"pageview","ts":{{Now}},"url":"https://a.example/{{i}}"}"""));
+        return $$"""{"v":1,"site":"demo","vid":"{{visitor}}","sid":"s","land":{"url":"{{landUrl}}","ref":"{{landRef}}"},"events":[{{items}}],"sent":{{Now}}}""";
+    }
+
+    [TestCase("url", "https://a.example/?x=", 57_000, "url_too_long")]
+    [TestCase("ref", "https://ref.example/?x=", 57_000, "url_too_long")]
+    [TestCase("url", "javascript:alert(7)//", 10, "invalid_url")]
+    [TestCase("ref", "data:text/html,", 10, "invalid_url")]
+    public async Task An_oversized_or_non_http_landing_field_is_refused(string field, string prefix, int padding, string reason)
+    {
+        var value = prefix + new string('x', padding);
+        var body = LandingBeacon("v-" + Guid.NewGuid().ToString("N"), field == "url" ? value : "https://a.example/", field == "ref" ? value : "", 1);
+
+        using var response = await _http.PostAsync("/collect", new StringContent(body, Encoding.UTF8, "text/plain"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), await response.Content.ReadAsStringAsync());
+        Assert.That((string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["reason"], Is.EqualTo(reason));
+    }
+
+    [Test]
+    public async Task The_worst_accepted_landing_request_stays_within_bounded_output_and_state()
+    {
+        // Issue 12, item 2: a 65 KB request with a 57 KB land.url and 100 events staged 5.8 MB. The largest landing
+        // still accepted is MaxUrlLength (2,048) long; with 100 events it must stage well under 1 MB, and the
+        // visitor's journey state must stay a few KB.
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        var body = LandingBeacon(visitor, "https://a.example/?x=" + new string('x', 2048 - 21), "https://ref.example/?y=" + new string('y', 2048 - 23), 100);
+        Assert.That(body.Length, Is.LessThan(64 * 1024));
+
+        using var response = await _http.PostAsync("/collect", new StringContent(body, Encoding.UTF8, "text/plain"));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await response.Content.ReadAsStringAsync());
+
+        var staged = await WaitForStagedAsync(visitor, 100);
+        var stagedBytes = Encoding.UTF8.GetByteCount(staged);
+        var store = _host.Services.GetRequiredService<InMemoryJourneyStore>();
+        var stateBytes = JsonSerializer.SerializeToUtf8Bytes(store.GetOrCreate("demo", visitor), JourneysJsonContext.Default.JourneyState).Length;
+        Assert.Multiple(() =>
+        {
+            Assert.That(stagedBytes, Is.LessThan(100 * 6 * 1024), "staged output of 100 touchpoints, landing fields included");
+            Assert.That(stateBytes, Is.LessThan(8 * 1024), "journey state of the visitor");
+        });
+    }
+
+    private async Task<string> WaitForStagedAsync(string visitor, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var json = await _http.GetStringAsync($"/api/events?limit=1000&visitor={visitor}");
+            var n = JsonNode.Parse(json)!.AsArray().Count;
+            if (n >= count || DateTime.UtcNow > deadline)
+            {
+                Assert.That(n, Is.EqualTo(count), "staged events");
+                return json;
+            }
+            await Task.Delay(50);
+        }
     }
 }

@@ -74,6 +74,11 @@ public sealed class BeaconReader(CollectorOptions options)
             return Refuse(RejectReasons.TooManyEvents, $"A batch holds at most {options.MaxEventsPerBatch} events; this one has {beacon.Events.Count}.");
         }
 
+        if (beacon.Landing is { } land && CheckLanding(land) is { } landing)
+        {
+            return Refuse(landing.Reason, landing.Detail);
+        }
+
         var result = new BeaconReadResult { Beacon = beacon };
         var seen = beacon.Events.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (var i = 0; i < beacon.Events.Count; i++)
@@ -94,6 +99,27 @@ public sealed class BeaconReader(CollectorOptions options)
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The session's landing page and referrer follow the rules of an event's url and ref: they are copied onto
+    /// every touchpoint of the batch and kept in journey state, so an unbounded value would multiply.
+    /// </summary>
+    private (string Reason, string Detail)? CheckLanding(BeaconLanding land)
+    {
+        if (land.Url?.Length > options.MaxUrlLength || land.Referrer?.Length > options.MaxUrlLength)
+        {
+            return (RejectReasons.UrlTooLong, $"\"land.url\" and \"land.ref\" are limited to {options.MaxUrlLength} characters.");
+        }
+        if (!string.IsNullOrEmpty(land.Url) && !IsHttpUrl(land.Url))
+        {
+            return (RejectReasons.InvalidUrl, "\"land.url\" must be an absolute http(s) URL or empty.");
+        }
+        if (!string.IsNullOrEmpty(land.Referrer) && !IsReferrerUrl(land.Referrer))
+        {
+            return (RejectReasons.InvalidUrl, "\"land.ref\" must be an absolute http(s) or android-app URL, or empty.");
+        }
+        return null;
     }
 
     private (string Reason, string Detail)? Check(BeaconEvent? e, long? sent)
@@ -126,9 +152,9 @@ public sealed class BeaconReader(CollectorOptions options)
         {
             return (RejectReasons.UrlTooLong, $"\"url\" and \"ref\" are limited to {options.MaxUrlLength} characters.");
         }
-        if (!string.IsNullOrEmpty(e.Referrer) && !Uri.TryCreate(e.Referrer, UriKind.Absolute, out _))
+        if (!string.IsNullOrEmpty(e.Referrer) && !IsReferrerUrl(e.Referrer))
         {
-            return (RejectReasons.InvalidUrl, "\"ref\" must be an absolute URL or empty.");
+            return (RejectReasons.InvalidUrl, "\"ref\" must be an absolute http(s) or android-app URL, or empty.");
         }
         if (e.Title?.Length > MaxTitleLength)
         {
@@ -228,6 +254,15 @@ public sealed class BeaconReader(CollectorOptions options)
 
     private static bool IsHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    /// <summary>
+    /// What a browser puts in document.referrer: http(s), or android-app:// when an Android app opened the page.
+    /// javascript:, data: and the like are refused: they are not referrers, and stored as URLs they are a hazard
+    /// for whatever later renders them as links.
+    /// </summary>
+    private static bool IsReferrerUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) &&
+        (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == "android-app");
 
     private static BeaconReadResult Refuse(string reason, string detail) => new() { BatchRejection = new Rejection(reason, detail) };
 
