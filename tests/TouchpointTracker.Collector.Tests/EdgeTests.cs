@@ -125,6 +125,26 @@ public class EdgeTests
         Assert.That(events.Select(e => (string?)e!["page"]!["path"]), Is.EqualTo(new[] { "/", "/later" }));
     }
 
+    [TestCase("%0A%3Cscript%3Ealert(1)%3C%2Fscript%3E")]
+    [TestCase("v%E2%80%AEgnp.exe")]
+    [TestCase("v%00x")]
+    [TestCase("has%20space")]
+    public async Task A_visitor_cookie_that_is_not_a_valid_id_is_ignored(string cookie)
+    {
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?> { ["Edge:VisitorCookieName"] = "tt_vid" });
+        using var http = host.CreateClient();
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://a.example/", visitor: visitor)) };
+        request.Headers.Add("Cookie", "tt_vid=" + cookie);
+
+        using var response = await http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var staged = await StagedAsync(http, visitor);
+        Assert.That((string?)staged["visitor_id"], Is.EqualTo(visitor), "the beacon's vid, not the cookie");
+        Assert.That(response.Headers.GetValues("Set-Cookie").Single(), Does.StartWith("tt_vid=" + visitor + ";"), "the bad cookie is replaced");
+    }
+
     private static async Task<JsonNode> StagedAsync(HttpClient http, string visitor)
     {
         for (var i = 0; i < 200; i++)

@@ -236,7 +236,8 @@ public sealed class BeaconReader(CollectorOptions options)
         }
     }
 
-    private static bool IsValidId(string? id)
+    /// <summary>A visitor, session or event id: 1 to 128 printable ASCII characters (no space, no control, nothing beyond '~').</summary>
+    public static bool IsValidId(string? id)
     {
         if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength)
         {

@@ -203,7 +203,9 @@ public sealed class CollectApi(
             http.Request.Headers.Origin.ToString(),
             http.Request.Headers.UserAgent.ToString(),
             http.Connection.RemoteIpAddress,
-            cookie is { Length: > 0 and <= 128 } ? cookie : null);
+            // The cookie replaces the beacon's vid after validation, so it must pass the same rule: a value that does
+            // not (newlines, markup, bidi overrides, NUL once percent-decoded) is ignored and overwritten with the vid.
+            BeaconReader.IsValidId(cookie) ? cookie : null);
     }
 
     /// <summary>
