@@ -207,6 +207,84 @@ public class CollectorHttpTests
     }
 
     [Test]
+    public async Task Origin_null_is_treated_as_absent_and_the_page_url_is_checked()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://elsewhere.test/", site: "shop")) };
+        request.Headers.Add("Origin", "null");
+        using var fromElsewhere = await _http.SendAsync(request);
+        using var request2 = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")) };
+        request2.Headers.Add("Origin", "null");
+        using var fromShop = await _http.SendAsync(request2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromElsewhere.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(fromShop.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        });
+    }
+
+    [Test]
+    public async Task An_event_url_on_another_domain_is_refused_even_from_an_allowed_origin()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://elsewhere.test/page", site: "shop")) };
+        request.Headers.Add("Origin", "https://shop.example");
+
+        using var response = await _http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.That((string?)problem["reason"], Is.EqualTo("url_not_allowed"));
+        Assert.That(await _http.GetStringAsync("/metrics"), Does.Contain("tt_rejected_events_total{reason=\"url_not_allowed\",site=\"shop\"}"));
+    }
+
+    [Test]
+    public async Task Credentialed_cors_headers_go_to_allowed_origins_only()
+    {
+        using var evil = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")) };
+        evil.Headers.Add("Origin", "https://evil.test");
+        using var refused = await _http.SendAsync(evil);
+        using var good = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")) };
+        good.Headers.Add("Origin", "https://www.shop.example");
+        using var accepted = await _http.SendAsync(good);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(refused.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("*"));
+            Assert.That(refused.Headers.Contains("Access-Control-Allow-Credentials"), Is.False);
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(accepted.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("https://www.shop.example"));
+            Assert.That(accepted.Headers.GetValues("Access-Control-Allow-Credentials").Single(), Is.EqualTo("true"));
+        });
+    }
+
+    [Test]
+    public async Task A_preflight_echoes_only_an_origin_some_site_allows()
+    {
+        // The demo site (any origin) is replaced, so no site accepts every origin.
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?> { ["Collector:Sites:demo:Domains:0"] = "shop.example" });
+        using var http = host.CreateClient();
+
+        async Task<HttpResponseMessage> PreflightAsync(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "/collect");
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "POST");
+            return await http.SendAsync(preflight);
+        }
+        using var evil = await PreflightAsync("https://evil.test");
+        using var shop = await PreflightAsync("https://shop.example");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(evil.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("*"));
+            Assert.That(evil.Headers.Contains("Access-Control-Allow-Credentials"), Is.False);
+            Assert.That(shop.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("https://shop.example"));
+            Assert.That(shop.Headers.GetValues("Access-Control-Allow-Credentials").Single(), Is.EqualTo("true"));
+        });
+    }
+
+    [Test]
     public async Task The_tag_is_served_with_an_etag_and_revalidated()
     {
         using var first = await _http.GetAsync("/tt.js");
