@@ -128,4 +128,22 @@ public class HostileInputTests
             await Task.Delay(50);
         }
     }
+
+    [Test]
+    public async Task The_inspection_api_is_never_sniffed_and_the_demo_pages_have_a_csp_and_cannot_be_framed()
+    {
+        using var events = await _http.GetAsync("/api/events?limit=1");
+        using var refused = await _http.GetAsync("/api/events?limit=0");
+        using var demo = await _http.GetAsync("/demo/");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(events.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
+            Assert.That(refused.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
+            Assert.That(demo.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(demo.Headers.GetValues("X-Frame-Options").Single(), Is.EqualTo("DENY"));
+            var csp = demo.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.That(csp, Does.Contain("frame-ancestors 'none'").And.Contain("script-src 'self' 'sha256-").And.Not.Contain("unsafe-inline"));
+        });
+    }
 }

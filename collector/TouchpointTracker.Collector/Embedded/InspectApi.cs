@@ -16,6 +16,14 @@ public static class InspectApi
     {
         var group = app.MapGroup(path);
         group.MapGet("", GetEvents);
+        // Staged touchpoints echo what visitors' browsers sent: never let a browser sniff them into HTML, never cache them.
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var headers = context.HttpContext.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.CacheControl = "no-store";
+            return await next(context);
+        });
         return group;
     }
 

@@ -118,7 +118,34 @@ public static class CollectorServiceExtensions
             return;
         }
         var files = new PhysicalFileProvider(root);
+        var csp = DemoContentSecurityPolicy(root);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = path });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = path });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            RequestPath = path,
+            OnPrepareResponse = context =>
+            {
+                var headers = context.Context.Response.Headers;
+                headers.ContentSecurityPolicy = csp;
+                headers.XFrameOptions = "DENY";
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+            },
+        });
+    }
+
+    /// <summary>
+    /// The demo pages' policy: scripts from the collector only, plus the snippet's inline queue stub allowed by
+    /// its hash (computed from the pages at start-up, so editing a page cannot silently break it); no framing.
+    /// </summary>
+    private static string DemoContentSecurityPolicy(string root)
+    {
+        var hashes = Directory.EnumerateFiles(root, "*.html", SearchOption.AllDirectories)
+            .SelectMany(file => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), "<script>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline))
+            .Select(m => "'sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(m.Groups[1].Value))) + "'")
+            .Distinct(StringComparer.Ordinal);
+        return "default-src 'none'; script-src 'self' " + string.Join(' ', hashes) + "; connect-src 'self'; img-src 'self' data:; style-src 'self'; " +
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     }
 }
