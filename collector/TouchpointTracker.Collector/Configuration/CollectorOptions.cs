@@ -25,6 +25,11 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(1, 16 * 1024)] public int MaxPropValueLength { get; set; } = 1024;
     /// <summary>Oldest event accepted, relative to the batch's send time (the tag retries stored batches on later visits).</summary>
     [Range(1, 90)] public int MaxEventAgeDays { get; set; } = 7;
+    /// <summary>
+    /// How far a batch's send time (<c>sent</c>) may be from the collector's clock; further, the batch is refused
+    /// as invalid_timestamp. Without <c>sent</c>, event times are checked against the collector's clock.
+    /// </summary>
+    [Range(1, 24 * 90)] public int MaxClockSkewHours { get; set; } = 24;
 
     /// <summary>Site keys and the domains their pages may be on. <c>*</c> allows any origin.</summary>
     public Dictionary<string, SiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);

@@ -38,7 +38,7 @@ public static class CollectorServiceExtensions
         });
         services.AddProblemDetails();
 
-        services.AddSingleton(sp => new BeaconReader(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
+        services.AddSingleton(sp => new BeaconReader(sp.GetRequiredService<IOptions<CollectorOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SiteRegistry>();
         services.AddOptions<EnrichmentOptions>().BindConfiguration(EnrichmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GeoOptions>().BindConfiguration(GeoOptions.Section).ValidateDataAnnotations().ValidateOnStart();

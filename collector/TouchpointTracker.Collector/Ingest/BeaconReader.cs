@@ -14,12 +14,16 @@ public sealed class BeaconReadResult
 }
 
 /// <summary>
-/// Parses and validates beacons against the contract and the configured limits. Pure: no I/O, no clock.
+/// Parses and validates beacons against the contract and the configured limits. Pure: no I/O; the clock is
+/// injected (the send time is bounded by the server's clock).
 /// A bad batch is refused whole; a bad event inside a good batch is refused alone, so one bad event
 /// never costs the others.
 /// </summary>
-public sealed class BeaconReader(CollectorOptions options)
+public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly long _maxSkewMs = options.MaxClockSkewHours * 3_600_000L;
+
     private static readonly HashSet<string> EventTypes = new(StringComparer.Ordinal) { "pageview", "event", "identify", "engagement" };
     private const int MaxIdLength = 128;
     private const int MaxTitleLength = 1024;
@@ -79,12 +83,18 @@ public sealed class BeaconReader(CollectorOptions options)
             return Refuse(landing.Reason, landing.Detail);
         }
 
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (beacon.Sent is { } sent && Math.Abs(sent - now) > _maxSkewMs)
+        {
+            return Refuse(RejectReasons.InvalidTimestamp, $"\"sent\" must be epoch milliseconds within {options.MaxClockSkewHours} hours of the collector's clock.");
+        }
+
         var result = new BeaconReadResult { Beacon = beacon };
         var seen = beacon.Events.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (var i = 0; i < beacon.Events.Count; i++)
         {
             var e = beacon.Events[i];
-            var problem = Check(e, beacon.Sent);
+            var problem = Check(e, beacon.Sent ?? now);
             if (problem is null && seen is not null && !seen.Add(e.Id!))
             {
                 problem = (RejectReasons.DuplicateEventId, "The same event id appears twice in the batch.");
@@ -122,7 +132,8 @@ public sealed class BeaconReader(CollectorOptions options)
         return null;
     }
 
-    private (string Reason, string Detail)? Check(BeaconEvent? e, long? sent)
+    /// <summary>Checks one event; <paramref name="reference"/> is the batch's send time, or the server's clock without one.</summary>
+    private (string Reason, string Detail)? Check(BeaconEvent? e, long reference)
     {
         if (e is null)
         {
@@ -162,10 +173,9 @@ public sealed class BeaconReader(CollectorOptions options)
         }
         if (e.Timestamp is { } ts)
         {
-            var reference = sent ?? ts;
             if (ts <= 0 || ts > reference + 60_000 || reference - ts > options.MaxEventAgeDays * 86_400_000L)
             {
-                return (RejectReasons.InvalidTimestamp, $"\"ts\" must be epoch milliseconds, not after \"sent\" and at most {options.MaxEventAgeDays} days before it.");
+                return (RejectReasons.InvalidTimestamp, $"\"ts\" must be epoch milliseconds, not after \"sent\" (or the collector's clock without it) and at most {options.MaxEventAgeDays} days before it.");
             }
         }
         if (e.Props is { } props)
