@@ -80,6 +80,76 @@ public class EdgeTests
         Assert.That(statuses, Does.Contain(HttpStatusCode.TooManyRequests), "spoofed X-Forwarded-For must not buy a fresh bucket per request");
     }
 
+    private static async Task<List<HttpStatusCode>> PostManyAsync(HttpClient http, int count, Func<int, string> forwardedFor)
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < count; i++)
+        {
+            statuses.Add(await PostFromAsync(http, forwardedFor(i)));
+        }
+        return statuses;
+    }
+
+    [Test]
+    public async Task By_default_only_loopback_is_a_trusted_proxy_so_a_private_hop_cannot_be_walked_past()
+    {
+        // Issue 12, item 3: with private ranges trusted, "random, 10.0.0.5" made the random value the client.
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Edge:RateLimitPerSecond"] = "1",
+            ["Edge:RateLimitBurst"] = "2",
+        });
+        using var http = host.CreateClient();
+
+        var statuses = await PostManyAsync(http, 4, i => $"198.51.100.{i + 1}, 10.0.0.5");
+
+        Assert.That(statuses, Does.Contain(HttpStatusCode.TooManyRequests), "every request is 10.0.0.5's");
+    }
+
+    [Test]
+    public async Task The_forward_limit_stops_at_the_configured_number_of_proxies()
+    {
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Edge:RateLimitPerSecond"] = "1",
+            ["Edge:RateLimitBurst"] = "2",
+            ["Edge:TrustedProxies:0"] = "127.0.0.0/8",
+            ["Edge:TrustedProxies:1"] = "10.0.0.0/8",
+        });
+        using var http = host.CreateClient();
+
+        // One proxy (the loopback peer): its entry, 10.0.0.5, is the client; the client-written ones left of it are not read.
+        var statuses = await PostManyAsync(http, 4, i => $"198.51.100.{i + 1}, 10.0.0.5");
+
+        Assert.That(statuses, Does.Contain(HttpStatusCode.TooManyRequests));
+    }
+
+    [Test]
+    public async Task Ipv6_clients_are_limited_per_64()
+    {
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Edge:RateLimitPerSecond"] = "1",
+            ["Edge:RateLimitBurst"] = "2",
+        });
+        using var http = host.CreateClient();
+
+        var sameNetwork = await PostManyAsync(http, 4, i => $"2001:db8:1:2::{i + 1:x}");
+        var otherNetwork = await PostFromAsync(http, "2001:db8:1:3::1");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sameNetwork, Does.Contain(HttpStatusCode.TooManyRequests), "addresses of one /64 share a bucket");
+            Assert.That(otherNetwork, Is.EqualTo(HttpStatusCode.Accepted), "another /64 has its own");
+        });
+    }
+
+    [TestCase("203.0.113.7", "203.0.113.7")]
+    [TestCase("::ffff:203.0.113.7", "203.0.113.7")]
+    [TestCase("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::")]
+    public void Rate_limit_keys(string ip, string key) =>
+        Assert.That(Hosting.EdgeExtensions.RateLimitKey(IPAddress.Parse(ip)), Is.EqualTo(IPAddress.Parse(key)));
+
     [Test]
     public async Task The_pixel_takes_a_base64url_beacon_and_answers_a_gif()
     {
