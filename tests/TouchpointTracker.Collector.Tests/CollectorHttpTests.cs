@@ -285,6 +285,53 @@ public class CollectorHttpTests
     }
 
     [Test]
+    public async Task Personal_data_in_urls_is_redacted_before_the_touchpoint_leaves_the_collector()
+    {
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        var body = JsonNode.Parse(Beacons.Pageview("https://shop.example/welcome?email=alice%40example.com&token=s3cr3t&utm_source=news&utm_content=bob%40example.org",
+            referrer: "https://mail.example/read?to=carol@example.net&folder=inbox", visitor: visitor))!;
+        body["land"] = new JsonObject { ["url"] = "https://shop.example/welcome?email=alice%40example.com&utm_source=news", ["ref"] = "" };
+
+        using var response = await _http.PostAsync("/collect", Beacons.AsText(body.ToJsonString()));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var tp = (await WaitForEventsAsync(visitor, 1))[0]!;
+        var json = tp.ToJsonString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(json, Does.Not.Contain("alice").And.Not.Contain("bob").And.Not.Contain("carol").And.Not.Contain("s3cr3t"));
+            Assert.That((string?)tp["page"]!["url"], Is.EqualTo("https://shop.example/welcome?email=redacted&token=redacted&utm_source=news&utm_content=redacted"));
+            Assert.That((string?)tp["landing"]!["url"], Is.EqualTo("https://shop.example/welcome?email=redacted&utm_source=news"));
+            Assert.That((string?)tp["referrer"]!["url"], Is.EqualTo("https://mail.example/read?to=redacted&folder=inbox"));
+            Assert.That((string?)tp["campaign"]!["source"], Is.EqualTo("news"));
+        });
+    }
+
+    [Test]
+    public async Task A_site_can_keep_only_allowed_parameters()
+    {
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Collector:Sites:strict:Domains:0"] = "strict.example",
+            ["Collector:Sites:strict:Privacy:KeepOnlyAllowedParameters"] = "true",
+            ["Collector:Sites:strict:Privacy:AllowParameters:0"] = "page",
+        });
+        using var http = host.CreateClient();
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+
+        using var response = await http.PostAsync("/collect", Beacons.AsText(Beacons.Pageview("https://strict.example/list?page=2&order_id=991&utm_medium=cpc&gclid=g1", site: "strict", visitor: visitor)));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var events = JsonNode.Parse(await http.GetStringAsync($"/api/events?visitor={visitor}"))!.AsArray();
+        for (var i = 0; i < 200 && events.Count == 0; i++)
+        {
+            await Task.Delay(50);
+            events = JsonNode.Parse(await http.GetStringAsync($"/api/events?visitor={visitor}"))!.AsArray();
+        }
+        Assert.That((string?)events.Single()!["page"]!["url"], Is.EqualTo("https://strict.example/list?page=2&utm_medium=cpc&gclid=g1"));
+    }
+
+    [Test]
     public async Task The_tag_is_served_with_an_etag_and_revalidated()
     {
         using var first = await _http.GetAsync("/tt.js");

@@ -71,4 +71,7 @@ public sealed class SiteOptions
     public List<string> Domains { get; set; } = [];
 
     public bool AllowsAnyOrigin => Domains.Contains("*");
+
+    /// <summary>This site's rules for personal data in URLs; unset: the global <c>Privacy</c> section.</summary>
+    public PrivacyOptions? Privacy { get; set; }
 }

@@ -42,9 +42,11 @@ public static class CollectorServiceExtensions
         services.AddSingleton<SiteRegistry>();
         services.AddOptions<EnrichmentOptions>().BindConfiguration(EnrichmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GeoOptions>().BindConfiguration(GeoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section);
+        services.AddSingleton<UrlRedaction>();
         services.AddSingleton<EnrichmentSetup>();
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EnrichmentSetup>());
-        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>()));
+        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>(), sp.GetRequiredService<UrlRedaction>()));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<CollectApi>();
