@@ -144,6 +144,27 @@ public class EdgeTests
         });
     }
 
+    [Test]
+    public async Task Readiness_details_are_for_callers_on_the_same_host_only()
+    {
+        await using var host = await CollectorHost.StartAsync();
+        using var http = host.CreateClient();
+        using var remote = new HttpRequestMessage(HttpMethod.Get, "/readyz");
+        remote.Headers.Add("X-Forwarded-For", "203.0.113.5");
+
+        var local = JsonNode.Parse(await http.GetStringAsync("/readyz"))!;
+        using var response = await http.SendAsync(remote);
+        var anonymous = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(local["checks"]!.AsObject().Select(c => (string?)c.Value!["description"]), Has.Some.Not.Null);
+            Assert.That(anonymous["checks"]!.AsObject().Select(c => c.Value!["description"]), Has.All.Null, anonymous.ToJsonString());
+            Assert.That(anonymous["checks"]!.AsObject().Select(c => (string?)c.Value!["status"]), Has.All.EqualTo("Healthy"));
+        });
+    }
+
     [TestCase("203.0.113.7", "203.0.113.7")]
     [TestCase("::ffff:203.0.113.7", "203.0.113.7")]
     [TestCase("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::")]

@@ -94,6 +94,19 @@ public sealed class KubernetesTests
     }
 
     [Test]
+    public void The_ingress_routes_the_public_paths_only()
+    {
+        var collector = Settings(Workload(Service.Collector), Service.Collector).Bind<CollectorOptions>();
+        var paths = _objects.OfKind("Ingress").SelectMany(i => i.At("spec", "rules")!.Items).SelectMany(r => r.At("http", "paths")!.Items)
+            .Select(p => (Path: p.Get("path").Str, Type: p.Get("pathType").Str)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(paths.Select(p => p.Path), Is.EquivalentTo(new[] { collector.CollectPath, collector.TagPath, TouchpointTracker.Collector.Serving.TagAssets.PathFor(collector.TagPath, "full") }));
+            Assert.That(paths.Select(p => p.Type), Has.All.EqualTo("Exact"), "a Prefix / would publish /metrics and /readyz");
+        });
+    }
+
+    [Test]
     public void Config_values_are_yaml_strings()
     {
         var checkedValues = 0;
