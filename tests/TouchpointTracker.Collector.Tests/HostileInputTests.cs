@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Testing;
@@ -145,5 +146,48 @@ public class HostileInputTests
             var csp = demo.Headers.GetValues("Content-Security-Policy").Single();
             Assert.That(csp, Does.Contain("frame-ancestors 'none'").And.Contain("script-src 'self' 'sha256-").And.Not.Contain("unsafe-inline"));
         });
+    }
+
+    [Test]
+    public async Task The_embedded_mode_on_a_public_address_without_an_inspection_key_refuses_to_start()
+    {
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?> { ["urls"] = "http://0.0.0.0:0" });
+        var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+
+        await Task.Delay(TimeSpan.FromSeconds(10), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.That(stopping.IsCancellationRequested, Is.True, "the collector stops itself");
+        Assert.That(Environment.ExitCode, Is.EqualTo(1));
+        Environment.ExitCode = 0;
+    }
+
+    [Test]
+    public async Task With_an_inspection_key_the_api_needs_it()
+    {
+        const string key = "k-0123456789abcdef";
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?> { ["urls"] = "http://0.0.0.0:0", ["Collector:InspectApiKey"] = key });
+        var port = host.BaseAddress.Port;
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        using var without = await http.GetAsync("/api/events");
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/api/events") { Headers = { { "X-Api-Key", "k-0123456789abcdeX" } } };
+        using var wrongResponse = await http.SendAsync(wrong);
+        using var right = new HttpRequestMessage(HttpMethod.Get, "/api/events") { Headers = { { "X-Api-Key", key } } };
+        using var rightResponse = await http.SendAsync(right);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(without.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(wrongResponse.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(rightResponse.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, Is.False);
+        });
+    }
+
+    [Test]
+    public void An_image_that_requires_an_explicit_mode_refuses_to_start_without_one()
+    {
+        var ex = Assert.CatchAsync(async () => await (await CollectorHost.StartAsync(new Dictionary<string, string?> { ["Collector:RequireExplicitMode"] = "true" })).DisposeAsync());
+        Assert.That(ex!.Message, Does.Contain("Collector:Mode"));
     }
 }

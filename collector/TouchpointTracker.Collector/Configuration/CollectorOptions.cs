@@ -7,6 +7,21 @@ public sealed class CollectorOptions : IValidatableObject
 {
     public const string Section = "Collector";
 
+    /// <summary>
+    /// Embedded or Distributed. Unset: Distributed when Redis:Configuration or Kafka:BootstrapServers is set,
+    /// Embedded otherwise.
+    /// </summary>
+    public PipelineMode? Mode { get; set; }
+
+    /// <summary>Refuse to start unless <see cref="Mode"/> is set (the Docker image sets it: no silent embedded mode).</summary>
+    public bool RequireExplicitMode { get; set; }
+
+    /// <summary>
+    /// Key for the inspection API (header <c>X-Api-Key</c>). Required when the embedded mode listens on any
+    /// address but loopback: without it the collector refuses to start.
+    /// </summary>
+    public string? InspectApiKey { get; set; }
+
     /// <summary>Every path is configurable, because ad-blockers match common names.</summary>
     public string TagPath { get; set; } = "/tt.js";
     public string CollectPath { get; set; } = "/collect";
@@ -47,6 +62,14 @@ public sealed class CollectorOptions : IValidatableObject
         if (distinct != Paths().Count())
         {
             yield return new ValidationResult($"{Section}: the paths must differ from one another");
+        }
+        if (RequireExplicitMode && Mode is null)
+        {
+            yield return new ValidationResult($"{Section}:Mode must be set (Embedded or Distributed): {Section}:RequireExplicitMode is on, so the collector does not fall back to the embedded mode silently");
+        }
+        if (InspectApiKey is { Length: > 0 and < 16 })
+        {
+            yield return new ValidationResult($"{Section}:InspectApiKey must be at least 16 characters");
         }
         foreach (var (key, site) in Sites)
         {

@@ -16,7 +16,8 @@ public static class CollectorServiceExtensions
 {
     /// <summary>The embedded mode is the default: it runs when neither Redis nor Kafka is configured.</summary>
     public static PipelineMode DetectMode(IConfiguration configuration) =>
-        string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]) && string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"])
+        Enum.TryParse<PipelineMode>(configuration["Collector:Mode"], ignoreCase: true, out var explicitMode) && Enum.IsDefined(explicitMode) ? explicitMode
+        : string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]) && string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"])
             ? PipelineMode.Embedded
             : PipelineMode.Distributed;
 
@@ -51,6 +52,7 @@ public static class CollectorServiceExtensions
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<CollectApi>();
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
+        services.AddSingleton<InspectAccess>();
         services.AddHostedService<StartupBanner>();
 
         if (mode == PipelineMode.Embedded)
@@ -101,7 +103,7 @@ public static class CollectorServiceExtensions
         app.Services.GetRequiredService<CollectApi>().Map(app, options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
         if (mode == PipelineMode.Embedded)
         {
-            app.MapInspectApi(options.InspectPath);
+            app.MapInspectApi(options.InspectPath, app.Services.GetRequiredService<InspectAccess>());
             app.UseDemoSite(options.DemoPath);
         }
         return app;
