@@ -190,4 +190,53 @@ public class HostileInputTests
         var ex = Assert.CatchAsync(async () => await (await CollectorHost.StartAsync(new Dictionary<string, string?> { ["Collector:RequireExplicitMode"] = "true" })).DisposeAsync());
         Assert.That(ex!.Message, Does.Contain("Collector:Mode"));
     }
+
+    /// <summary>Requests against every public endpoint: malformed, oversized, wrong types, odd encodings, header abuse.</summary>
+    public static IEnumerable<TestCaseData> HostileRequests()
+    {
+        HttpRequestMessage Post(string body, string? type = "text/plain") =>
+            new(HttpMethod.Post, "/collect") { Content = type is null ? new ByteArrayContent(Encoding.UTF8.GetBytes(body)) : new StringContent(body, Encoding.UTF8, type) };
+        var now = Now;
+        var valid = $$"""{"v":1,"site":"demo","vid":"v","sid":"s","events":[{"id":"e","type":"pageview","ts":{{now}},"url":"https://a.example/"}],"sent":{{now}}}""";
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post("{\"v\":1,\"site\":{\"a\":1}}"))).SetName("site of the wrong type");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post("{\"v\":1e400}"))).SetName("version out of range");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post(new string('[', 100_000)))).SetName("deep nesting over the body limit");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post(new string('[', 1000)))).SetName("deep nesting");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post(valid.Replace("\"events\"", "\"events\":1,\"events\"", StringComparison.Ordinal)))).SetName("repeated property");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post(valid, "application/xml"))).SetName("wrong content type");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post("\uFEFF" + valid))).SetName("byte order mark");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post(valid.Replace("https://a.example/", "https://a.example/" + new string('%', 2000), StringComparison.Ordinal)))).SetName("percent storm in a url");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => Post(valid.Replace("\"ts\":" + now, "\"ts\":-9223372036854775808", StringComparison.Ordinal)))).SetName("minimum long timestamp");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, "/collect?d=" + new string('A', 200_000)))).SetName("oversized pixel");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, "/collect?d=%FF%FE&d=x"))).SetName("pixel with bad encoding twice");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, "/api/events?limit=abc&visitor=%00"))).SetName("inspection api with wrong types");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, "/api/events?limit=99999999999999999999"))).SetName("inspection api with a huge limit");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Get, "/tt.js?" + new string('x', 8000)) { Headers = { { "If-None-Match", "\"" + new string('x', 4000) + "\"" } } })).SetName("tag with odd validators");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() =>
+        {
+            var r = Post(valid);
+            r.Headers.TryAddWithoutValidation("X-Forwarded-For", string.Join(",", Enumerable.Repeat("not-an-ip", 500)));
+            r.Headers.TryAddWithoutValidation("Origin", "https://" + new string('a', 3000));
+            r.Headers.TryAddWithoutValidation("User-Agent", new string('U', 6000));
+            return r;
+        })).SetName("header abuse");
+        yield return new TestCaseData((Func<HttpRequestMessage>)(() => new HttpRequestMessage(HttpMethod.Options, "/collect") { Headers = { { "Origin", "null" } } })).SetName("preflight from null");
+    }
+
+    [TestCaseSource(nameof(HostileRequests))]
+    public async Task Every_public_endpoint_answers_hostile_input_with_a_4xx_or_a_bounded_2xx(Func<HttpRequestMessage> make)
+    {
+        using var request = make();
+        using var response = await _http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.That((int)response.StatusCode, Is.LessThan(500), Encoding.UTF8.GetString(body));
+        if ((int)response.StatusCode >= 400 && request.RequestUri!.AbsolutePath == "/collect" && request.Method == HttpMethod.Post)
+        {
+            Assert.That((string?)JsonNode.Parse(body)!["reason"], Is.Not.Empty, "a refusal says why");
+        }
+        Assert.That(body.Length, Is.LessThan(256 * 1024), "bounded answer");
+        using var health = await _http.GetAsync("/healthz");
+        Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
 }
