@@ -12,6 +12,9 @@ public static class EnrichmentLimits
     /// <summary>Longest decoded campaign value (utm_*), search keyword or click id.</summary>
     public const int MaxValueLength = 256;
 
-    /// <summary>Longest user agent parsed; longer strings are cut (every real browser stays far below).</summary>
-    public const int MaxUserAgentLength = 1024;
+    /// <summary>
+    /// Longest user agent parsed; longer strings are cut (every real browser stays far below, and uap-core's own
+    /// test suites parse the same within it). Regex cost grows with the length, and a hostile client chooses it.
+    /// </summary>
+    public const int MaxUserAgentLength = 512;
 }

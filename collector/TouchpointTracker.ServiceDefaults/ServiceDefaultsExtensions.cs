@@ -112,12 +112,17 @@ public static class ServiceDefaultsExtensions
                 : null;
     }
 
+    /// <summary>
+    /// Status per check for everyone; the descriptions (client library messages, addresses, timings) only for
+    /// callers on the same host (docker health checks, kubectl port-forward): a probe needs the status code alone.
+    /// </summary>
     private static Task WriteHealth(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
+        var details = context.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip);
         var entries = report.Entries.ToDictionary(
             e => e.Key,
-            e => new HealthEntry(e.Value.Status.ToString(), e.Value.Description));
+            e => new HealthEntry(e.Value.Status.ToString(), details ? e.Value.Description : null));
         return context.Response.WriteAsJsonAsync(
             new HealthBody(report.Status.ToString(), entries),
             ServiceDefaultsJsonContext.Default.HealthBody);
@@ -128,6 +133,6 @@ public sealed record HealthEntry(string Status, string? Description);
 
 public sealed record HealthBody(string Status, Dictionary<string, HealthEntry> Checks);
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthBody))]
 internal sealed partial class ServiceDefaultsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

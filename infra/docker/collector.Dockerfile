@@ -60,8 +60,12 @@ WORKDIR /app
 COPY --from=build /app ./
 # ASPNETCORE_URLS decides the listener; HTTP_PORTS (set by the base image) is emptied so Kestrel does
 # not warn that URLS overrides it.
+# Collector__RequireExplicitMode: the image never falls back to the embedded mode silently; set
+# Collector__Mode=Distributed (with Redis and Kafka) or Embedded (which, listening on all interfaces,
+# also needs Collector__InspectApiKey).
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_HTTP_PORTS= \
+    Collector__RequireExplicitMode=true \
     DOTNET_NOLOGO=1 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 EXPOSE 8080

@@ -303,18 +303,18 @@ public sealed class JourneyProcessor
     /// <summary>Opens a session at <paramref name="at"/>, kept in time order among the remembered ones.</summary>
     private SessionState OpenSession(Touchpoint tp, JourneyState state, DateTimeOffset at)
     {
-        var term = NullIfEmpty(tp.Referrer.Term) ?? NullIfEmpty(tp.Campaign.Term);
+        var term = StateLimits.Bound(NullIfEmpty(tp.Referrer.Term) ?? NullIfEmpty(tp.Campaign.Term), StateLimits.MaxValueLength);
         var session = new SessionState
         {
-            Id = tp.EventId,
+            Id = StateLimits.Bound(tp.EventId, StateLimits.MaxIdLength)!,
             Index = ++state.Sessions,
-            ClientSessionId = NullIfEmpty(tp.SessionId),
+            ClientSessionId = StateLimits.Bound(NullIfEmpty(tp.SessionId), StateLimits.MaxIdLength),
             Start = at,
             End = at,
-            Channel = tp.Channel,
+            Channel = StateLimits.Bound(tp.Channel, StateLimits.MaxValueLength)!,
             Campaign = HasCampaign(tp.Campaign) ? Clone(tp.Campaign) : null,
-            LandingUrl = NullIfEmpty(tp.Landing?.Url) ?? tp.Page.Url,
-            LandingReferrer = NullIfEmpty(tp.Landing?.Referrer) ?? (tp.Referrer.Medium == "internal" ? null : NullIfEmpty(tp.Referrer.Url)),
+            LandingUrl = StateLimits.Bound(NullIfEmpty(tp.Landing?.Url) ?? tp.Page.Url, StateLimits.MaxUrlLength),
+            LandingReferrer = StateLimits.Bound(NullIfEmpty(tp.Landing?.Referrer) ?? (tp.Referrer.Medium == "internal" ? null : NullIfEmpty(tp.Referrer.Url)), StateLimits.MaxUrlLength),
             Term = term,
             Intent = (int)_engine.Keywords.Classify(term),
         };
@@ -381,20 +381,22 @@ public sealed class JourneyProcessor
 
     private static bool SamePart(string? a, string? b) => string.Equals(a ?? "", b ?? "", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A copy of the campaign, each value bounded: the session keeps it in state.</summary>
     private static CampaignInfo Clone(CampaignInfo c) => new()
     {
-        Source = c.Source,
-        Medium = c.Medium,
-        Name = c.Name,
-        Term = c.Term,
-        Content = c.Content,
-        Id = c.Id,
-        ClickId = c.ClickId,
-        ClickPlatform = c.ClickPlatform,
+        Source = StateLimits.Bound(c.Source, StateLimits.MaxValueLength),
+        Medium = StateLimits.Bound(c.Medium, StateLimits.MaxValueLength),
+        Name = StateLimits.Bound(c.Name, StateLimits.MaxValueLength),
+        Term = StateLimits.Bound(c.Term, StateLimits.MaxValueLength),
+        Content = StateLimits.Bound(c.Content, StateLimits.MaxValueLength),
+        Id = StateLimits.Bound(c.Id, StateLimits.MaxValueLength),
+        ClickId = StateLimits.Bound(c.ClickId, StateLimits.MaxValueLength),
+        ClickPlatform = StateLimits.Bound(c.ClickPlatform, StateLimits.MaxValueLength),
     };
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     /// <summary>A journey is named after the visitor and the event that opened it, so replays name it the same.</summary>
-    private static string JourneyIdFor(Touchpoint tp) => $"{tp.VisitorId}:{tp.EventId}";
+    private static string JourneyIdFor(Touchpoint tp) =>
+        $"{StateLimits.Bound(tp.VisitorId, StateLimits.MaxIdLength)}:{StateLimits.Bound(tp.EventId, StateLimits.MaxIdLength)}";
 }

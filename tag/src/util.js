@@ -19,8 +19,10 @@ export const safe =
 export const on = (t, e, f) => t.addEventListener(e, safe(f), true)
 export const later = (f, ms) => setTimeout(safe(f), ms)
 
-// String, capped (URLs and titles at 2,000 characters by default).
-export const cut = (s, n) => ('' + s).slice(0, n || 2e3)
+// String, capped (URLs and titles at 2,000 UTF-16 units by default), never
+// inside a character: a trailing half of a surrogate pair (an emoji cut in
+// two) is dropped, because the collector refuses unpaired surrogates.
+export const cut = (s, n) => ('' + s).slice(0, n || 2e3).replace(/\p{Cs}$/u, '')
 
 // Version 4 UUID: crypto.randomUUID exists only in secure contexts; on plain
 // http pages a blob: URL supplies one (the File API spec ends every blob URL

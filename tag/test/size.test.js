@@ -4,7 +4,8 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { collector, fake, wait } from './helpers.js'
 
-const BUDGET = 2048 // bytes gzipped (zlib level 9) for the core build; goal 1,500
+// 2,048 until cut() learnt not to split a surrogate pair (issue 12): +16 B for a regex a browser needs.
+const BUDGET = 2064 // bytes gzipped (zlib level 9) for the core build; goal 1,500
 
 const code = inject('bundles') // built by test/bundles.setup.js
 const sizes = (c) => {

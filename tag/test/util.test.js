@@ -29,6 +29,21 @@ describe('util', () => {
     expect(cut(12)).toBe('12')
   })
 
+  test('cut never splits a character: no unpaired surrogate reaches the beacon', async () => {
+    const { cut, clean } = await load('util.js')
+    const emoji = '\u{1F600}' // two UTF-16 units
+    expect(cut('x'.repeat(255) + emoji, 256)).toBe('x'.repeat(255))
+    expect(cut('x'.repeat(254) + emoji, 256)).toBe('x'.repeat(254) + emoji)
+    expect(cut(emoji.repeat(1500), 1999)).toHaveLength(1998)
+    expect(cut('x' + emoji.repeat(1500))).toHaveLength(1999)
+    // A 256-character prop ending in an emoji: JSON that the collector accepts (no \ud83d escape).
+    const props = clean({ note: 'y'.repeat(255) + emoji })
+    expect(props.note).toBe('y'.repeat(255))
+    expect(JSON.stringify(props)).not.toMatch(/\\ud[89ab]/i)
+    const key = Object.keys(clean({ [emoji.repeat(40)]: 1 }))[0]
+    expect(key).toBe(emoji.repeat(32))
+  })
+
   test('uuid: crypto.randomUUID, or a blob: URL where it is missing (plain http)', async () => {
     const { uuid } = await load('util.js')
     expect(uuid()).toMatch(UUID)

@@ -6,7 +6,14 @@ namespace TouchpointTracker.Collector.Tests;
 
 public class BeaconReaderTests
 {
-    private static readonly BeaconReader Reader = new(new CollectorOptions());
+    /// <summary>The collector's clock in these tests: half a second after the example batches were sent.</summary>
+    private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(1764115201000);
+    private static readonly BeaconReader Reader = new(new CollectorOptions(), new FixedClock(Now));
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
 
     private static BeaconReadResult Read(string json) => Reader.Read(Encoding.UTF8.GetBytes(json));
 
@@ -78,6 +85,9 @@ public class BeaconReaderTests
     [TestCase("""{"id":"x","type":"pageview","ts":1764115200000}""", RejectReasons.InvalidUrl)]
     [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"javascript:alert(1)"}""", RejectReasons.InvalidUrl)]
     [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"https://a.example/","ref":"not a url"}""", RejectReasons.InvalidUrl)]
+    [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"https://a.example/","ref":"javascript:alert(7)"}""", RejectReasons.InvalidUrl)]
+    [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"https://a.example/","ref":"data:text/html,<b>x</b>"}""", RejectReasons.InvalidUrl)]
+    [TestCase("""{"id":"x","type":"pageview","ts":1764115200000,"url":"ftp://a.example/"}""", RejectReasons.InvalidUrl)]
     [TestCase("""{"id":"x","type":"pageview","ts":1864115200000,"url":"https://a.example/"}""", RejectReasons.InvalidTimestamp)]
     [TestCase("""{"id":"x","type":"pageview","ts":1564115200000,"url":"https://a.example/"}""", RejectReasons.InvalidTimestamp)]
     [TestCase("""{"id":"x","type":"event","name":"n","ts":1764115200000,"props":{"deep":{"deeper":{"x":1}}}}""", RejectReasons.InvalidProps)]
@@ -116,5 +126,42 @@ public class BeaconReaderTests
             """));
 
         Assert.That(result.Accepted, Has.Count.EqualTo(2), string.Join("; ", result.Rejected.Select(r => r.Detail)));
+    }
+
+    [TestCase("https://www.google.com/")]
+    [TestCase("http://news.example/a?b=c")]
+    [TestCase("android-app://com.google.android.gm/")]
+    [TestCase("")]
+    public void Accepts_a_referrer_a_browser_sends(string referrer) =>
+        Assert.That(Read(Batch(GoodEvent.Replace("https://www.bing.com/search?q=x", referrer, StringComparison.Ordinal))).Accepted, Has.Count.EqualTo(1));
+
+    [TestCase(7258118400000L)] // 2200-01-01
+    [TestCase(1L)]
+    [TestCase(-1L)]
+    public void Refuses_a_send_time_far_from_the_collectors_clock(long sent) =>
+        Assert.That(Read(Batch(GoodEvent).Replace("1764115200500", sent.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)).BatchRejection?.Reason,
+            Is.EqualTo(RejectReasons.InvalidTimestamp));
+
+    [Test]
+    public void A_send_time_within_the_configured_skew_is_accepted()
+    {
+        var twoDaysBehind = 1764115200500 - 2 * 86_400_000L;
+        var body = Encoding.UTF8.GetBytes(Batch(GoodEvent.Replace("1764115200000", (twoDaysBehind - 500).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))
+            .Replace("1764115200500", twoDaysBehind.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Reader.Read(body).BatchRejection?.Reason, Is.EqualTo(RejectReasons.InvalidTimestamp), "default: a day");
+            Assert.That(new BeaconReader(new CollectorOptions { MaxClockSkewHours = 72 }, new FixedClock(Now)).Read(body).Accepted, Has.Count.EqualTo(1));
+        });
+    }
+
+    [TestCase(1L)]
+    [TestCase(7258118400000L)]
+    public void Without_a_send_time_event_times_are_checked_against_the_collectors_clock(long ts)
+    {
+        var body = $$"""{"v":1,"site":"demo","vid":"v-1","sid":"s-1","events":[{"id":"e1","type":"pageview","ts":{{ts}},"url":"https://a.example/"}]}""";
+
+        Assert.That(Read(body).Rejected.Single().Reason, Is.EqualTo(RejectReasons.InvalidTimestamp));
     }
 }

@@ -209,6 +209,131 @@ public class CollectorHttpTests
     }
 
     [Test]
+    public async Task Origin_null_is_treated_as_absent_and_the_page_url_is_checked()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://elsewhere.test/", site: "shop")) };
+        request.Headers.Add("Origin", "null");
+        using var fromElsewhere = await _http.SendAsync(request);
+        using var request2 = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")) };
+        request2.Headers.Add("Origin", "null");
+        using var fromShop = await _http.SendAsync(request2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromElsewhere.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(fromShop.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        });
+    }
+
+    [Test]
+    public async Task An_event_url_on_another_domain_is_refused_even_from_an_allowed_origin()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://elsewhere.test/page", site: "shop")) };
+        request.Headers.Add("Origin", "https://shop.example");
+
+        using var response = await _http.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.That((string?)problem["reason"], Is.EqualTo("url_not_allowed"));
+        Assert.That(await _http.GetStringAsync("/metrics"), Does.Contain("tt_rejected_events_total{reason=\"url_not_allowed\",site=\"shop\"}"));
+    }
+
+    [Test]
+    public async Task Credentialed_cors_headers_go_to_allowed_origins_only()
+    {
+        using var evil = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")) };
+        evil.Headers.Add("Origin", "https://evil.test");
+        using var refused = await _http.SendAsync(evil);
+        using var good = new HttpRequestMessage(HttpMethod.Post, "/collect") { Content = Beacons.AsText(Beacons.Pageview("https://shop.example/", site: "shop")) };
+        good.Headers.Add("Origin", "https://www.shop.example");
+        using var accepted = await _http.SendAsync(good);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(refused.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("*"));
+            Assert.That(refused.Headers.Contains("Access-Control-Allow-Credentials"), Is.False);
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(accepted.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("https://www.shop.example"));
+            Assert.That(accepted.Headers.GetValues("Access-Control-Allow-Credentials").Single(), Is.EqualTo("true"));
+        });
+    }
+
+    [Test]
+    public async Task A_preflight_echoes_only_an_origin_some_site_allows()
+    {
+        // The demo site (any origin) is replaced, so no site accepts every origin.
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?> { ["Collector:Sites:demo:Domains:0"] = "shop.example" });
+        using var http = host.CreateClient();
+
+        async Task<HttpResponseMessage> PreflightAsync(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "/collect");
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "POST");
+            return await http.SendAsync(preflight);
+        }
+        using var evil = await PreflightAsync("https://evil.test");
+        using var shop = await PreflightAsync("https://shop.example");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(evil.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("*"));
+            Assert.That(evil.Headers.Contains("Access-Control-Allow-Credentials"), Is.False);
+            Assert.That(shop.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("https://shop.example"));
+            Assert.That(shop.Headers.GetValues("Access-Control-Allow-Credentials").Single(), Is.EqualTo("true"));
+        });
+    }
+
+    [Test]
+    public async Task Personal_data_in_urls_is_redacted_before_the_touchpoint_leaves_the_collector()
+    {
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+        var body = JsonNode.Parse(Beacons.Pageview("https://shop.example/welcome?email=alice%40example.com&token=s3cr3t&utm_source=news&utm_content=bob%40example.org",
+            referrer: "https://mail.example/read?to=carol@example.net&folder=inbox", visitor: visitor))!;
+        body["land"] = new JsonObject { ["url"] = "https://shop.example/welcome?email=alice%40example.com&utm_source=news", ["ref"] = "" };
+
+        using var response = await _http.PostAsync("/collect", Beacons.AsText(body.ToJsonString()));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var tp = (await WaitForEventsAsync(visitor, 1))[0]!;
+        var json = tp.ToJsonString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(json, Does.Not.Contain("alice").And.Not.Contain("bob").And.Not.Contain("carol").And.Not.Contain("s3cr3t"));
+            Assert.That((string?)tp["page"]!["url"], Is.EqualTo("https://shop.example/welcome?email=redacted&token=redacted&utm_source=news&utm_content=redacted"));
+            Assert.That((string?)tp["landing"]!["url"], Is.EqualTo("https://shop.example/welcome?email=redacted&utm_source=news"));
+            Assert.That((string?)tp["referrer"]!["url"], Is.EqualTo("https://mail.example/read?to=redacted&folder=inbox"));
+            Assert.That((string?)tp["campaign"]!["source"], Is.EqualTo("news"));
+        });
+    }
+
+    [Test]
+    public async Task A_site_can_keep_only_allowed_parameters()
+    {
+        await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Collector:Sites:strict:Domains:0"] = "strict.example",
+            ["Collector:Sites:strict:Privacy:KeepOnlyAllowedParameters"] = "true",
+            ["Collector:Sites:strict:Privacy:AllowParameters:0"] = "page",
+        });
+        using var http = host.CreateClient();
+        var visitor = "v-" + Guid.NewGuid().ToString("N");
+
+        using var response = await http.PostAsync("/collect", Beacons.AsText(Beacons.Pageview("https://strict.example/list?page=2&order_id=991&utm_medium=cpc&gclid=g1", site: "strict", visitor: visitor)));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var events = JsonNode.Parse(await http.GetStringAsync($"/api/events?visitor={visitor}"))!.AsArray();
+        for (var i = 0; i < 200 && events.Count == 0; i++)
+        {
+            await Task.Delay(50);
+            events = JsonNode.Parse(await http.GetStringAsync($"/api/events?visitor={visitor}"))!.AsArray();
+        }
+        Assert.That((string?)events.Single()!["page"]!["url"], Is.EqualTo("https://strict.example/list?page=2&utm_medium=cpc&gclid=g1"));
+    }
+
+    [Test]
     public async Task The_tag_is_served_with_an_etag_and_revalidated()
     {
         using var first = await _http.GetAsync("/tt.js");

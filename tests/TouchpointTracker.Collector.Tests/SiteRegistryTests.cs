@@ -14,7 +14,13 @@ public class SiteRegistryTests
     [TestCase("https://shop.example.evil.test", false)]
     [TestCase("not an origin", false)]
     [TestCase("", true)]
-    [TestCase("null", true)]
+    [TestCase("null", false)]
+    [TestCase("https://evil.test/?next=https://shop.example", false)]
+    [TestCase("https://shop.example@evil.test/", false)]
+    [TestCase("https://evil.test\\@shop.example/", false)]
+    [TestCase("https://SHOP.EXAMPLE.:443/a", true)]
+    [TestCase("javascript://shop.example/%0Aalert(1)", false)]
+    [TestCase("https://[::1]/", false)]
     public void Origins_are_matched_on_the_domain_and_its_subdomains(string origin, bool allowed) =>
         Assert.That(SiteRegistry.OriginAllowed(Shop, origin), Is.EqualTo(allowed));
 

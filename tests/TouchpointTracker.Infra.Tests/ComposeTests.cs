@@ -83,6 +83,24 @@ public sealed class ComposeTests
     }
 
     [Test]
+    public void Collectors_believe_forwarded_headers_from_nginx_alone_and_one_hop()
+    {
+        var (_, nginx) = ByImage("nginx");
+        var nginxAddress = System.Net.IPAddress.Parse(nginx.At("networks", "default", "ipv4_address")?.Str ?? throw new AssertionException("nginx needs a fixed ipv4_address"));
+        foreach (var (name, node) in Running(Service.Collector))
+        {
+            var env = Deployment.ComposeEnvironment(node);
+            var trusted = env.Where(kv => kv.Key.StartsWith("Edge__TrustedProxies__", StringComparison.Ordinal)).Select(kv => System.Net.IPNetwork.Parse(kv.Value)).ToList();
+            Assert.Multiple(() =>
+            {
+                Assert.That(trusted, Is.Not.Empty, $"{name}: the default (loopback only) would see every client as nginx");
+                Assert.That(trusted.All(n => n.Contains(nginxAddress) && n.PrefixLength == 32), Is.True, $"{name}: nginx's address only, not the whole network");
+                Assert.That(env.GetValueOrDefault("Edge__ForwardLimit"), Is.EqualTo("1"), name);
+            });
+        }
+    }
+
+    [Test]
     public void Collectors_run_the_distributed_mode()
     {
         foreach (var (name, node) in Running(Service.Collector))

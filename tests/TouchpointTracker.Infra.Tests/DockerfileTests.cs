@@ -47,6 +47,14 @@ public sealed class DockerfileTests
         }
     }
 
+    [Test]
+    public void The_collector_image_never_falls_back_to_the_embedded_mode_silently()
+    {
+        var final = Dockerfile.Load(Deployment.DockerfileOf(Service.Collector)).Final;
+        Assert.That(final.Env.GetValueOrDefault("Collector__RequireExplicitMode"), Is.EqualTo("true"),
+            "the image listens on all interfaces: without Collector:Mode it must refuse to start rather than expose the embedded inspection API");
+    }
+
     [TestCaseSource(nameof(Services))]
     public void Runs_as_a_non_root_user_and_listens_on_the_exposed_port(Service service)
     {

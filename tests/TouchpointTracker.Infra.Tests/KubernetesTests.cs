@@ -81,6 +81,32 @@ public sealed class KubernetesTests
     }
 
     [Test]
+    public void The_collector_believes_forwarded_headers_from_the_pod_network_only_and_one_hop()
+    {
+        var env = Deployment.KubeEnvironment(Deployment.Container(Workload(Service.Collector)), _objects, "tt-collector-0");
+        var trusted = env.Where(kv => kv.Key.StartsWith("Edge__TrustedProxies__", StringComparison.Ordinal)).Select(kv => System.Net.IPNetwork.Parse(kv.Value)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(trusted, Is.Not.Empty, "the ingress controller's pods must be trusted explicitly");
+            Assert.That(trusted.Select(n => n.PrefixLength), Has.All.GreaterThanOrEqualTo(12), "no whole private /8");
+            Assert.That(env.GetValueOrDefault("Edge__ForwardLimit"), Is.EqualTo("1"));
+        });
+    }
+
+    [Test]
+    public void The_ingress_routes_the_public_paths_only()
+    {
+        var collector = Settings(Workload(Service.Collector), Service.Collector).Bind<CollectorOptions>();
+        var paths = _objects.OfKind("Ingress").SelectMany(i => i.At("spec", "rules")!.Items).SelectMany(r => r.At("http", "paths")!.Items)
+            .Select(p => (Path: p.Get("path").Str, Type: p.Get("pathType").Str)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(paths.Select(p => p.Path), Is.EquivalentTo(new[] { collector.CollectPath, collector.TagPath, TouchpointTracker.Collector.Serving.TagAssets.PathFor(collector.TagPath, "full") }));
+            Assert.That(paths.Select(p => p.Type), Has.All.EqualTo("Exact"), "a Prefix / would publish /metrics and /readyz");
+        });
+    }
+
+    [Test]
     public void Config_values_are_yaml_strings()
     {
         var checkedValues = 0;

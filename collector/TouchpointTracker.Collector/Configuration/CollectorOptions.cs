@@ -7,6 +7,21 @@ public sealed class CollectorOptions : IValidatableObject
 {
     public const string Section = "Collector";
 
+    /// <summary>
+    /// Embedded or Distributed. Unset: Distributed when Redis:Configuration or Kafka:BootstrapServers is set,
+    /// Embedded otherwise.
+    /// </summary>
+    public CollectorMode? Mode { get; set; }
+
+    /// <summary>Refuse to start unless <see cref="Mode"/> is set (the Docker image sets it: no silent embedded mode).</summary>
+    public bool RequireExplicitMode { get; set; }
+
+    /// <summary>
+    /// Key for the inspection API (header <c>X-Api-Key</c>). Required when the embedded mode listens on any
+    /// address but loopback: without it the collector refuses to start.
+    /// </summary>
+    public string? InspectApiKey { get; set; }
+
     /// <summary>Every path is configurable, because ad-blockers match common names.</summary>
     public string TagPath { get; set; } = "/tt.js";
     public string CollectPath { get; set; } = "/collect";
@@ -25,6 +40,11 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(1, 16 * 1024)] public int MaxPropValueLength { get; set; } = 1024;
     /// <summary>Oldest event accepted, relative to the batch's send time (the tag retries stored batches on later visits).</summary>
     [Range(1, 90)] public int MaxEventAgeDays { get; set; } = 7;
+    /// <summary>
+    /// How far a batch's send time (<c>sent</c>) may be from the collector's clock; further, the batch is refused
+    /// as invalid_timestamp. Without <c>sent</c>, event times are checked against the collector's clock.
+    /// </summary>
+    [Range(1, 24 * 90)] public int MaxClockSkewHours { get; set; } = 24;
 
     /// <summary>Site keys and the domains their pages may be on. <c>*</c> allows any origin.</summary>
     public Dictionary<string, SiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
@@ -42,6 +62,14 @@ public sealed class CollectorOptions : IValidatableObject
         if (distinct != Paths().Count())
         {
             yield return new ValidationResult($"{Section}: the paths must differ from one another");
+        }
+        if (RequireExplicitMode && Mode is null)
+        {
+            yield return new ValidationResult($"{Section}:Mode must be set (Embedded or Distributed): {Section}:RequireExplicitMode is on, so the collector does not fall back to the embedded mode silently");
+        }
+        if (InspectApiKey is { Length: > 0 and < 16 })
+        {
+            yield return new ValidationResult($"{Section}:InspectApiKey must be at least 16 characters");
         }
         foreach (var (key, site) in Sites)
         {
@@ -66,4 +94,7 @@ public sealed class SiteOptions
     public List<string> Domains { get; set; } = [];
 
     public bool AllowsAnyOrigin => Domains.Contains("*");
+
+    /// <summary>This site's rules for personal data in URLs; unset: the global <c>Privacy</c> section.</summary>
+    public PrivacyOptions? Privacy { get; set; }
 }

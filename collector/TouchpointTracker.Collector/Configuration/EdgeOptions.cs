@@ -7,8 +7,18 @@ public sealed class EdgeOptions : IValidatableObject
 {
     public const string Section = "Edge";
 
-    /// <summary>Networks whose X-Forwarded-For / X-Forwarded-Proto headers are believed (CIDR). Unset: loopback and private ranges.</summary>
+    /// <summary>
+    /// Networks whose X-Forwarded-For / X-Forwarded-Proto headers are believed (CIDR). Unset: loopback only.
+    /// List the exact addresses of your load balancers or ingress pods: trusting whole private ranges lets any
+    /// client behind a private hop (NAT, kube-proxy SNAT, same-VPC hosts) choose its IP.
+    /// </summary>
     public List<string>? TrustedProxies { get; set; }
+
+    /// <summary>
+    /// Most X-Forwarded-For entries read, from the right: the number of proxies in front of the collector (nginx: 1;
+    /// a CDN in front of it: 2). Entries further left are the client's own claims and are never believed.
+    /// </summary>
+    [Range(1, 10)] public int ForwardLimit { get; set; } = 1;
 
     /// <summary>Collect requests per second allowed per client IP (token bucket refill); 0 turns the limit off.</summary>
     [Range(0, 1_000_000)] public int RateLimitPerSecond { get; set; } = 20;
@@ -25,8 +35,7 @@ public sealed class EdgeOptions : IValidatableObject
     /// <summary>Domain of the collector's visitor cookie (e.g. example.com when the collector is t.example.com); empty: the collector's host.</summary>
     public string? VisitorCookieDomain { get; set; }
 
-    public static readonly string[] DefaultTrustedProxies =
-        ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+    public static readonly string[] DefaultTrustedProxies = ["127.0.0.0/8", "::1/128"];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -12,10 +12,22 @@ public static class InspectApi
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
 
-    public static RouteGroupBuilder MapInspectApi(this IEndpointRouteBuilder app, string path)
+    public static RouteGroupBuilder MapInspectApi(this IEndpointRouteBuilder app, string path, InspectAccess access)
     {
         var group = app.MapGroup(path);
         group.MapGet("", GetEvents);
+        group.AddEndpointFilter(async (context, next) =>
+            access.Allows(context.HttpContext.Request)
+                ? await next(context)
+                : TypedResults.Problem(detail: "The inspection API needs its key (header X-Api-Key: Collector:InspectApiKey).", statusCode: StatusCodes.Status401Unauthorized, title: "key required"));
+        // Staged touchpoints echo what visitors' browsers sent: never let a browser sniff them into HTML, never cache them.
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var headers = context.HttpContext.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.CacheControl = "no-store";
+            return await next(context);
+        });
         return group;
     }
 

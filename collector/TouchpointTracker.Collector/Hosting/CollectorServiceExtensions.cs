@@ -15,7 +15,8 @@ public static class CollectorServiceExtensions
 {
     /// <summary>The embedded mode is the default: it runs when neither Redis nor Kafka is configured.</summary>
     public static CollectorMode DetectMode(IConfiguration configuration) =>
-        string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]) && string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"])
+        Enum.TryParse<CollectorMode>(configuration["Collector:Mode"], ignoreCase: true, out var explicitMode) && Enum.IsDefined(explicitMode) ? explicitMode
+        : string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]) && string.IsNullOrWhiteSpace(configuration["Kafka:BootstrapServers"])
             ? CollectorMode.Embedded
             : CollectorMode.Distributed;
 
@@ -37,17 +38,20 @@ public static class CollectorServiceExtensions
         });
         services.AddProblemDetails();
 
-        services.AddSingleton(sp => new BeaconReader(sp.GetRequiredService<IOptions<CollectorOptions>>().Value));
+        services.AddSingleton(sp => new BeaconReader(sp.GetRequiredService<IOptions<CollectorOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SiteRegistry>();
         services.AddOptions<EnrichmentOptions>().BindConfiguration(EnrichmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GeoOptions>().BindConfiguration(GeoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section);
+        services.AddSingleton<UrlRedaction>();
         services.AddSingleton<EnrichmentSetup>();
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EnrichmentSetup>());
-        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>()));
+        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>(), sp.GetRequiredService<UrlRedaction>()));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<BeaconIngestor>();
         services.AddSingleton<CollectApi>();
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
+        services.AddSingleton<InspectAccess>();
         services.AddHostedService<StartupBanner>();
 
         if (mode == CollectorMode.Embedded)
@@ -84,7 +88,7 @@ public static class CollectorServiceExtensions
         app.Services.GetRequiredService<CollectApi>().Map(app, options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
         if (mode == CollectorMode.Embedded)
         {
-            app.MapInspectApi(options.InspectPath);
+            app.MapInspectApi(options.InspectPath, app.Services.GetRequiredService<InspectAccess>());
             app.UseDemoSite(options.DemoPath);
         }
         return app;
@@ -103,7 +107,34 @@ public static class CollectorServiceExtensions
             return;
         }
         var files = new PhysicalFileProvider(root);
+        var csp = DemoContentSecurityPolicy(root);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = path });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = path });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            RequestPath = path,
+            OnPrepareResponse = context =>
+            {
+                var headers = context.Context.Response.Headers;
+                headers.ContentSecurityPolicy = csp;
+                headers.XFrameOptions = "DENY";
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+            },
+        });
+    }
+
+    /// <summary>
+    /// The demo pages' policy: scripts from the collector only, plus the snippet's inline queue stub allowed by
+    /// its hash (computed from the pages at start-up, so editing a page cannot silently break it); no framing.
+    /// </summary>
+    private static string DemoContentSecurityPolicy(string root)
+    {
+        var hashes = Directory.EnumerateFiles(root, "*.html", SearchOption.AllDirectories)
+            .SelectMany(file => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(file), "<script>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline))
+            .Select(m => "'sha256-" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(m.Groups[1].Value))) + "'")
+            .Distinct(StringComparer.Ordinal);
+        return "default-src 'none'; script-src 'self' " + string.Join(' ', hashes) + "; connect-src 'self'; img-src 'self' data:; style-src 'self'; " +
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     }
 }

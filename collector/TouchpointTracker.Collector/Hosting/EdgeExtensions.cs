@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
@@ -22,14 +24,16 @@ public static class EdgeExtensions
             {
                 o.KnownIPNetworks.Add(network);
             }
-            o.ForwardLimit = null; // walk back through every trusted hop, stop at the first untrusted one
+            // Walk back at most ForwardLimit hops, through trusted proxies only: a client's own X-Forwarded-For
+            // entries (left of the proxies') are never taken as its address.
+            o.ForwardLimit = edge.ForwardLimit;
         });
         services.AddRateLimiter(o =>
         {
             o.AddPolicy(CollectApi.RateLimitPolicy, http =>
             {
                 var current = http.RequestServices.GetRequiredService<IOptions<EdgeOptions>>().Value;
-                var key = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                var key = RateLimitKey(http.Connection.RemoteIpAddress);
                 return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = current.RateLimitBurst,
@@ -65,6 +69,30 @@ public static class EdgeExtensions
         app.UseForwardedHeaders();
         app.UseRateLimiter();
         return app;
+    }
+
+    /// <summary>
+    /// The rate-limit bucket of a client: its IPv4 address, or the /64 of its IPv6 address (one subscriber's
+    /// network: a client holds a whole /64 and could otherwise rotate through it). No allocation for IPv4.
+    /// </summary>
+    public static IPAddress RateLimitKey(IPAddress? ip)
+    {
+        if (ip is null)
+        {
+            return IPAddress.None;
+        }
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            return ip.MapToIPv4();
+        }
+        if (ip.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return ip;
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        ip.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
     }
 
     /// <summary>Bad entries are reported by options validation at start-up; here they are skipped.</summary>

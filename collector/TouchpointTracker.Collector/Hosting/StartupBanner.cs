@@ -11,6 +11,7 @@ public sealed class StartupBanner(
     IHostApplicationLifetime lifetime,
     IOptions<CollectorOptions> options,
     CollectorRuntime runtime,
+    Embedded.InspectAccess inspect,
     IEnumerable<IStartupNote> notes,
     ILogger<StartupBanner> logger) : IHostedService
 {
@@ -25,7 +26,22 @@ public sealed class StartupBanner(
     private void Print()
     {
         var o = options.Value;
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5000";
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+        inspect.ListeningOn(addresses);
+        var exposed = addresses.Any(a => !Embedded.InspectAccess.IsLoopback(a));
+        if (runtime.IsEmbedded && exposed && !inspect.HasKey)
+        {
+            // The inspection API shows identify traits and full URLs: never to anyone who can reach the port.
+            var refusal = $"Refusing to start: the EMBEDDED mode listens on {string.Join(", ", addresses)} (not loopback only) and " +
+                $"{CollectorOptions.Section}:InspectApiKey is not set, so {o.InspectPath} would show personal data to anyone. Set the key, " +
+                $"listen on loopback only, or run the distributed mode ({CollectorOptions.Section}:Mode=Distributed with Redis and Kafka).";
+            Console.Error.WriteLine(refusal);
+            logger.LogCritical("{Refusal}", refusal);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+            return;
+        }
+        var address = addresses.FirstOrDefault() ?? "http://localhost:5000";
         address = address.Replace("://[::]", "://localhost", StringComparison.Ordinal).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
         var lines = new List<string>
         {
@@ -39,7 +55,7 @@ public sealed class StartupBanner(
         if (runtime.IsEmbedded)
         {
             lines.Add($"  demo site:  {address}{o.DemoPath}/");
-            lines.Add($"  inspection: {address}{o.InspectPath}?limit=20");
+            lines.Add($"  inspection: {address}{o.InspectPath}?limit=20" + (inspect.HasKey ? " (header X-Api-Key: Collector:InspectApiKey)" : " (loopback only, no key)"));
         }
         lines.AddRange(notes.Select(n => "  " + n.Note));
         var text = string.Join(Environment.NewLine, lines);

@@ -35,10 +35,28 @@ public sealed class BeaconIngestor(
         {
             return Refuse(RejectReasons.UnknownSite, $"Site key '{site}' is not configured on this collector.", null, beacon.Events!.Count);
         }
-        var origin = string.IsNullOrEmpty(request.Origin) ? beacon.Events!.Select(e => e.Url).FirstOrDefault(u => u is not null) : request.Origin;
+        // "Origin: null" (sandboxed frames, file: pages, privacy redirects) proves nothing: check the page URL as when
+        // the header is absent, and refuse when there is none to check.
+        var nullOrigin = request.Origin == "null";
+        var origin = string.IsNullOrEmpty(request.Origin) || nullOrigin
+            ? beacon.Events!.Select(e => e?.Url).FirstOrDefault(u => u is not null) ?? (nullOrigin ? "null" : null)
+            : request.Origin;
         if (!SiteRegistry.OriginAllowed(siteOptions, origin))
         {
             return Refuse(RejectReasons.OriginNotAllowed, $"Pages of '{origin}' may not send events for site '{site}'.", site, beacon.Events!.Count);
+        }
+        if (!siteOptions.AllowsAnyOrigin)
+        {
+            // A page of an allowed origin must not report pages of other domains for the site.
+            for (var i = read.Accepted.Count - 1; i >= 0; i--)
+            {
+                var e = read.Accepted[i];
+                if (e.Url is not null && !SiteRegistry.UrlAllowed(siteOptions, e.Url))
+                {
+                    read.Accepted.RemoveAt(i);
+                    read.Rejected.Add(new Rejection(RejectReasons.UrlNotAllowed, $"\"url\" is not on a domain of site '{site}'.", beacon.Events!.IndexOf(e), e.Id));
+                }
+            }
         }
         foreach (var r in read.Rejected)
         {
@@ -49,7 +67,7 @@ public sealed class BeaconIngestor(
         {
             var first = read.Rejected[0];
             metrics.RejectedBatches.Inc(metrics.ReasonLabels(first.Reason, site));
-            return new IngestOutcome(0, rejected, new Rejection(first.Reason, $"No event in the batch is valid. First problem: {first.Detail}"), null);
+            return new IngestOutcome(0, rejected, new Rejection(first.Reason, $"No event in the batch is valid. First problem: {first.Detail}"), null) { OriginAllowed = true };
         }
 
         // A first-party cookie set by the collector outlives browser limits on script-set cookies.
@@ -73,18 +91,20 @@ public sealed class BeaconIngestor(
         }
         if (touchpoints.Count == 0)
         {
-            return new IngestOutcome(0, rejected, null, beacon.VisitorId);
+            return new IngestOutcome(0, rejected, null, beacon.VisitorId) { OriginAllowed = true };
         }
 
         var outcome = await buffer.AppendAsync(touchpoints, cancellationToken);
         if (outcome != AppendOutcome.Stored)
         {
-            return outcome == AppendOutcome.Full
+            // The tag must be able to read the 503 and its Retry-After: the origin passed.
+            return (outcome == AppendOutcome.Full
                 ? Refuse(RejectReasons.BufferFull, "The collector's buffer is full; keep the batch and retry after the delay given.", site, touchpoints.Count)
-                : Refuse(RejectReasons.BufferUnavailable, "The collector's buffer is unreachable; keep the batch and retry after the delay given.", site, touchpoints.Count);
+                : Refuse(RejectReasons.BufferUnavailable, "The collector's buffer is unreachable; keep the batch and retry after the delay given.", site, touchpoints.Count))
+                with { OriginAllowed = true };
         }
         metrics.CountAccepted(site, touchpoints.Count);
-        return new IngestOutcome(touchpoints.Count, rejected, null, beacon.VisitorId);
+        return new IngestOutcome(touchpoints.Count, rejected, null, beacon.VisitorId) { OriginAllowed = true };
     }
 
     /// <summary>Counts and returns a refusal of a whole request.</summary>

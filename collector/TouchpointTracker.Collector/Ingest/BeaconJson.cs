@@ -8,7 +8,9 @@ namespace TouchpointTracker.Collector.Ingest;
 /// intermediate document, the event types and other closed values shared instead of allocated per event.
 /// Same rules as the contract's JSON schema and the serializer it replaces: names are case-sensitive, unknown
 /// properties are skipped, a repeated property keeps its last value, numbers must be JSON numbers.
-/// A malformed body or a value of the wrong JSON type throws <see cref="JsonException"/> with its JSON path.
+/// A malformed body, a value of the wrong JSON type, or a string that is not valid Unicode (invalid UTF-8 bytes,
+/// an unpaired surrogate escape such as <c>"\ud83d"</c>) throws <see cref="JsonException"/> with its JSON path:
+/// nothing else escapes, so no input can turn into a 500.
 /// </summary>
 public static class BeaconJson
 {
@@ -16,6 +18,20 @@ public static class BeaconJson
 
     /// <summary>The beacon, or null when the body is the JSON literal <c>null</c>.</summary>
     public static Beacon? Parse(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return ParseBeacon(utf8);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Comparing an escaped property name (ValueTextEquals) unescapes it, and throws on an unpaired
+            // surrogate: the same bad text as in a value, where Text() already names the path.
+            throw new JsonException("A property name " + NotUnicode + ".", "$", null, null, ex);
+        }
+    }
+
+    private static Beacon? ParseBeacon(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, Options);
         reader.Read();
@@ -244,7 +260,7 @@ public static class BeaconJson
         var props = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         while (NextProperty(ref reader))
         {
-            var name = reader.GetString()!;
+            var name = Text(ref reader, index, "props");
             reader.Read();
             props[name] = JsonElement.ParseValue(ref reader);
         }
@@ -289,17 +305,48 @@ public static class BeaconJson
 
     private static string? String(ref Utf8JsonReader reader, string path) => reader.TokenType switch
     {
-        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.String => Text(ref reader, path),
         JsonTokenType.Null => null,
         _ => throw Fail(path, "must be a string"),
     };
 
     private static string? String(ref Utf8JsonReader reader, int index, string property) => reader.TokenType switch
     {
-        JsonTokenType.String => reader.GetString(),
+        JsonTokenType.String => Text(ref reader, index, property),
         JsonTokenType.Null => null,
         _ => throw Fail($"$.events[{index}].{property}", "must be a string"),
     };
+
+    /// <summary>
+    /// The current string token as UTF-16. <see cref="Utf8JsonReader.GetString"/> throws InvalidOperationException
+    /// on invalid UTF-8 or an unpaired surrogate escape; that becomes a JsonException like any other bad value.
+    /// </summary>
+    private static string Text(ref Utf8JsonReader reader, string path)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Fail(path, NotUnicode);
+        }
+    }
+
+    /// <summary>As above; the path of an event's property is formatted only on failure.</summary>
+    private static string Text(ref Utf8JsonReader reader, int index, string property)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Fail($"$.events[{index}].{property}", NotUnicode);
+        }
+    }
+
+    private const string NotUnicode = "is not valid Unicode text (invalid UTF-8 bytes or an unpaired surrogate escape)";
 
     private static int? Int32(ref Utf8JsonReader reader, string path) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value

@@ -14,12 +14,16 @@ public sealed class BeaconReadResult
 }
 
 /// <summary>
-/// Parses and validates beacons against the contract and the configured limits. Pure: no I/O, no clock.
+/// Parses and validates beacons against the contract and the configured limits. Pure: no I/O; the clock is
+/// injected (the send time is bounded by the server's clock).
 /// A bad batch is refused whole; a bad event inside a good batch is refused alone, so one bad event
 /// never costs the others.
 /// </summary>
-public sealed class BeaconReader(CollectorOptions options)
+public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly long _maxSkewMs = options.MaxClockSkewHours * 3_600_000L;
+
     private static readonly HashSet<string> EventTypes = new(StringComparer.Ordinal) { "pageview", "event", "identify", "engagement" };
     private const int MaxIdLength = 128;
     private const int MaxTitleLength = 1024;
@@ -74,12 +78,23 @@ public sealed class BeaconReader(CollectorOptions options)
             return Refuse(RejectReasons.TooManyEvents, $"A batch holds at most {options.MaxEventsPerBatch} events; this one has {beacon.Events.Count}.");
         }
 
+        if (beacon.Landing is { } land && CheckLanding(land) is { } landing)
+        {
+            return Refuse(landing.Reason, landing.Detail);
+        }
+
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (beacon.Sent is { } sent && Math.Abs(sent - now) > _maxSkewMs)
+        {
+            return Refuse(RejectReasons.InvalidTimestamp, $"\"sent\" must be epoch milliseconds within {options.MaxClockSkewHours} hours of the collector's clock.");
+        }
+
         var result = new BeaconReadResult { Beacon = beacon };
         var seen = beacon.Events.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (var i = 0; i < beacon.Events.Count; i++)
         {
             var e = beacon.Events[i];
-            var problem = Check(e, beacon.Sent);
+            var problem = Check(e, beacon.Sent ?? now);
             if (problem is null && seen is not null && !seen.Add(e.Id!))
             {
                 problem = (RejectReasons.DuplicateEventId, "The same event id appears twice in the batch.");
@@ -96,7 +111,29 @@ public sealed class BeaconReader(CollectorOptions options)
         return result;
     }
 
-    private (string Reason, string Detail)? Check(BeaconEvent? e, long? sent)
+    /// <summary>
+    /// The session's landing page and referrer follow the rules of an event's url and ref: they are copied onto
+    /// every touchpoint of the batch and kept in journey state, so an unbounded value would multiply.
+    /// </summary>
+    private (string Reason, string Detail)? CheckLanding(BeaconLanding land)
+    {
+        if (land.Url?.Length > options.MaxUrlLength || land.Referrer?.Length > options.MaxUrlLength)
+        {
+            return (RejectReasons.UrlTooLong, $"\"land.url\" and \"land.ref\" are limited to {options.MaxUrlLength} characters.");
+        }
+        if (!string.IsNullOrEmpty(land.Url) && !IsHttpUrl(land.Url))
+        {
+            return (RejectReasons.InvalidUrl, "\"land.url\" must be an absolute http(s) URL or empty.");
+        }
+        if (!string.IsNullOrEmpty(land.Referrer) && !IsReferrerUrl(land.Referrer))
+        {
+            return (RejectReasons.InvalidUrl, "\"land.ref\" must be an absolute http(s) or android-app URL, or empty.");
+        }
+        return null;
+    }
+
+    /// <summary>Checks one event; <paramref name="reference"/> is the batch's send time, or the server's clock without one.</summary>
+    private (string Reason, string Detail)? Check(BeaconEvent? e, long reference)
     {
         if (e is null)
         {
@@ -126,20 +163,19 @@ public sealed class BeaconReader(CollectorOptions options)
         {
             return (RejectReasons.UrlTooLong, $"\"url\" and \"ref\" are limited to {options.MaxUrlLength} characters.");
         }
-        if (!string.IsNullOrEmpty(e.Referrer) && !Uri.TryCreate(e.Referrer, UriKind.Absolute, out _))
+        if (!string.IsNullOrEmpty(e.Referrer) && !IsReferrerUrl(e.Referrer))
         {
-            return (RejectReasons.InvalidUrl, "\"ref\" must be an absolute URL or empty.");
+            return (RejectReasons.InvalidUrl, "\"ref\" must be an absolute http(s) or android-app URL, or empty.");
         }
         if (e.Title?.Length > MaxTitleLength)
         {
-            e.Title = e.Title[..MaxTitleLength];
+            e.Title = CutAtCharacter(e.Title, MaxTitleLength);
         }
         if (e.Timestamp is { } ts)
         {
-            var reference = sent ?? ts;
             if (ts <= 0 || ts > reference + 60_000 || reference - ts > options.MaxEventAgeDays * 86_400_000L)
             {
-                return (RejectReasons.InvalidTimestamp, $"\"ts\" must be epoch milliseconds, not after \"sent\" and at most {options.MaxEventAgeDays} days before it.");
+                return (RejectReasons.InvalidTimestamp, $"\"ts\" must be epoch milliseconds, not after \"sent\" (or the collector's clock without it) and at most {options.MaxEventAgeDays} days before it.");
             }
         }
         if (e.Props is { } props)
@@ -154,7 +190,7 @@ public sealed class BeaconReader(CollectorOptions options)
                 {
                     return (RejectReasons.InvalidProps, $"Prop names must be 1 to {options.MaxPropKeyLength} characters.");
                 }
-                if (!IsPropValue(value, depth: 0))
+                if (!IsWellFormedPropValue(value))
                 {
                     return (RejectReasons.InvalidProps, $"Prop \"{key}\" must be a string (up to {options.MaxPropValueLength} characters), number, boolean or null, or a small object of those.");
                 }
@@ -162,6 +198,27 @@ public sealed class BeaconReader(CollectorOptions options)
         }
         return null;
     }
+
+    /// <summary>
+    /// A prop value within the limits whose every string (names included) is valid Unicode: JsonElement
+    /// transcodes lazily and throws InvalidOperationException on invalid UTF-8 or an unpaired surrogate escape,
+    /// which refuses this event alone instead of escaping as a 500.
+    /// </summary>
+    private bool IsWellFormedPropValue(JsonElement value)
+    {
+        try
+        {
+            return IsPropValue(value, depth: 0);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The first <paramref name="max"/> UTF-16 units of <paramref name="s"/>, one fewer when the cut would split a surrogate pair.</summary>
+    internal static string CutAtCharacter(string s, int max) =>
+        s.Length <= max ? s : s[..(char.IsHighSurrogate(s[max - 1]) ? max - 1 : max)];
 
     /// <summary>Flat values, plus one level of object (identify traits) and short arrays of flat values.</summary>
     private bool IsPropValue(JsonElement value, int depth)
@@ -189,7 +246,8 @@ public sealed class BeaconReader(CollectorOptions options)
         }
     }
 
-    private static bool IsValidId(string? id)
+    /// <summary>A visitor, session or event id: 1 to 128 printable ASCII characters (no space, no control, nothing beyond '~').</summary>
+    public static bool IsValidId(string? id)
     {
         if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength)
         {
@@ -207,6 +265,15 @@ public sealed class BeaconReader(CollectorOptions options)
 
     private static bool IsHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    /// <summary>
+    /// What a browser puts in document.referrer: http(s), or android-app:// when an Android app opened the page.
+    /// javascript:, data: and the like are refused: they are not referrers, and stored as URLs they are a hazard
+    /// for whatever later renders them as links.
+    /// </summary>
+    private static bool IsReferrerUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) &&
+        (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == "android-app");
 
     private static BeaconReadResult Refuse(string reason, string detail) => new() { BatchRejection = new Rejection(reason, detail) };
 

@@ -23,6 +23,7 @@ public sealed record RejectedEvent(int Index, string? Id, string Reason, string 
 /// </summary>
 public sealed class CollectApi(
     BeaconIngestor ingestor,
+    SiteRegistry sites,
     IngestMetrics metrics,
     IOptions<CollectorOptions> options,
     IOptions<BufferOptions> bufferOptions,
@@ -57,7 +58,6 @@ public sealed class CollectApi(
     {
         var started = Stopwatch.GetTimestamp();
         var request = http.Request;
-        AllowOrigin(http);
         // Rent what the body needs (beacons are ~1 KB), not the 64 KB limit: large rentals end up on the large object heap.
         var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } declared && declared <= _options.MaxBodyBytes ? (int)declared + 1 : 16 * 1024);
         try
@@ -139,10 +139,13 @@ public sealed class CollectApi(
         }
     }
 
-    /// <summary>Preflight for application/json beacons; the site and origin are checked on the POST itself.</summary>
-    public static Task Preflight(HttpContext http)
+    /// <summary>
+    /// Preflight for application/json beacons: the origin is echoed (credentials allowed) only when some site
+    /// accepts its pages; the site itself is checked on the POST.
+    /// </summary>
+    public Task Preflight(HttpContext http)
     {
-        AllowOrigin(http);
+        AllowOrigin(http, sites.AnySiteAllows(http.Request.Headers.Origin.ToString()));
         var headers = http.Response.Headers;
         headers.AccessControlAllowMethods = "POST, GET, OPTIONS";
         headers.AccessControlAllowHeaders = "Content-Type";
@@ -157,6 +160,7 @@ public sealed class CollectApi(
     /// </summary>
     private Task WriteOutcomeAsync(HttpContext http, IngestOutcome outcome)
     {
+        AllowOrigin(http, outcome.OriginAllowed);
         var response = http.Response;
         if (outcome.IsStored)
         {
@@ -203,18 +207,22 @@ public sealed class CollectApi(
             http.Request.Headers.Origin.ToString(),
             http.Request.Headers.UserAgent.ToString(),
             http.Connection.RemoteIpAddress,
-            cookie is { Length: > 0 and <= 128 } ? cookie : null);
+            // The cookie replaces the beacon's vid after validation, so it must pass the same rule: a value that does
+            // not (newlines, markup, bidi overrides, NUL once percent-decoded) is ignored and overwritten with the vid.
+            BeaconReader.IsValidId(cookie) ? cookie : null);
     }
 
     /// <summary>
-    /// CORS for the tag: the page's origin is echoed (credentials allowed, so the collector's own
-    /// visitor cookie travels); whether that origin may send for the site is checked per beacon.
+    /// CORS for the tag. An origin allowed for the beacon's site is echoed with credentials (so the collector's
+    /// own visitor cookie travels). Any other answer (an origin the site refuses, or a body refused before its
+    /// site was known) gets <c>*</c> without credentials: the page can read the status, so the tag does not
+    /// retry a 4xx as a network error, but no credentialed response is shared with a foreign origin.
     /// </summary>
-    private static void AllowOrigin(HttpContext http)
+    private static void AllowOrigin(HttpContext http, bool allowed)
     {
         var origin = http.Request.Headers.Origin.ToString();
         var headers = http.Response.Headers;
-        if (string.IsNullOrEmpty(origin) || origin == "null")
+        if (!allowed || string.IsNullOrEmpty(origin) || origin == "null")
         {
             headers.AccessControlAllowOrigin = "*";
         }

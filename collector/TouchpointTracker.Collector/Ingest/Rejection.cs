@@ -13,6 +13,7 @@ public static class RejectReasons
     public const string MissingSite = "missing_site";
     public const string UnknownSite = "unknown_site";
     public const string OriginNotAllowed = "origin_not_allowed";
+    public const string UrlNotAllowed = "url_not_allowed";
     public const string InvalidVisitor = "invalid_visitor_id";
     public const string InvalidSession = "invalid_session_id";
     public const string NoEvents = "no_events";

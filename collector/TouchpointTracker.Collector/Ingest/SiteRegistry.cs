@@ -24,22 +24,45 @@ public sealed class SiteRegistry
 
     public bool TryGet(string site, out SiteOptions options) => _sites.TryGetValue(site, out options!);
 
+    /// <summary>True when some configured site accepts pages of <paramref name="origin"/> (answers to CORS preflights).</summary>
+    public bool AnySiteAllows(string origin)
+    {
+        foreach (var site in _sites.Values)
+        {
+            if (OriginAllowed(site, origin))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>
     /// True when a request from <paramref name="origin"/> (the Origin header, or the page URL's origin
     /// when the browser sent none) may send events for the site. A missing origin passes: servers and
     /// <c>sendBeacon</c> from some browsers send none, and the Origin header is not a secret anyway.
+    /// <c>Origin: null</c> (sandboxed frames, file: pages, some redirects) is not a missing origin: the caller
+    /// checks the page URL instead, and "null" itself matches no domain.
     /// </summary>
-    public static bool OriginAllowed(SiteOptions site, string? origin)
+    public static bool OriginAllowed(SiteOptions site, string? origin) =>
+        site.AllowsAnyOrigin || string.IsNullOrEmpty(origin) || UrlAllowed(site, origin);
+
+    /// <summary>
+    /// True when the host of <paramref name="url"/> (an origin or an absolute http(s) URL) is one of the site's
+    /// domains or a subdomain of one. Reads the host off the string without parsing the URL (no allocation):
+    /// scheme, then an optional user-info ending in '@', then the host up to ':', '/', '?' or '#'.
+    /// </summary>
+    public static bool UrlAllowed(SiteOptions site, ReadOnlySpan<char> url)
     {
-        if (site.AllowsAnyOrigin || string.IsNullOrEmpty(origin) || origin == "null")
+        if (site.AllowsAnyOrigin)
         {
             return true;
         }
-        if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri))
+        var host = HostOf(url);
+        if (host.IsEmpty)
         {
             return false;
         }
-        var host = uri.IdnHost;
         foreach (var domain in site.Domains)
         {
             if (host.Equals(domain, StringComparison.OrdinalIgnoreCase) ||
@@ -49,5 +72,38 @@ public sealed class SiteRegistry
             }
         }
         return false;
+    }
+
+    /// <summary>The host of an http(s) URL or origin, without port or trailing dot; empty when there is none.</summary>
+    internal static ReadOnlySpan<char> HostOf(ReadOnlySpan<char> url)
+    {
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (scheme <= 0 || !(url[..scheme].Equals("https", StringComparison.OrdinalIgnoreCase) || url[..scheme].Equals("http", StringComparison.OrdinalIgnoreCase)))
+        {
+            return [];
+        }
+        var authority = url[(scheme + 3)..];
+        var end = authority.IndexOfAny('/', '?', '#');
+        if (end >= 0)
+        {
+            authority = authority[..end];
+        }
+        // Backslashes end the authority in browsers' URL parsing; refuse them rather than guess.
+        if (authority.Contains('\\'))
+        {
+            return [];
+        }
+        var at = authority.LastIndexOf('@');
+        var host = at >= 0 ? authority[(at + 1)..] : authority;
+        if (host.StartsWith('['))
+        {
+            return host; // an IPv6 literal matches no domain
+        }
+        var colon = host.IndexOf(':');
+        if (colon >= 0)
+        {
+            host = host[..colon];
+        }
+        return host.EndsWith('.') ? host[..^1] : host;
     }
 }

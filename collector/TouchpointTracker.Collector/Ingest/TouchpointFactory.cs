@@ -10,10 +10,14 @@ namespace TouchpointTracker.Collector.Ingest;
 /// <summary>What the collector knows about the request beside its body; the IP never leaves the collector.</summary>
 public readonly record struct RequestFacts(DateTimeOffset ReceivedAt, string? UserAgent, IPAddress? ClientIp);
 
-/// <summary>Turns validated beacon events into enriched touchpoints. No I/O: the enricher's tables are in memory.</summary>
-public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOptions> options)
+/// <summary>
+/// Turns validated beacon events into enriched touchpoints. No I/O: the enricher's tables are in memory.
+/// Personal data is redacted from the URLs first, so nothing derived from them (query, campaign) holds it.
+/// </summary>
+public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOptions> options, UrlRedaction? redaction = null)
 {
     private readonly bool _keepTruncatedIp = options.Value.KeepTruncatedIp;
+    private readonly UrlRedaction _redaction = redaction ?? UrlRedaction.Default;
 
     public Touchpoint Create(Beacon beacon, BeaconEvent e, in RequestFacts facts)
     {
@@ -38,14 +42,16 @@ public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOpti
                 TimeZone = Truncate(c.TimeZone, 64),
             } : null,
         };
+        var redactor = _redaction.For(tp.SiteId);
         var land = beacon.Landing;
-        var landingReferrer = string.IsNullOrEmpty(land?.Referrer) ? null : land.Referrer;
-        if (land?.Url is not null || landingReferrer is not null)
+        var landingUrl = redactor.Redact(land?.Url, ownPage: true);
+        var landingReferrer = string.IsNullOrEmpty(land?.Referrer) ? null : redactor.Redact(land.Referrer, ownPage: false);
+        if (landingUrl is not null || landingReferrer is not null)
         {
-            tp.Landing = new LandingInfo { Url = land?.Url, Referrer = landingReferrer };
+            tp.Landing = new LandingInfo { Url = landingUrl, Referrer = landingReferrer };
         }
 
-        var enriched = enricher.Enrich(tp.SiteId, e.Url, e.Referrer, land?.Url, landingReferrer, facts.UserAgent, facts.ClientIp);
+        var enriched = enricher.Enrich(tp.SiteId, redactor.Redact(e.Url, ownPage: true), redactor.Redact(e.Referrer, ownPage: false), landingUrl, landingReferrer, facts.UserAgent, facts.ClientIp);
         enriched.ApplyTo(tp);
         tp.Page.Title = e.Title;
         if (_keepTruncatedIp && facts.ClientIp is { } ip)

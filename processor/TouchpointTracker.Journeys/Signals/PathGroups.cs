@@ -24,6 +24,12 @@ public sealed class PathGroups
         }
         Names = names;
         _regexes = [.. regexes];
+        foreach (var regex in _regexes)
+        {
+            // The first match of a compiled pattern runs its code for the first time (JIT); do it here, not
+            // inside the first touch's timed match, where a busy machine could make it time out.
+            SafeIsMatch(regex, "/");
+        }
     }
 
     public static readonly PathGroups Empty = new([], []);
@@ -53,7 +59,11 @@ public sealed class PathGroups
         {
             return cached;
         }
-        var bits = Match(path);
+        var (bits, complete) = Match(path);
+        if (!complete)
+        {
+            return bits; // a match timed out: not a verdict to remember
+        }
         if (_cache.Count >= CacheCapacity)
         {
             _cache.Clear(); // bounded: start over rather than grow without limit
@@ -62,17 +72,25 @@ public sealed class PathGroups
         return bits;
     }
 
-    private ulong Match(string path)
+    private (ulong Bits, bool Complete) Match(string path)
     {
         ulong bits = 0;
+        var complete = true;
         for (var i = 0; i < _regexes.Length; i++)
         {
-            if (SafeIsMatch(_regexes[i], path))
+            try
             {
-                bits |= 1UL << i;
+                if (_regexes[i].IsMatch(path))
+                {
+                    bits |= 1UL << i;
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                complete = false; // a pattern that runs away on this path does not match it
             }
         }
-        return bits;
+        return (bits, complete);
     }
 
     /// <summary>Names of the groups set in <paramref name="bits"/>.</summary>

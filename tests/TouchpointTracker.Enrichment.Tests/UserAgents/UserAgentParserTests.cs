@@ -23,6 +23,21 @@ public class UserAgentParserTests
     }
 
     [Test]
+    public void Only_the_first_512_characters_are_parsed()
+    {
+        // A hostile UA: padding, then what would match. Issue 12, item 10: parsing 1,024 unique characters cost 13x.
+        var hostile = new string('x', 512) + " " + ChromeWindows;
+        var padded = ChromeWindows + new string(' ', 600) + "iPhone";
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(EnrichmentLimits.MaxUserAgentLength, Is.EqualTo(512));
+            Assert.That(Parser.Parse(hostile).Browser.Family, Is.Not.EqualTo("Chrome"), "nothing past character 512 is read");
+            Assert.That(Parser.Parse(padded).Browser.Family, Is.EqualTo("Chrome"));
+        });
+    }
+
+    [Test]
     public void Parses_chrome_on_windows()
     {
         var info = Parser.Parse(ChromeWindows);
