@@ -251,7 +251,8 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
         var q = new Sql();
         q.Param("site", site);
         q.Param("since", since);
-        var where = new StringBuilder("site = $site AND ts >= $since");
+        q.Param("now", now.UtcDateTime);
+        var where = new StringBuilder("site = $site AND ts >= $since AND ts <= $now");
         q.AppendFilters(where, filters, touchpoints: true, prefix: "");
         q.Text.Append($"""
             WITH l AS (SELECT vkey, arg_max(stage, ts) AS stage, max(ts) AS last_ts, arg_max(page_path, ts) AS page,
