@@ -183,9 +183,9 @@ public static class AnalyticsApi
     {
         var site = p.Site;
         var o = s.Options.Value;
-        if (site is not null && o.OpenSites.Contains(site, StringComparer.Ordinal))
+        if (string.IsNullOrWhiteSpace(site) || o.OpenSites.Contains(site, StringComparer.Ordinal))
         {
-            return null;
+            return null; // no site: the parameter check answers 400 before anything is read
         }
         var key = p.Key;
         var header = s.Http.Request.Headers.Authorization.ToString();
