@@ -21,6 +21,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 {
     private const int SessionCacheLimit = 200_000;
 
+    /// <summary>TT_ANALYTICS_TRACE=1 prints each flush step's time to the console (benchmarks).</summary>
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("TT_ANALYTICS_TRACE") == "1";
+
     private readonly AnalyticsStore _store;
     private readonly AnalyticsOptions _options;
     private readonly ILogger _logger;
@@ -242,10 +245,16 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
         var c = _store.WriteConnection;
         EnsureStaging(c);
+        var batchDuplicates = DropBatchDuplicates();
         Exec(c, "DELETE FROM stage_tp; DELETE FROM stage_tr;");
+        var asw = Stopwatch.StartNew();
         if (_tps.Count > 0)
         {
             AppendTouchpoints(c);
+        }
+        if (Trace)
+        {
+            Console.WriteLine($"{asw.ElapsedMilliseconds,6} ms append {_tps.Count}");
         }
         if (_trs.Count > 0)
         {
@@ -277,10 +286,19 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             throw;
         }
         Interlocked.Add(ref _written, inserted);
-        Interlocked.Add(ref _duplicates, _tps.Count + _trs.Count - inserted);
+        Interlocked.Add(ref _duplicates, _tps.Count + _trs.Count - inserted + batchDuplicates);
         Interlocked.Increment(ref _flushes);
         _tps.Clear();
         _trs.Clear();
+    }
+
+    /// <summary>Removes the second and later rows of one (site, event_id) inside the batch (cheaper here than a window in SQL).</summary>
+    private int DropBatchDuplicates()
+    {
+        var seen = new HashSet<(string, string)>(_tps.Count);
+        var n = _tps.RemoveAll(t => !seen.Add((t.Site, t.EventId)));
+        seen.Clear();
+        return n + _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
     }
 
     private static (DateTime Min, DateTime Max) Range(IEnumerable<DateTime> ts)
@@ -363,6 +381,22 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     private static int Exec(DuckDBConnection c, string sql, params (string Name, object? Value)[] parameters)
     {
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            return ExecOnce(c, sql, parameters);
+        }
+        finally
+        {
+            if (Trace)
+            {
+                Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms {sql.Trim().Split('\n')[0]}");
+            }
+        }
+    }
+
+    private static int ExecOnce(DuckDBConnection c, string sql, params (string Name, object? Value)[] parameters)
+    {
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
         foreach (var (name, value) in parameters)
@@ -392,10 +426,10 @@ internal static class FlushSql
 
     // Idempotency: (site, event_id) is the key. No index: an anti-join against the stored rows whose ts lies in the
     // batch's range (a replay carries the same derived_ts, and DuckDB's zone maps skip every row group outside the
-    // range), after removing duplicates inside the batch.
+    // range); duplicates inside the batch are removed before staging.
     internal const string NewTouchpoints = """
         CREATE OR REPLACE TEMP TABLE new_tp AS
-        SELECT s.* FROM (SELECT * FROM stage_tp QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY ts) = 1) s
+        SELECT s.* FROM stage_tp s
         WHERE NOT EXISTS (SELECT 1 FROM touchpoints t WHERE t.ts BETWEEN $min AND $max AND t.site = s.site AND t.event_id = s.event_id)
         """;
 
@@ -406,7 +440,7 @@ internal static class FlushSql
                utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_platform, channel, browser, os, device, country,
                stage, previous_stage, CASE WHEN reasons = '' THEN []::VARCHAR[] ELSE string_split(reasons, chr(31)) END,
                score, touch_index, session_index
-        FROM new_tp ORDER BY ts
+        FROM new_tp
         """;
 
     internal const string InsertVisitors = """
@@ -424,12 +458,12 @@ internal static class FlushSql
                arg_min(channel, ts), arg_min(source, ts), arg_min(medium, ts), arg_min(utm_campaign, ts), arg_min(term, ts),
                arg_min(utm_content, ts), arg_min(click_platform, ts), arg_min(landing_page, ts), arg_min(session_referrer, ts),
                arg_min(device, ts), arg_min(browser, ts), arg_min(os, ts), arg_min(country, ts)
-        FROM new_tp GROUP BY site, session_id, visitor ORDER BY min(ts)
+        FROM new_tp GROUP BY site, session_id, visitor
         """;
 
     internal const string NewTransitions = """
         CREATE OR REPLACE TEMP TABLE new_tr AS
-        SELECT s.* FROM (SELECT * FROM stage_tr QUALIFY row_number() OVER (PARTITION BY site, event_id ORDER BY ts) = 1) s
+        SELECT s.* FROM stage_tr s
         WHERE NOT EXISTS (SELECT 1 FROM stage_transitions t WHERE t.ts BETWEEN $min AND $max AND t.site = s.site AND t.event_id = s.event_id)
         """;
 
@@ -438,6 +472,6 @@ internal static class FlushSql
         SELECT site, event_id, journey_id, md5_number_lower(journey_id), visitor, md5_number_lower(visitor), from_stage, to_stage,
                to_rank::TINYINT, ts, CASE WHEN reasons = '' THEN []::VARCHAR[] ELSE string_split(reasons, chr(31)) END,
                score, touch_index, session_id, channel
-        FROM new_tr ORDER BY ts
+        FROM new_tr
         """;
 }
