@@ -161,29 +161,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
             return null;
         }
         var journeyIds = new Dictionary<ulong, string>();
-        var sessionIds = new Dictionary<ulong, string?>();
         {
             var q = new Sql();
             q.Param("site", request.Range.Site);
             q.Param("visitor", visitorId);
-            q.Text.Append("""
-                SELECT 0 AS kind, jkey, any_value(journey_id) FROM stage_transitions WHERE site = $site AND vkey = md5_number_lower($visitor) GROUP BY jkey
-                UNION ALL
-                SELECT 1, skey, any_value(session_id) FROM sessions WHERE site = $site AND vkey = md5_number_lower($visitor) GROUP BY skey
-                """);
-            q.Read(store, r =>
-            {
-                var key = Convert.ToUInt64(r.GetValue(1));
-                var id = r.IsDBNull(2) ? null : r.GetString(2);
-                if (r.GetInt32(0) == 0)
-                {
-                    journeyIds[key] = id ?? "";
-                }
-                else
-                {
-                    sessionIds[key] = id;
-                }
-            });
+            q.Text.Append("SELECT jkey, any_value(journey_id) FROM stage_transitions WHERE site = $site AND vkey = md5_number_lower($visitor) GROUP BY jkey");
+            q.Read(store, r => journeyIds[Convert.ToUInt64(r.GetValue(0))] = r.GetString(1));
         }
         var sessions = new List<JourneySession>();
         var touches = 0;
@@ -211,7 +194,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
                     r.IsDBNull(15) ? 0 : Convert.ToDouble(r.GetValue(15)), r.IsDBNull(16) ? 0 : r.GetInt32(16));
                 if (s is null || skey != lastSkey)
                 {
-                    s = new JourneySession(sessionIds.GetValueOrDefault(skey), r.IsDBNull(17) ? 0 : r.GetInt32(17),
+                    s = new JourneySession(r.IsDBNull(17) ? 0 : r.GetInt32(17),
                         journeyIds.GetValueOrDefault(jkey), ts, ts, touch.Channel, touch.Source, touch.Medium, touch.Campaign, Str(r, 20), []);
                     sessions.Add(s);
                     lastSkey = skey;

@@ -453,7 +453,7 @@ internal static class FlushSql
     // One row per session per batch; queries aggregate the (few) rows of a session.
     internal const string InsertSessions = """
         INSERT INTO sessions
-        SELECT site, md5_number_lower(session_id), md5_number_lower(visitor), session_id,
+        SELECT site, md5_number_lower(session_id), md5_number_lower(visitor),
                arg_min(day, ts), min(ts), max(ts), count(*)::INTEGER, max(rank)::TINYINT, bit_or(entered)::UTINYINT,
                arg_min(channel, ts), arg_min(source, ts), arg_min(medium, ts), arg_min(utm_campaign, ts), arg_min(term, ts),
                arg_min(utm_content, ts), arg_min(click_platform, ts), arg_min(landing_page, ts), arg_min(session_referrer, ts),
@@ -469,9 +469,9 @@ internal static class FlushSql
 
     internal const string InsertTransitions = """
         INSERT INTO stage_transitions
-        SELECT site, event_id, journey_id, md5_number_lower(journey_id), visitor, md5_number_lower(visitor), from_stage, to_stage,
+        SELECT site, event_id, journey_id, md5_number_lower(journey_id), md5_number_lower(visitor), from_stage, to_stage,
                to_rank::TINYINT, ts, CASE WHEN reasons = '' THEN []::VARCHAR[] ELSE string_split(reasons, chr(31)) END,
-               score, touch_index, session_id, channel
+               score, touch_index, md5_number_lower(session_id), channel
         FROM new_tr
         """;
 }

@@ -52,13 +52,13 @@ internal static class Csv
     public static string Journey(JourneyResult j)
     {
         var b = new Builder();
-        b.Row(["visitor_id", "journey_id", "session_id", "session_index", "ts", "event_id", "type", "name", "page_host", "page_path", "referrer_host",
+        b.Row(["visitor_id", "journey_id", "session_index", "ts", "event_id", "type", "name", "page_host", "page_path", "referrer_host",
             "source", "medium", "term", "campaign", "channel", "stage_before", "stage_after", "reasons", "score", "touch_index"]);
         foreach (var s in j.Sessions)
         {
             foreach (var t in s.Touches)
             {
-                b.Row([j.VisitorId, s.JourneyId, s.SessionId, N(s.SessionIndex), T(t.Ts), t.EventId, t.Type, t.Name, t.PageHost, t.PagePath, t.ReferrerHost,
+                b.Row([j.VisitorId, s.JourneyId, N(s.SessionIndex), T(t.Ts), t.EventId, t.Type, t.Name, t.PageHost, t.PagePath, t.ReferrerHost,
                     t.Source, t.Medium, t.Term, t.Campaign, t.Channel, t.StageBefore, t.StageAfter, string.Join(' ', t.Reasons), D(t.Score), N(t.TouchIndex)]);
             }
         }

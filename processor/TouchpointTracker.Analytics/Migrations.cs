@@ -11,7 +11,8 @@ internal static class Migrations
     // Keys: vkey = md5_number_lower(visitor_id), skey = md5_number_lower(journey.session_id),
     // jkey = md5_number_lower(journey.id). 64-bit keys instead of the 36-72 character ids keep the
     // touchpoints table under 100 bytes a row and make count(DISTINCT ...) cheap; the ids themselves
-    // live once in visitors, sessions and stage_transitions.
+    // live once: visitor ids in visitors, journey ids in stage_transitions; session ids (the id of a session's first
+    // event) are not kept, sessions are shown by their index in the journey.
     internal static readonly string[] Steps =
     [
         // 1: the base tables.
@@ -55,7 +56,6 @@ internal static class Migrations
             event_id VARCHAR NOT NULL,
             journey_id VARCHAR NOT NULL,
             jkey UBIGINT NOT NULL,
-            visitor VARCHAR NOT NULL,
             vkey UBIGINT NOT NULL,
             from_stage VARCHAR,
             to_stage VARCHAR NOT NULL,
@@ -64,7 +64,7 @@ internal static class Migrations
             reasons VARCHAR[],
             score FLOAT,
             touch_index INTEGER,
-            session_id VARCHAR,
+            skey UBIGINT,
             channel VARCHAR
         );
         CREATE TABLE visitors (
@@ -77,7 +77,6 @@ internal static class Migrations
             site VARCHAR NOT NULL,
             skey UBIGINT NOT NULL,
             vkey UBIGINT NOT NULL,
-            session_id VARCHAR,
             day DATE NOT NULL,
             start_ts TIMESTAMP NOT NULL,
             end_ts TIMESTAMP NOT NULL,

@@ -84,7 +84,7 @@ public sealed record JourneyTouch(DateTime Ts, string EventId, string? Type, str
     string? ReferrerHost, string? Source, string? Medium, string? Term, string? Campaign, string? Channel,
     string? StageBefore, string? StageAfter, List<string> Reasons, double Score, int TouchIndex);
 
-public sealed record JourneySession(string? SessionId, int SessionIndex, string? JourneyId, DateTime Start, DateTime End,
+public sealed record JourneySession(int SessionIndex, string? JourneyId, DateTime Start, DateTime End,
     string? Channel, string? Source, string? Medium, string? Campaign, string? LandingPage, List<JourneyTouch> Touches);
 
 public sealed record JourneyResult(string Site, string VisitorId, DateTime FirstSeen, string? CurrentStage, int Touches, List<JourneySession> Sessions);

@@ -11,7 +11,8 @@ using TouchpointTracker.Journeys;
 //
 //   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90]
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
-//            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000
+//            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only)
+//   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush.
 var touchpoints = Arg("--touchpoints", 10_000_000L);
 var visitors = (int)Arg("--visitors", touchpoints / 10);
 var days = (int)Arg("--days", 90);
@@ -120,6 +121,10 @@ using (var store = new AnalyticsStore(options))
     using var cmd = c.CreateCommand();
     cmd.CommandText = "SELECT visitor FROM visitors WHERE site = 'acme' ORDER BY vkey LIMIT 1";
     visitor = (string?)cmd.ExecuteScalar();
+}
+if (args.Contains("--no-queries"))
+{
+    return;
 }
 var views = new (string Name, Func<AnalyticsQueries, object?> Run)[]
 {

@@ -192,7 +192,7 @@ public sealed class QueryTests
         {
             Assert.That(j.Touches, Is.EqualTo(3));
             Assert.That(j.CurrentStage, Is.EqualTo("decision"));
-            Assert.That(j.Sessions.Select(s => s.SessionId), Is.EqualTo(new[] { "sA1", "sA2" }));
+            Assert.That(j.Sessions.Select(s => s.SessionIndex), Is.EqualTo(new[] { 1, 2 }));
             Assert.That(j.Sessions.Select(s => s.JourneyId).Distinct(), Is.EqualTo(new[] { "v-a:a1" }));
             Assert.That(j.Sessions[0].Touches.Select(t => t.EventId), Is.EqualTo(new[] { "a1", "a2" }));
             Assert.That(j.Sessions[0].Channel, Is.EqualTo("Organic Search"));
