@@ -236,7 +236,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>One transaction: stage the batch with the appender, keep the rows whose (site, event_id) is new, insert.</summary>
+    /// <summary>
+    /// One flush: drop rows whose (site, event_id) is already stored (one join of the batch's ids against the rows in
+    /// the batch's time range), then one transaction appending straight into touchpoints, sessions, visitors and
+    /// stage_transitions (DuckDB's appender joins the open transaction, so a failed flush leaves nothing behind).
+    /// </summary>
     private void Flush()
     {
         if (_tps.Count == 0 && _trs.Count == 0)
@@ -246,37 +250,20 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var c = _store.WriteConnection;
         EnsureStaging(c);
         var batchDuplicates = DropBatchDuplicates();
-        Exec(c, "DELETE FROM stage_tp; DELETE FROM stage_tr;");
-        var asw = Stopwatch.StartNew();
-        if (_tps.Count > 0)
-        {
-            AppendTouchpoints(c);
-        }
-        if (Trace)
-        {
-            Console.WriteLine($"{asw.ElapsedMilliseconds,6} ms append {_tps.Count}");
-        }
-        if (_trs.Count > 0)
-        {
-            AppendTransitions(c);
-        }
-        long inserted = 0;
+        var stored = DropStored(c);
+        var sw = Stopwatch.StartNew();
         Exec(c, "BEGIN TRANSACTION");
         try
         {
             if (_tps.Count > 0)
             {
-                var (min, max) = Range(_tps.Select(t => t.Ts));
-                Exec(c, FlushSql.NewTouchpoints, ("min", min), ("max", max));
-                inserted += Exec(c, FlushSql.InsertTouchpoints);
-                Exec(c, FlushSql.InsertVisitors);
-                Exec(c, FlushSql.InsertSessions);
+                AppendTouchpoints(c);
+                AppendSessions(c);
+                AppendVisitors(c);
             }
             if (_trs.Count > 0)
             {
-                var (min, max) = Range(_trs.Select(t => t.Ts));
-                Exec(c, FlushSql.NewTransitions, ("min", min), ("max", max));
-                inserted += Exec(c, FlushSql.InsertTransitions);
+                AppendTransitions(c);
             }
             Exec(c, "COMMIT");
         }
@@ -285,11 +272,59 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             Exec(c, "ROLLBACK");
             throw;
         }
-        Interlocked.Add(ref _written, inserted);
-        Interlocked.Add(ref _duplicates, _tps.Count + _trs.Count - inserted + batchDuplicates);
+        if (Trace)
+        {
+            Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions");
+        }
+        Interlocked.Add(ref _written, _tps.Count + _trs.Count);
+        Interlocked.Add(ref _duplicates, batchDuplicates + stored);
         Interlocked.Increment(ref _flushes);
         _tps.Clear();
         _trs.Clear();
+    }
+
+    /// <summary>Removes the rows whose (site, event_id) is already in the store; returns how many.</summary>
+    private int DropStored(DuckDBConnection c)
+    {
+        var removed = 0;
+        if (_tps.Count > 0)
+        {
+            var dup = StoredIds(c, "touchpoints", _tps.Select(t => (t.Site, t.EventId, t.Ts)));
+            removed += dup.Count == 0 ? 0 : _tps.RemoveAll(t => dup.Contains((t.Site, t.EventId)));
+        }
+        if (_trs.Count > 0)
+        {
+            var dup = StoredIds(c, "stage_transitions", _trs.Select(t => (t.T.SiteId, t.T.EventId, t.Ts)));
+            removed += dup.Count == 0 ? 0 : _trs.RemoveAll(t => dup.Contains((t.T.SiteId, t.T.EventId)));
+        }
+        return removed;
+    }
+
+    private static HashSet<(string, string)> StoredIds(DuckDBConnection c, string table, IEnumerable<(string Site, string EventId, DateTime Ts)> rows)
+    {
+        Exec(c, "DELETE FROM stage_ids");
+        DateTime min = DateTime.MaxValue, max = DateTime.MinValue;
+        using (var app = c.CreateAppender("stage_ids"))
+        {
+            foreach (var (site, id, ts) in rows)
+            {
+                app.CreateRow().AppendValue(site).AppendValue(id).EndRow();
+                min = ts < min ? ts : min;
+                max = ts > max ? ts : max;
+            }
+        }
+        var found = new HashSet<(string, string)>();
+        using var cmd = c.CreateCommand();
+        // a replay carries the same derived_ts: only the row groups of the batch's time range are read (zone maps)
+        cmd.CommandText = table == "touchpoints" ? FlushSql.StoredTouchpointIds : FlushSql.StoredTransitionIds;
+        cmd.Parameters.Add(new DuckDBParameter("min", min));
+        cmd.Parameters.Add(new DuckDBParameter("max", max));
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            found.Add((r.GetString(0), r.GetString(1)));
+        }
+        return found;
     }
 
     /// <summary>Removes the second and later rows of one (site, event_id) inside the batch (cheaper here than a window in SQL).</summary>
@@ -299,23 +334,6 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var n = _tps.RemoveAll(t => !seen.Add((t.Site, t.EventId)));
         seen.Clear();
         return n + _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
-    }
-
-    private static (DateTime Min, DateTime Max) Range(IEnumerable<DateTime> ts)
-    {
-        DateTime min = DateTime.MaxValue, max = DateTime.MinValue;
-        foreach (var t in ts)
-        {
-            if (t < min)
-            {
-                min = t;
-            }
-            if (t > max)
-            {
-                max = t;
-            }
-        }
-        return (min, max);
     }
 
     private void EnsureStaging(DuckDBConnection c)
@@ -328,34 +346,102 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         _stagingReady = true;
     }
 
+    /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it.</summary>
+    internal static ulong Key(string id)
+    {
+        Span<byte> digest = stackalloc byte[16];
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
+        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
+        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
+#pragma warning disable CA5351 // not for security: a stable 64-bit key
+        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
+#pragma warning restore CA5351
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
+    }
+
+    private static List<string> SplitReasons(string reasons) =>
+        reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
+
     private void AppendTouchpoints(DuckDBConnection c)
     {
-        using var app = c.CreateAppender("stage_tp");
+        using var app = c.CreateAppender("touchpoints");
         foreach (var r in _tps)
         {
             app.CreateRow()
-                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(r.Visitor).AppendValue(r.SessionId).AppendValue(r.JourneyId)
-                .AppendValue(r.Ts).AppendValue(r.Day)
+                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(Key(r.Visitor)).AppendValue(Key(r.SessionId)).AppendValue(Key(r.JourneyId))
+                .AppendValue(r.Ts)
                 .AppendValue(r.Type).AppendValue(r.Name).AppendValue(r.PageHost).AppendValue(r.PagePath).AppendValue(r.LandingPage)
                 .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
                 .AppendValue(r.UtmSource).AppendValue(r.UtmMedium).AppendValue(r.UtmCampaign).AppendValue(r.UtmTerm).AppendValue(r.UtmContent)
                 .AppendValue(r.ClickPlatform).AppendValue(r.Channel).AppendValue(r.Browser).AppendValue(r.Os).AppendValue(r.Device)
-                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(r.Reasons)
-                .AppendValue(r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex).AppendValue(r.Rank).AppendValue(r.Entered).AppendValue(r.SessionReferrerHost)
+                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue((float)r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex)
                 .EndRow();
         }
     }
 
+    /// <summary>One sessions row per session of the batch: its traffic source from its earliest touch in the batch.</summary>
+    private void AppendSessions(DuckDBConnection c)
+    {
+        var groups = new Dictionary<(string, string), (TouchpointRow First, DateTime End, int Touches, int Rank, int Entered)>();
+        foreach (var r in _tps)
+        {
+            var k = (r.Site, r.SessionId);
+            if (groups.TryGetValue(k, out var g))
+            {
+                groups[k] = (r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank), g.Entered | r.Entered);
+            }
+            else
+            {
+                groups[k] = (r, r.Ts, 1, r.Rank, r.Entered);
+            }
+        }
+        using var app = c.CreateAppender("sessions");
+        foreach (var (_, g) in groups)
+        {
+            var f = g.First;
+            app.CreateRow()
+                .AppendValue(f.Site).AppendValue(Key(f.SessionId)).AppendValue(Key(f.Visitor)).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
+                .AppendValue(g.Touches).AppendValue((sbyte)g.Rank).AppendValue((byte)g.Entered)
+                .AppendValue(f.Channel).AppendValue(f.Source).AppendValue(f.Medium).AppendValue(f.UtmCampaign).AppendValue(f.Term)
+                .AppendValue(f.UtmContent).AppendValue(f.ClickPlatform).AppendValue(f.LandingPage).AppendValue(f.SessionReferrerHost)
+                .AppendValue(f.Device).AppendValue(f.Browser).AppendValue(f.Os).AppendValue(f.Country)
+                .EndRow();
+        }
+    }
+
+    private void AppendVisitors(DuckDBConnection c)
+    {
+        var first = new Dictionary<(string, string), DateTime>();
+        foreach (var r in _tps)
+        {
+            var k = (r.Site, r.Visitor);
+            if (!first.TryGetValue(k, out var ts) || r.Ts < ts)
+            {
+                first[k] = r.Ts;
+            }
+        }
+        Exec(c, "DELETE FROM stage_v");
+        using (var app = c.CreateAppender("stage_v"))
+        {
+            foreach (var ((site, visitor), ts) in first)
+            {
+                app.CreateRow().AppendValue(site).AppendValue(Key(visitor)).AppendValue(visitor).AppendValue(ts).EndRow();
+            }
+        }
+        Exec(c, FlushSql.InsertVisitors);
+    }
+
     private void AppendTransitions(DuckDBConnection c)
     {
-        using var app = c.CreateAppender("stage_tr");
+        using var app = c.CreateAppender("stage_transitions");
         foreach (var r in _trs)
         {
             var t = r.T;
             app.CreateRow()
-                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(t.VisitorId)
-                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue(r.ToRank).AppendValue(r.Ts).AppendValue(r.Reasons)
-                .AppendValue(t.Score).AppendValue(t.TouchIndex).AppendValue(t.SessionId).AppendValue(t.Channel)
+                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(Key(t.JourneyId)).AppendValue(Key(t.VisitorId))
+                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(t.SessionId is null ? (ulong?)null : Key(t.SessionId)).AppendValue(t.Channel)
                 .EndRow();
         }
     }
@@ -411,67 +497,25 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 internal static class FlushSql
 {
     internal const string CreateStaging = """
-        CREATE OR REPLACE TEMP TABLE stage_tp (
-            site VARCHAR, event_id VARCHAR, visitor VARCHAR, session_id VARCHAR, journey_id VARCHAR,
-            ts TIMESTAMP, day DATE, type VARCHAR, name VARCHAR, page_host VARCHAR, page_path VARCHAR, landing_page VARCHAR,
-            referrer_host VARCHAR, source VARCHAR, medium VARCHAR, term VARCHAR,
-            utm_source VARCHAR, utm_medium VARCHAR, utm_campaign VARCHAR, utm_term VARCHAR, utm_content VARCHAR,
-            click_platform VARCHAR, channel VARCHAR, browser VARCHAR, os VARCHAR, device VARCHAR, country VARCHAR,
-            stage VARCHAR, previous_stage VARCHAR, reasons VARCHAR, score DOUBLE, touch_index INTEGER, session_index INTEGER,
-            rank INTEGER, entered INTEGER, session_referrer VARCHAR);
-        CREATE OR REPLACE TEMP TABLE stage_tr (
-            site VARCHAR, event_id VARCHAR, journey_id VARCHAR, visitor VARCHAR, from_stage VARCHAR, to_stage VARCHAR,
-            to_rank INTEGER, ts TIMESTAMP, reasons VARCHAR, score DOUBLE, touch_index INTEGER, session_id VARCHAR, channel VARCHAR);
+        CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
+        CREATE OR REPLACE TEMP TABLE stage_v (site VARCHAR, vkey UBIGINT, visitor VARCHAR, first_ts TIMESTAMP);
         """;
 
-    // Idempotency: (site, event_id) is the key. No index: an anti-join against the stored rows whose ts lies in the
-    // batch's range (a replay carries the same derived_ts, and DuckDB's zone maps skip every row group outside the
-    // range); duplicates inside the batch are removed before staging.
-    internal const string NewTouchpoints = """
-        CREATE OR REPLACE TEMP TABLE new_tp AS
-        SELECT s.* FROM stage_tp s
-        WHERE NOT EXISTS (SELECT 1 FROM touchpoints t WHERE t.ts BETWEEN $min AND $max AND t.site = s.site AND t.event_id = s.event_id)
+    // Idempotency: (site, event_id) is the key. No index: a join of the batch's ids with the stored rows whose ts lies
+    // in the batch's range (a replay carries the same derived_ts, and DuckDB's zone maps skip every row group outside).
+    internal const string StoredTouchpointIds = """
+        SELECT DISTINCT t.site, t.event_id FROM touchpoints t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
         """;
 
-    internal const string InsertTouchpoints = """
-        INSERT INTO touchpoints
-        SELECT site, event_id, md5_number_lower(visitor), md5_number_lower(session_id), md5_number_lower(journey_id), ts,
-               type, name, page_host, page_path, landing_page, referrer_host, source, medium, term,
-               utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_platform, channel, browser, os, device, country,
-               stage, previous_stage, CASE WHEN reasons = '' THEN []::VARCHAR[] ELSE string_split(reasons, chr(31)) END,
-               score, touch_index, session_index
-        FROM new_tp
+    internal const string StoredTransitionIds = """
+        SELECT DISTINCT t.site, t.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
         """;
 
     internal const string InsertVisitors = """
         INSERT INTO visitors
-        SELECT n.site, md5_number_lower(n.visitor), n.visitor, min(n.ts) FROM new_tp n
-        WHERE NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site = n.site AND v.vkey = md5_number_lower(n.visitor))
-        GROUP BY n.site, n.visitor
-        """;
-
-    // One row per session per batch; queries aggregate the (few) rows of a session.
-    internal const string InsertSessions = """
-        INSERT INTO sessions
-        SELECT site, md5_number_lower(session_id), md5_number_lower(visitor),
-               arg_min(day, ts), min(ts), max(ts), count(*)::INTEGER, max(rank)::TINYINT, bit_or(entered)::UTINYINT,
-               arg_min(channel, ts), arg_min(source, ts), arg_min(medium, ts), arg_min(utm_campaign, ts), arg_min(term, ts),
-               arg_min(utm_content, ts), arg_min(click_platform, ts), arg_min(landing_page, ts), arg_min(session_referrer, ts),
-               arg_min(device, ts), arg_min(browser, ts), arg_min(os, ts), arg_min(country, ts)
-        FROM new_tp GROUP BY site, session_id, visitor
-        """;
-
-    internal const string NewTransitions = """
-        CREATE OR REPLACE TEMP TABLE new_tr AS
-        SELECT s.* FROM stage_tr s
-        WHERE NOT EXISTS (SELECT 1 FROM stage_transitions t WHERE t.ts BETWEEN $min AND $max AND t.site = s.site AND t.event_id = s.event_id)
-        """;
-
-    internal const string InsertTransitions = """
-        INSERT INTO stage_transitions
-        SELECT site, event_id, journey_id, md5_number_lower(journey_id), md5_number_lower(visitor), from_stage, to_stage,
-               to_rank::TINYINT, ts, CASE WHEN reasons = '' THEN []::VARCHAR[] ELSE string_split(reasons, chr(31)) END,
-               score, touch_index, md5_number_lower(session_id), channel
-        FROM new_tr
+        SELECT n.site, n.vkey, n.visitor, n.first_ts FROM stage_v n
+        WHERE NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site = n.site AND v.vkey = n.vkey)
         """;
 }
