@@ -23,15 +23,16 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
     {
         var q = new Sql();
         var where = q.SessionWhere(request);
+        // per day, then the whole range (visitors are distinct over the range, not a sum of days)
         q.Text.Append($"""
             WITH v AS (
-                SELECT day, vkey, count(DISTINCT skey) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
-                FROM sessions WHERE {where}
-                GROUP BY GROUPING SETS ((day, vkey), (vkey)))
+                SELECT day, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
+                FROM sessions WHERE {where} GROUP BY day, vkey),
+            w AS (SELECT NULL::DATE AS day, vkey, sum(s) AS s, sum(t) AS t, max(r) AS r, bit_or(e) AS e FROM v GROUP BY vkey)
             SELECT day, count(*), sum(s)::BIGINT, sum(t)::BIGINT,
                    count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5),
                    count(*) FILTER (e & 2 <> 0), count(*) FILTER (e & 4 <> 0), count(*) FILTER (e & 8 <> 0), count(*) FILTER (e & 16 <> 0), count(*) FILTER (e & 32 <> 0)
-            FROM v GROUP BY day ORDER BY day NULLS FIRST
+            FROM (SELECT * FROM v UNION ALL SELECT * FROM w) GROUP BY day ORDER BY day NULLS FIRST
             """);
         var byDay = new Dictionary<DateOnly, OverviewDay>();
         OverviewDay? total = null;
@@ -69,7 +70,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
         q.Param("limit", limit);
         q.Text.Append($"""
             WITH v AS (
-                SELECT coalesce({column}, '(not set)') AS value, vkey, count(DISTINCT skey) AS s, sum(touches) AS t, max(max_rank) AS r
+                SELECT coalesce({column}, '(not set)') AS value, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r
                 FROM sessions WHERE {where} GROUP BY ALL)
             SELECT value, count(*) AS visitors, sum(s)::BIGINT, sum(t)::BIGINT,
                    count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
@@ -217,7 +218,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
         q.Param("limit", limit);
         q.Text.Append($"""
             WITH m AS (SELECT vkey, visitor, first_ts FROM visitors WHERE site = $site AND starts_with(visitor, $prefix))
-            SELECT m.visitor, m.first_ts, max(s.end_ts) AS last_ts, count(DISTINCT s.skey), sum(s.touches)::BIGINT, max(s.max_rank)
+            SELECT m.visitor, m.first_ts, max(s.end_ts) AS last_ts, sum(s.starts)::BIGINT, sum(s.touches)::BIGINT, max(s.max_rank)
             FROM sessions s JOIN m ON s.vkey = m.vkey WHERE {where}
             GROUP BY m.visitor, m.first_ts ORDER BY last_ts DESC, m.visitor LIMIT $limit
             """);

@@ -380,20 +380,21 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>One sessions row per session of the batch: its traffic source from its earliest touch in the batch.</summary>
+    /// <summary>One sessions row per session of the batch: its traffic source from its earliest touch in the batch,
+    /// <c>starts</c> = 1 when the batch holds the session's first event.</summary>
     private void AppendSessions(DuckDBConnection c)
     {
-        var groups = new Dictionary<(string, string), (TouchpointRow First, DateTime End, int Touches, int Rank, int Entered)>();
+        var groups = new Dictionary<(string, string), (TouchpointRow First, DateTime End, int Touches, int Rank, int Entered, bool Starts)>();
         foreach (var r in _tps)
         {
             var k = (r.Site, r.SessionId);
             if (groups.TryGetValue(k, out var g))
             {
-                groups[k] = (r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank), g.Entered | r.Entered);
+                groups[k] = (r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank), g.Entered | r.Entered, g.Starts || IsStart(r));
             }
             else
             {
-                groups[k] = (r, r.Ts, 1, r.Rank, r.Entered);
+                groups[k] = (r, r.Ts, 1, r.Rank, r.Entered, IsStart(r));
             }
         }
         using var app = c.CreateAppender("sessions");
@@ -402,13 +403,19 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             var f = g.First;
             app.CreateRow()
                 .AppendValue(f.Site).AppendValue(Key(f.SessionId)).AppendValue(Key(f.Visitor)).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
-                .AppendValue(g.Touches).AppendValue((sbyte)g.Rank).AppendValue((byte)g.Entered)
+                .AppendValue(g.Touches).AppendValue((sbyte)(g.Starts ? 1 : 0)).AppendValue((sbyte)g.Rank).AppendValue((byte)g.Entered)
                 .AppendValue(f.Channel).AppendValue(f.Source).AppendValue(f.Medium).AppendValue(f.UtmCampaign).AppendValue(f.Term)
                 .AppendValue(f.UtmContent).AppendValue(f.ClickPlatform).AppendValue(f.LandingPage).AppendValue(f.SessionReferrerHost)
                 .AppendValue(f.Device).AppendValue(f.Browser).AppendValue(f.Os).AppendValue(f.Country)
                 .EndRow();
         }
     }
+
+    /// <summary>
+    /// The processor names a session after its first event, so the row holding that event starts the session: summing
+    /// <c>starts</c> counts sessions exactly without count(DISTINCT), even when a session's touches span several flushes.
+    /// </summary>
+    private static bool IsStart(TouchpointRow r) => string.Equals(r.EventId, r.SessionId, StringComparison.Ordinal);
 
     private void AppendVisitors(DuckDBConnection c)
     {

@@ -81,6 +81,7 @@ internal static class Migrations
             start_ts TIMESTAMP NOT NULL,
             end_ts TIMESTAMP NOT NULL,
             touches INTEGER NOT NULL,
+            starts TINYINT NOT NULL,
             max_rank TINYINT NOT NULL,
             entered UTINYINT NOT NULL,
             channel VARCHAR,

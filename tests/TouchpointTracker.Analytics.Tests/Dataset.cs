@@ -15,6 +15,7 @@ namespace TouchpointTracker.Analytics.Tests;
 ///      sC2 03-03 08:00 Direct                        c3 consideration (stays)
 /// v-d  sD1 02-20 11:00 Direct                        d1 -> awareness (outside the range)
 /// </code>
+/// Sessions are named after their first event, as the processor names them (sA1 = a1 and so on).
 /// </summary>
 internal static class Dataset
 {
@@ -65,15 +66,15 @@ internal static class Dataset
                 });
             }
         }
-        Add("a1", "v-a", "sA1", 1, At(3, 1, 10, 0), null, "awareness", "Organic Search", "/blog/what-is-crm", "www.google.com", "search", "Google", reasons: ["awareness.first-touch"]);
-        Add("a2", "v-a", "sA1", 1, At(3, 1, 10, 5), "awareness", "consideration", "Organic Search", "/compare", "www.acme.example", "internal", touchIndex: 2, journeyFirst: "a1", reasons: ["consideration.comparison"]);
-        Add("a3", "v-a", "sA2", 2, At(3, 2, 9, 0), "consideration", "decision", "Email", "/pricing", utmSource: "newsletter", utmMedium: "email", campaign: "nurture", touchIndex: 3, journeyFirst: "a1", reasons: ["decision.pricing-page", "consideration.nurture-email"]);
-        Add("b1", "v-b", "sB1", 1, At(3, 1, 12, 0), null, "awareness", "Direct", "/", country: "DE", device: "Mobile", reasons: ["awareness.first-touch"]);
-        Add("b2", "v-b", "sB1", 1, At(3, 1, 12, 10), "awareness", "awareness", "Direct", "/about", "www.acme.example", "internal", country: "DE", device: "Mobile", touchIndex: 2, journeyFirst: "b1");
-        Add("c1", "v-c", "sC1", 1, At(3, 2, 15, 0), null, "awareness", "Paid Search", "/lp/crm", "www.google.com", "search", "Google", "google", "cpc", "brand", "acme crm", reasons: ["awareness.first-touch"]);
-        Add("c2", "v-c", "sC1", 1, At(3, 2, 15, 2), "awareness", "consideration", "Paid Search", "/case-studies", "www.acme.example", "internal", utmSource: "google", utmMedium: "cpc", campaign: "brand", term: "acme crm", touchIndex: 2, journeyFirst: "c1", reasons: ["consideration.case-study"]);
-        Add("c3", "v-c", "sC2", 2, At(3, 3, 8, 0), "consideration", "consideration", "Direct", "/docs", touchIndex: 3, journeyFirst: "c1");
-        Add("d1", "v-d", "sD1", 1, At(2, 20, 11, 0), null, "awareness", "Direct", "/", reasons: ["awareness.first-touch"]);
+        Add("a1", "v-a", "a1", 1, At(3, 1, 10, 0), null, "awareness", "Organic Search", "/blog/what-is-crm", "www.google.com", "search", "Google", reasons: ["awareness.first-touch"]);
+        Add("a2", "v-a", "a1", 1, At(3, 1, 10, 5), "awareness", "consideration", "Organic Search", "/compare", "www.acme.example", "internal", touchIndex: 2, journeyFirst: "a1", reasons: ["consideration.comparison"]);
+        Add("a3", "v-a", "a3", 2, At(3, 2, 9, 0), "consideration", "decision", "Email", "/pricing", utmSource: "newsletter", utmMedium: "email", campaign: "nurture", touchIndex: 3, journeyFirst: "a1", reasons: ["decision.pricing-page", "consideration.nurture-email"]);
+        Add("b1", "v-b", "b1", 1, At(3, 1, 12, 0), null, "awareness", "Direct", "/", country: "DE", device: "Mobile", reasons: ["awareness.first-touch"]);
+        Add("b2", "v-b", "b1", 1, At(3, 1, 12, 10), "awareness", "awareness", "Direct", "/about", "www.acme.example", "internal", country: "DE", device: "Mobile", touchIndex: 2, journeyFirst: "b1");
+        Add("c1", "v-c", "c1", 1, At(3, 2, 15, 0), null, "awareness", "Paid Search", "/lp/crm", "www.google.com", "search", "Google", "google", "cpc", "brand", "acme crm", reasons: ["awareness.first-touch"]);
+        Add("c2", "v-c", "c1", 1, At(3, 2, 15, 2), "awareness", "consideration", "Paid Search", "/case-studies", "www.acme.example", "internal", utmSource: "google", utmMedium: "cpc", campaign: "brand", term: "acme crm", touchIndex: 2, journeyFirst: "c1", reasons: ["consideration.case-study"]);
+        Add("c3", "v-c", "c3", 2, At(3, 3, 8, 0), "consideration", "consideration", "Direct", "/docs", touchIndex: 3, journeyFirst: "c1");
+        Add("d1", "v-d", "d1", 1, At(2, 20, 11, 0), null, "awareness", "Direct", "/", reasons: ["awareness.first-touch"]);
         return (tps, trs);
     }
 
