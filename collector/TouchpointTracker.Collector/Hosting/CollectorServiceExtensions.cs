@@ -1,5 +1,6 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using TouchpointTracker.Analytics;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Embedded;
@@ -52,7 +53,7 @@ public static class CollectorServiceExtensions
 
         if (mode == CollectorMode.Embedded)
         {
-            services.AddEmbeddedMode();
+            services.AddEmbeddedMode(builder.Configuration);
         }
         else
         {
@@ -61,8 +62,19 @@ public static class CollectorServiceExtensions
         return builder;
     }
 
-    private static void AddEmbeddedMode(this IServiceCollection services)
+    private static void AddEmbeddedMode(this IServiceCollection services, IConfiguration configuration)
     {
+        // The analytics store in-process: the demo site's views are open, like the inspection API.
+        services.AddTouchpointAnalytics(configuration);
+        services.PostConfigure<AnalyticsOptions>(o =>
+        {
+            if (!o.OpenSites.Contains(SiteRegistry.DemoSite, StringComparer.Ordinal))
+            {
+                o.OpenSites.Add(SiteRegistry.DemoSite);
+            }
+        });
+        services.AddSingleton<EmbeddedStorage>();
+        services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EmbeddedStorage>());
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
@@ -85,6 +97,8 @@ public static class CollectorServiceExtensions
         if (mode == CollectorMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath);
+            app.MapAnalyticsApi();
+            app.MapAnalyticsApiDocs();
             app.UseDemoSite(options.DemoPath);
         }
         return app;

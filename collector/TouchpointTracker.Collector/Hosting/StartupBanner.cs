@@ -40,6 +40,7 @@ public sealed class StartupBanner(
         {
             lines.Add($"  demo site:  {address}{o.DemoPath}/");
             lines.Add($"  inspection: {address}{o.InspectPath}?limit=20");
+            lines.Add($"  analytics:  {address}/api/v1/overview?site=demo (API; the demo site is open, other sites need Analytics:ApiKeys), {address}/api/docs (API reference)");
         }
         lines.AddRange(notes.Select(n => "  " + n.Note));
         var text = string.Join(Environment.NewLine, lines);
