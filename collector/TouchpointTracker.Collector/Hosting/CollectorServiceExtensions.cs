@@ -1,6 +1,7 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using TouchpointTracker.Analytics;
+using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Embedded;
@@ -99,6 +100,7 @@ public static class CollectorServiceExtensions
             app.MapInspectApi(options.InspectPath);
             app.MapAnalyticsApi();
             app.MapAnalyticsApiDocs();
+            app.MapAnalyticsDashboard();
             app.UseDemoSite(options.DemoPath);
         }
         return app;

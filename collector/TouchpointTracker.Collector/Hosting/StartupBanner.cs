@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Collector.Configuration;
 
 namespace TouchpointTracker.Collector.Hosting;
@@ -40,6 +41,7 @@ public sealed class StartupBanner(
         {
             lines.Add($"  demo site:  {address}{o.DemoPath}/");
             lines.Add($"  inspection: {address}{o.InspectPath}?limit=20");
+            lines.Add($"  dashboard:  {address}{AnalyticsDashboard.DefaultPath}?site=demo");
             lines.Add($"  analytics:  {address}/api/v1/overview?site=demo (API; the demo site is open, other sites need Analytics:ApiKeys), {address}/api/docs (API reference)");
         }
         lines.AddRange(notes.Select(n => "  " + n.Note));
