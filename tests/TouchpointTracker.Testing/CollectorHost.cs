@@ -47,13 +47,30 @@ public sealed class CollectorHost : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(settings);
         }
+        // The embedded mode keeps its analytics store and journey states in a data folder: one of its own per
+        // host unless the test names one (to restart a collector on the same data).
+        var ownFolder = settings is null || !settings.ContainsKey("Analytics:Path") ? NewDataFolder() : null;
+        if (ownFolder is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Analytics:Path"] = Path.Combine(ownFolder, "analytics.duckdb") });
+        }
         builder.AddServiceDefaults();
         builder.AddCollector();
         var app = builder.Build();
         app.MapCollector();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new CollectorHost(app, new Uri(address));
+        return new CollectorHost(app, new Uri(address)) { _ownFolder = ownFolder };
+    }
+
+    private string? _ownFolder;
+
+    /// <summary>A new empty folder under the temp directory.</summary>
+    public static string NewDataFolder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "tt-test-data-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return folder;
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -65,6 +82,16 @@ public sealed class CollectorHost : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(_ownFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 
     /// <summary>The collector's project folder (for wwwroot/demo), found from the test's output folder.</summary>

@@ -50,6 +50,8 @@ public abstract class ServiceProcess : IAsyncDisposable
         psi.Environment["DOTNET_ENVIRONMENT"] = "Testing";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         psi.Environment["Logging__Json"] = "false";
+        // A data folder of its own (the embedded mode's analytics store and journey states) unless the caller names one.
+        psi.Environment["Analytics__Path"] = Path.Combine(Path.GetTempPath(), "tt-test-data-" + Guid.NewGuid().ToString("N"), "analytics.duckdb");
         foreach (var (name, value) in environment)
         {
             psi.Environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using TouchpointTracker.Analytics;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
@@ -10,7 +11,10 @@ namespace TouchpointTracker.Collector.Embedded;
 /// <summary>
 /// The embedded mode's forwarder and processor in one process: touchpoints move from the in-memory buffer
 /// to an in-memory bus and are staged per visitor by the same call as the Kafka processor's
-/// (<see cref="JourneyProcessor.Stage"/>), counted under the same metric names, and kept for the inspection API.
+/// (<see cref="JourneyProcessor.Stage"/>), counted under the same metric names, written to the analytics store
+/// and kept for the inspection API. Journey states are saved to <see cref="JourneyStateFile"/> whenever the loop
+/// goes idle and at least every <see cref="EmbeddedStorage.SaveInterval"/> under load; a graceful stop stages what
+/// the buffer still holds, saves the states and flushes the analytics store.
 /// Same stages, same order guarantees (one visitor's events stay in order) as Redis and Kafka give, and
 /// the same journey engine and rules file (reloaded on change) as the Kafka processor.
 /// </summary>
@@ -21,6 +25,8 @@ public sealed class EmbeddedProcessor(
     StagedEventLog log,
     MetricsRegistry metrics,
     StagingMetrics staging,
+    AnalyticsWriter analytics,
+    EmbeddedStorage storage,
     ILogger<EmbeddedProcessor> logger) : BackgroundService
 {
     private const int BatchSize = 500;
@@ -46,13 +52,16 @@ public sealed class EmbeddedProcessor(
             staging.CountReload(ok: false);
         };
         logger.LogInformation("Stage rules: {Source} ({Count} rules)", rules.Current.Engine.Source, rules.Current.Engine.Rules.Count);
+        var restored = storage.States.Load();
+        states.Restore(restored);
+        logger.LogInformation("Journey states: {Count} restored from {Path}", restored.Count, storage.States.FilePath);
         return base.StartAsync(cancellationToken);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(
-            Task.Run(() => ForwardAsync(stoppingToken), stoppingToken),
-            Task.Run(() => ProcessAsync(stoppingToken), stoppingToken));
+            Task.Run(() => ForwardAsync(stoppingToken), CancellationToken.None),
+            Task.Run(ProcessAsync, CancellationToken.None));
 
     private async Task ForwardAsync(CancellationToken ct)
     {
@@ -66,15 +75,27 @@ public sealed class EmbeddedProcessor(
                 {
                     break;
                 }
-                foreach (var tp in batch)
-                {
-                    await _bus.Writer.WriteAsync(tp, ct);
-                }
-                buffer.Release(batch.Count); // the bus has them: their room in the buffer is free
-                _forwarded.Inc(by: batch.Count);
+                await MoveAsync(batch);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        try
+        {
+            // Stopping: what the buffer still holds was answered 202; stage it before the process ends.
+            using var drain = new CancellationTokenSource(DrainWait);
+            while (true)
+            {
+                batch.Clear();
+                if (await buffer.ReadBatchAsync(batch, BatchSize, drain.Token) == 0)
+                {
+                    break;
+                }
+                await MoveAsync(batch);
+            }
+        }
+        catch (OperationCanceledException)
         {
         }
         finally
@@ -83,32 +104,79 @@ public sealed class EmbeddedProcessor(
         }
     }
 
-    private async Task ProcessAsync(CancellationToken ct)
+    private static readonly TimeSpan DrainWait = TimeSpan.FromMilliseconds(200);
+
+    private async Task MoveAsync(List<Touchpoint> batch)
     {
-        try
+        foreach (var tp in batch)
         {
-            while (await _bus.Reader.WaitToReadAsync(ct))
+            await _bus.Writer.WriteAsync(tp);
+        }
+        buffer.Release(batch.Count); // the bus has them: their room in the buffer is free
+        _forwarded.Inc(by: batch.Count);
+    }
+
+    private async Task ProcessAsync()
+    {
+        var lastSave = Environment.TickCount64;
+        while (true)
+        {
+            var waiting = _bus.Reader.WaitToReadAsync();
+            if (!waiting.IsCompleted && states.ChangedCount > 0)
             {
-                while (_bus.Reader.TryRead(out var tp))
+                SaveStates(); // going idle: save what changed
+                lastSave = Environment.TickCount64;
+            }
+            if (!await waiting)
+            {
+                break;
+            }
+            while (_bus.Reader.TryRead(out var tp))
+            {
+                if (Stage(tp) is { Outcome: TouchOutcome.Staged } step)
                 {
-                    Stage(tp);
+                    await analytics.AddAsync(step.Staged!);
+                    if (step.Transition is { } transition)
+                    {
+                        await analytics.AddAsync(transition);
+                    }
+                }
+                if (Environment.TickCount64 - lastSave >= storage.SaveInterval.TotalMilliseconds)
+                {
+                    SaveStates();
+                    lastSave = Environment.TickCount64;
                 }
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
+        SaveStates();
+        await analytics.FlushAsync();
     }
 
-    private void Stage(Touchpoint tp)
+    private void SaveStates()
     {
         try
         {
-            var step = rules.Current.Stage(tp, states, _tally);
-            if (step.Outcome == TouchOutcome.Staged)
+            storage.States.Append(states.TakeChanged(), states.Count, states.All);
+        }
+        catch (IOException ex)
+        {
+            logger.LogError(ex, "Could not save journey states to {Path}; they are kept in memory and saved with the next change", storage.States.FilePath);
+        }
+    }
+
+    /// <summary>Stages one touch; null when the engine failed on it (logged and counted as an error).</summary>
+    private JourneyStep? Stage(Touchpoint tp)
+    {
+        JourneyStep? step = null;
+        try
+        {
+            var staged = rules.Current.Stage(tp, states, _tally);
+            if (staged.Outcome == TouchOutcome.Staged)
             {
-                log.Add(step.Staged!);
+                states.MarkChanged(tp.SiteId, tp.VisitorId);
+                log.Add(staged.Staged!);
             }
+            step = staged;
         }
         catch (Exception ex)
         {
@@ -119,5 +187,6 @@ public sealed class EmbeddedProcessor(
         var t = _tally;
         staging.Count(t.Staged, t.Duplicates, t.Bots, t.Invalid, t.Late, t.TooLate, t.TransitionsTo);
         t.Clear();
+        return step;
     }
 }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using TouchpointTracker.Analytics;
+using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Embedded;
@@ -56,7 +58,7 @@ public static class CollectorServiceExtensions
 
         if (mode == CollectorMode.Embedded)
         {
-            services.AddEmbeddedMode();
+            services.AddEmbeddedMode(builder.Configuration);
         }
         else
         {
@@ -65,8 +67,29 @@ public static class CollectorServiceExtensions
         return builder;
     }
 
-    private static void AddEmbeddedMode(this IServiceCollection services)
+    private static void AddEmbeddedMode(this IServiceCollection services, IConfiguration configuration)
     {
+        // The analytics store in-process: the demo site's views are open, like the inspection API.
+        services.AddTouchpointAnalytics(configuration);
+        // The demo site's views follow the inspection API's rule: open while the collector listens on loopback
+        // only (start-up refuses other addresses without a key), else readable with Collector:InspectApiKey.
+        services.AddOptions<AnalyticsOptions>().PostConfigure<IOptions<CollectorOptions>>((o, collector) =>
+        {
+            if (collector.Value.InspectApiKey is { Length: > 0 } key)
+            {
+                if (!o.ApiKeys.TryGetValue(SiteRegistry.DemoSite, out var keys))
+                {
+                    o.ApiKeys[SiteRegistry.DemoSite] = keys = [];
+                }
+                keys.Add(key);
+            }
+            else if (!o.OpenSites.Contains(SiteRegistry.DemoSite, StringComparer.Ordinal))
+            {
+                o.OpenSites.Add(SiteRegistry.DemoSite);
+            }
+        });
+        services.AddSingleton<EmbeddedStorage>();
+        services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EmbeddedStorage>());
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
@@ -89,6 +112,9 @@ public static class CollectorServiceExtensions
         if (mode == CollectorMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath, app.Services.GetRequiredService<InspectAccess>());
+            app.MapAnalyticsApi();
+            app.MapAnalyticsApiDocs();
+            app.MapAnalyticsDashboard();
             app.UseDemoSite(options.DemoPath);
         }
         return app;

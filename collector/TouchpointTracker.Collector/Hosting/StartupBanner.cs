@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Collector.Configuration;
 
 namespace TouchpointTracker.Collector.Hosting;
@@ -56,6 +57,8 @@ public sealed class StartupBanner(
         {
             lines.Add($"  demo site:  {address}{o.DemoPath}/");
             lines.Add($"  inspection: {address}{o.InspectPath}?limit=20" + (inspect.HasKey ? " (header X-Api-Key: Collector:InspectApiKey)" : " (loopback only, no key)"));
+            lines.Add($"  dashboard:  {address}{AnalyticsDashboard.DefaultPath}?site=demo" + (inspect.HasKey ? " (key: Collector:InspectApiKey)" : ""));
+            lines.Add($"  analytics:  {address}/api/v1/overview?site=demo (API; other sites need Analytics:ApiKeys), {address}/api/docs (API reference)");
         }
         lines.AddRange(notes.Select(n => "  " + n.Note));
         var text = string.Join(Environment.NewLine, lines);

@@ -1,0 +1,313 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace TouchpointTracker.Analytics;
+
+/// <summary>Query-string parameters shared by the analytics endpoints (all optional at binding; validated by the handlers).</summary>
+public sealed class AnalyticsParameters
+{
+    [FromQuery(Name = "site")] public string? Site { get; init; }
+    [FromQuery(Name = "from")] public string? From { get; init; }
+    [FromQuery(Name = "to")] public string? To { get; init; }
+    [FromQuery(Name = "channel")] public string? Channel { get; init; }
+    [FromQuery(Name = "source")] public string? Source { get; init; }
+    [FromQuery(Name = "medium")] public string? Medium { get; init; }
+    [FromQuery(Name = "campaign")] public string? Campaign { get; init; }
+    [FromQuery(Name = "term")] public string? Term { get; init; }
+    [FromQuery(Name = "landing_page")] public string? LandingPage { get; init; }
+    [FromQuery(Name = "device")] public string? Device { get; init; }
+    [FromQuery(Name = "country")] public string? Country { get; init; }
+    [FromQuery(Name = "stage")] public string? Stage { get; init; }
+    [FromQuery(Name = "by")] public string? By { get; init; }
+    [FromQuery(Name = "limit")] public string? Limit { get; init; }
+    [FromQuery(Name = "key")] public string? Key { get; init; }
+}
+
+/// <summary>What the handlers need besides the query string.</summary>
+public sealed record AnalyticsServices(HttpContext Http, AnalyticsQueries Queries, IOptions<AnalyticsOptions> Options, TimeProvider Time);
+
+/// <summary>The analytics JSON API under <c>/api/v1/</c>.</summary>
+public static class AnalyticsApi
+{
+    public const int MaxRangeDays = 400;
+    private const int MaxFilterLength = 500;
+
+    /// <summary>Maps overview, breakdown, funnel, journeys, realtime and export under <c>/api/v1</c>.</summary>
+    public static RouteGroupBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1").WithTags("analytics");
+        g.MapGet("/overview", GetOverview).WithName("analytics-overview")
+            .WithSummary("Visitors, sessions, touchpoints and visitors per stage, per day (site time zone)").Produces<OverviewResult>();
+        g.MapGet("/breakdown", GetBreakdown).WithName("analytics-breakdown")
+            .WithSummary("Visitors and sessions per value of a dimension, per stage reached, with stage conversion rates").Produces<BreakdownResult>();
+        g.MapGet("/funnel", GetFunnel).WithName("analytics-funnel")
+            .WithSummary("Visitors entering each stage, conversion, drop-off, median and p75 time between stages").Produces<FunnelResult>();
+        g.MapGet("/journeys/{id}", GetJourney).WithName("analytics-journey")
+            .WithSummary("One visitor's touches in time order, grouped by session").Produces<JourneyResult>();
+        g.MapGet("/journeys", SearchJourneys).WithName("analytics-journey-search")
+            .WithSummary("Visitors whose id starts with ?search=").Produces<JourneySearchResult>();
+        g.MapGet("/realtime", GetRealtime).WithName("analytics-realtime")
+            .WithSummary("Visitors in the last 5 minutes and their current stage").Produces<RealtimeResult>();
+        g.MapGet("/export", Export).WithName("analytics-export")
+            .WithSummary("Any view as CSV: ?view=overview|breakdown|funnel|journey|journeys|realtime&format=csv").Produces<string>(200, "text/csv");
+        return g;
+    }
+
+    /// <summary>The OpenAPI document at <c>/api/openapi/analytics.json</c> and the Scalar UI at <c>/api/docs</c>
+    /// (needs <see cref="AnalyticsServiceCollectionExtensions.AddTouchpointAnalytics"/>, which registers the document).</summary>
+    public static IEndpointRouteBuilder MapAnalyticsApiDocs(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/api/openapi/{documentName}.json");
+        app.MapScalarApiReference("/api/docs", o => o
+            .WithTitle("TouchpointTracker analytics API")
+            .WithOpenApiRoutePattern("/api/openapi/{documentName}.json")
+            .AddDocument(AnalyticsServiceCollectionExtensions.OpenApiDocument));
+        return app;
+    }
+
+    public static Results<JsonHttpResult<OverviewResult>, ValidationProblem, ProblemHttpResult> GetOverview(
+        [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem)) return problem;
+        return TypedResults.Json(s.Queries.Overview(request), AnalyticsJsonContext.Default.OverviewResult);
+    }
+
+    public static Results<JsonHttpResult<BreakdownResult>, ValidationProblem, ProblemHttpResult> GetBreakdown(
+        [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem)) return problem;
+        if (!TryBy(p, required: true, out var by, out problem) || !TryLimit(p, 100, out var limit, out problem)) return problem;
+        return TypedResults.Json(s.Queries.Breakdown(request, by!, limit), AnalyticsJsonContext.Default.BreakdownResult);
+    }
+
+    public static Results<JsonHttpResult<FunnelResult>, ValidationProblem, ProblemHttpResult> GetFunnel(
+        [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem)) return problem;
+        if (!TryBy(p, required: false, out var by, out problem) || !TryLimit(p, 20, out var limit, out problem)) return problem;
+        return TypedResults.Json(s.Queries.Funnel(request, by, limit), AnalyticsJsonContext.Default.FunnelResult);
+    }
+
+    public static Results<JsonHttpResult<JourneyResult>, ValidationProblem, ProblemHttpResult> GetJourney(
+        string id, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem, defaultDays: MaxRangeDays)) return problem;
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 200) return Invalid("id", "The visitor id must have 1 to 200 characters.");
+        var journey = s.Queries.Journey(request, id);
+        return journey is null
+            ? TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No visitor '{id}' on site '{request.Range.Site}'.")
+            : TypedResults.Json(journey, AnalyticsJsonContext.Default.JourneyResult);
+    }
+
+    public static Results<JsonHttpResult<JourneySearchResult>, ValidationProblem, ProblemHttpResult> SearchJourneys(
+        [FromQuery(Name = "search")] string? search, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem, defaultDays: MaxRangeDays)) return problem;
+        if (string.IsNullOrEmpty(search) || search.Length > 200) return Invalid("search", "search must have 1 to 200 characters (the start of a visitor id).");
+        if (!TryLimit(p, 50, out var limit, out problem)) return problem;
+        return TypedResults.Json(s.Queries.SearchJourneys(request, search, limit), AnalyticsJsonContext.Default.JourneySearchResult);
+    }
+
+    public static Results<JsonHttpResult<RealtimeResult>, ValidationProblem, ProblemHttpResult> GetRealtime(
+        [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem)) return problem;
+        if (!TryLimit(p, 100, out var limit, out problem)) return problem;
+        return TypedResults.Json(s.Queries.Realtime(request.Range.Site, request.Filters, s.Time.GetUtcNow(), limit: limit),
+            AnalyticsJsonContext.Default.RealtimeResult);
+    }
+
+    public static Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult> Export(
+        [FromQuery(Name = "view")] string? view, [FromQuery(Name = "format")] string? format, [FromQuery(Name = "id")] string? id,
+        [FromQuery(Name = "search")] string? search, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (format is not (null or "csv")) return Invalid("format", "format must be csv.");
+        var wide = view is "journey" or "journeys";
+        if (!TryParse(p, s, out var request, out var problem, defaultDays: wide ? MaxRangeDays : 30)) return problem;
+        string csv;
+        switch (view)
+        {
+            case "overview":
+                csv = Csv.Overview(s.Queries.Overview(request));
+                break;
+            case "breakdown":
+                if (!TryBy(p, required: true, out var by, out problem) || !TryLimit(p, 1000, out var bl, out problem)) return problem;
+                csv = Csv.Breakdown(s.Queries.Breakdown(request, by!, bl));
+                break;
+            case "funnel":
+                if (!TryBy(p, required: false, out var fby, out problem) || !TryLimit(p, 100, out var fl, out problem)) return problem;
+                csv = Csv.Funnel(s.Queries.Funnel(request, fby, fl));
+                break;
+            case "journey":
+                if (string.IsNullOrWhiteSpace(id) || id.Length > 200) return Invalid("id", "view=journey needs id (a visitor id).");
+                var j = s.Queries.Journey(request, id);
+                if (j is null) return TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No visitor '{id}' on site '{request.Range.Site}'.");
+                csv = Csv.Journey(j);
+                break;
+            case "journeys":
+                if (string.IsNullOrEmpty(search) || search.Length > 200) return Invalid("search", "view=journeys needs search (the start of a visitor id).");
+                if (!TryLimit(p, 1000, out var sl, out problem)) return problem;
+                csv = Csv.Search(s.Queries.SearchJourneys(request, search, sl));
+                break;
+            case "realtime":
+                csv = Csv.Realtime(s.Queries.Realtime(request.Range.Site, request.Filters, s.Time.GetUtcNow(), limit: 1000));
+                break;
+            default:
+                return Invalid("view", "view must be one of overview, breakdown, funnel, journey, journeys, realtime.");
+        }
+        var name = $"{request.Range.Site}-{view}-{request.Range.From:yyyy-MM-dd}-{request.Range.To:yyyy-MM-dd}.csv";
+        return TypedResults.File(Encoding.UTF8.GetBytes(csv), "text/csv; charset=utf-8", name);
+    }
+
+    /// <summary>
+    /// 401 without a key (or with a key nobody has), 403 with a key of another site, null when allowed: a site in
+    /// <see cref="AnalyticsOptions.OpenSites"/>, or a key of <see cref="AnalyticsOptions.ApiKeys"/> for that site, sent as
+    /// <c>Authorization: Bearer &lt;key&gt;</c> or <c>?key=</c>. Keys compare in constant time.
+    /// </summary>
+    internal static ProblemHttpResult? Authorize(AnalyticsParameters p, AnalyticsServices s)
+    {
+        var site = p.Site;
+        var o = s.Options.Value;
+        if (string.IsNullOrWhiteSpace(site) || o.OpenSites.Contains(site, StringComparer.Ordinal))
+        {
+            return null; // no site: the parameter check answers 400 before anything is read
+        }
+        var key = p.Key;
+        var header = s.Http.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            key = header["Bearer ".Length..].Trim();
+        }
+        if (string.IsNullOrEmpty(key))
+        {
+            return TypedResults.Problem(statusCode: 401, title: "Unauthorized",
+                detail: $"Site '{site}' needs an API key: send 'Authorization: Bearer <key>' or '?key=<key>'.");
+        }
+        var given = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        bool mine = false, other = false;
+        foreach (var (keySite, keys) in o.ApiKeys)
+        {
+            foreach (var k in keys)
+            {
+                var match = CryptographicOperations.FixedTimeEquals(given, SHA256.HashData(Encoding.UTF8.GetBytes(k)));
+                if (string.Equals(keySite, site, StringComparison.Ordinal))
+                {
+                    mine |= match;
+                }
+                else
+                {
+                    other |= match;
+                }
+            }
+        }
+        if (mine)
+        {
+            return null;
+        }
+        return other
+            ? TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: $"This key does not give access to site '{site}'.")
+            : TypedResults.Problem(statusCode: 401, title: "Unauthorized", detail: "Unknown API key.");
+    }
+
+    internal static bool TryParse(AnalyticsParameters p, AnalyticsServices s, out AnalyticsRequest request, out ValidationProblem problem, int defaultDays = 30)
+    {
+        request = null!;
+        problem = null!;
+        if (string.IsNullOrWhiteSpace(p.Site) || p.Site.Length > 100)
+        {
+            problem = Invalid("site", "site is required (the site key, at most 100 characters).");
+            return false;
+        }
+        var zone = s.Options.Value.TimeZoneOf(p.Site);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(s.Time.GetUtcNow(), zone).DateTime);
+        DateOnly to = today, from;
+        if (p.To is not null && !DateOnly.TryParseExact(p.To, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out to))
+        {
+            problem = Invalid("to", $"to must be a date as yyyy-MM-dd (got '{p.To}').");
+            return false;
+        }
+        from = to.AddDays(-(defaultDays - 1));
+        if (p.From is not null && !DateOnly.TryParseExact(p.From, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out from))
+        {
+            problem = Invalid("from", $"from must be a date as yyyy-MM-dd (got '{p.From}').");
+            return false;
+        }
+        if (from > to)
+        {
+            problem = Invalid("from", $"from ({from:yyyy-MM-dd}) is after to ({to:yyyy-MM-dd}).");
+            return false;
+        }
+        if (to.DayNumber - from.DayNumber + 1 > MaxRangeDays)
+        {
+            problem = Invalid("from", $"The range from {from:yyyy-MM-dd} to {to:yyyy-MM-dd} is longer than {MaxRangeDays} days.");
+            return false;
+        }
+        foreach (var (name, value) in new[]
+                 {
+                     ("channel", p.Channel), ("source", p.Source), ("medium", p.Medium), ("campaign", p.Campaign), ("term", p.Term),
+                     ("landing_page", p.LandingPage), ("device", p.Device), ("country", p.Country), ("stage", p.Stage),
+                 })
+        {
+            if (value is { Length: > MaxFilterLength })
+            {
+                problem = Invalid(name, $"{name} is longer than {MaxFilterLength} characters.");
+                return false;
+            }
+        }
+        if (p.Stage is not null && !AnalyticsVocabulary.Stages.Contains(p.Stage))
+        {
+            problem = Invalid("stage", $"stage must be one of {string.Join(", ", AnalyticsVocabulary.Stages)} (got '{p.Stage}').");
+            return false;
+        }
+        request = new AnalyticsRequest(new AnalyticsRange(p.Site, from, to, zone),
+            new AnalyticsFilters(p.Channel, p.Source, p.Medium, p.Campaign, p.Term, p.LandingPage, p.Device, p.Country, p.Stage));
+        return true;
+    }
+
+    private static bool TryBy(AnalyticsParameters p, bool required, out string? by, out ValidationProblem problem)
+    {
+        by = p.By;
+        problem = null!;
+        if (by is null ? required : !AnalyticsVocabulary.DimensionColumns.ContainsKey(by))
+        {
+            problem = Invalid("by", $"by must be one of {string.Join(", ", AnalyticsVocabulary.Dimensions)}" + (by is null ? "." : $" (got '{by}')."));
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryLimit(AnalyticsParameters p, int @default, out int limit, out ValidationProblem problem)
+    {
+        limit = @default;
+        problem = null!;
+        if (p.Limit is null)
+        {
+            return true;
+        }
+        if (!int.TryParse(p.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000)
+        {
+            problem = Invalid("limit", $"limit must be a whole number from 1 to 1000 (got '{p.Limit}').");
+            return false;
+        }
+        return true;
+    }
+
+    private static ValidationProblem Invalid(string parameter, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [parameter] = [message] },
+            detail: message, title: $"Invalid parameter '{parameter}'");
+}

@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace TouchpointTracker.Analytics;
+
+/// <summary>Source-generated JSON for the API responses: snake_case like the message contracts.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(OverviewResult))]
+[JsonSerializable(typeof(BreakdownResult))]
+[JsonSerializable(typeof(FunnelResult))]
+[JsonSerializable(typeof(JourneyResult))]
+[JsonSerializable(typeof(JourneySearchResult))]
+[JsonSerializable(typeof(RealtimeResult))]
+public sealed partial class AnalyticsJsonContext : JsonSerializerContext;

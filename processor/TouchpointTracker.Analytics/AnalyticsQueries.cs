@@ -1,0 +1,386 @@
+using System.Data.Common;
+using System.Text;
+using DuckDB.NET.Data;
+using TouchpointTracker.Contracts;
+
+namespace TouchpointTracker.Analytics;
+
+/// <summary>
+/// The read side: parameterised SQL over the store. Values from the caller travel only as parameters; the
+/// SQL text is assembled from constant fragments (one per filter present, one whitelisted dimension column).
+/// Aggregate views read the <c>sessions</c> roll-up (one row per session per writer batch, about a third of
+/// the touchpoints) with 64-bit visitor keys, so distinct counts stay cheap; journeys and realtime read
+/// <c>touchpoints</c>. Each call opens its own read connection.
+/// </summary>
+public sealed class AnalyticsQueries(AnalyticsStore store)
+{
+    private static readonly string[] Stages = [.. AnalyticsVocabulary.Stages];
+
+    /// <summary>A site's time zone from the options (UTC when not configured).</summary>
+    public TimeZoneInfo TimeZoneOf(string site) => store.Options.TimeZoneOf(site);
+
+    public OverviewResult Overview(AnalyticsRequest request)
+    {
+        var q = new Sql();
+        var where = q.SessionWhere(request);
+        // per day, then the whole range (visitors are distinct over the range, not a sum of days)
+        q.Text.Append($"""
+            WITH v AS (
+                SELECT day, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
+                FROM sessions WHERE {where} GROUP BY day, vkey),
+            w AS (SELECT NULL::DATE AS day, vkey, sum(s) AS s, sum(t) AS t, max(r) AS r, bit_or(e) AS e FROM v GROUP BY vkey)
+            SELECT day, count(*), sum(s)::BIGINT, sum(t)::BIGINT,
+                   count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5),
+                   count(*) FILTER (e & 2 <> 0), count(*) FILTER (e & 4 <> 0), count(*) FILTER (e & 8 <> 0), count(*) FILTER (e & 16 <> 0), count(*) FILTER (e & 32 <> 0)
+            FROM (SELECT * FROM v UNION ALL SELECT * FROM w) GROUP BY day ORDER BY day NULLS FIRST
+            """);
+        var byDay = new Dictionary<DateOnly, OverviewDay>();
+        OverviewDay? total = null;
+        q.Read(store, r =>
+        {
+            var d = new OverviewDay(r.IsDBNull(0) ? default : DateOnly.FromDateTime(r.GetDateTime(0)),
+                r.GetInt64(1), Long(r, 2), Long(r, 3), StageMap(r, 4), StageMap(r, 9));
+            if (r.IsDBNull(0))
+            {
+                total = d;
+            }
+            else
+            {
+                byDay[d.Day] = d;
+            }
+        });
+        var range = request.Range;
+        var days = new List<OverviewDay>();
+        for (var d = range.From; d <= range.To; d = d.AddDays(1))
+        {
+            days.Add(byDay.GetValueOrDefault(d) ?? new OverviewDay(d, 0, 0, 0, StageMap(null, 0), StageMap(null, 0)));
+        }
+        total ??= new OverviewDay(default, 0, 0, 0, StageMap(null, 0), StageMap(null, 0));
+        return new OverviewResult(range.Site, range.From, range.To, range.Zone.Id, total.Visitors, total.Sessions, total.Touchpoints,
+            total.Reached, total.Entered, days);
+    }
+
+    /// <summary>Visitors, sessions and touchpoints per value of <paramref name="by"/>, with the visitors whose sessions of
+    /// that value reached each stage, and the stage-to-stage conversion rates.</summary>
+    public BreakdownResult Breakdown(AnalyticsRequest request, string by, int limit = 100)
+    {
+        var column = Column(by);
+        var q = new Sql();
+        var where = q.SessionWhere(request);
+        q.Param("limit", limit);
+        q.Text.Append($"""
+            WITH v AS (
+                SELECT coalesce({column}, '(not set)') AS value, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r
+                FROM sessions WHERE {where} GROUP BY ALL)
+            SELECT value, count(*) AS visitors, sum(s)::BIGINT, sum(t)::BIGINT,
+                   count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
+            FROM v GROUP BY value ORDER BY visitors DESC, value LIMIT $limit
+            """);
+        var rows = new List<BreakdownRow>();
+        q.Read(store, r =>
+        {
+            var reached = StageMap(r, 4);
+            rows.Add(new BreakdownRow(r.GetString(0), r.GetInt64(1), Long(r, 2), Long(r, 3), reached, Conversion(reached)));
+        });
+        return new BreakdownResult(request.Range.Site, request.Range.From, request.Range.To, by, rows);
+    }
+
+    /// <summary>
+    /// Visitors entering each stage: a visitor counts in every stage up to the highest their sessions in the range
+    /// reached, so the counts never grow down the funnel. Times between stages come from the stage transitions of
+    /// those visitors' journeys: for each stage, the time from the journey's previous stage to its first entry.
+    /// </summary>
+    public FunnelResult Funnel(AnalyticsRequest request, string? by = null, int limit = 20)
+    {
+        var times = new Dictionary<int, (long N, double? Median, double? P75)>();
+        {
+            var q = new Sql();
+            var where = q.SessionWhere(request);
+            q.Param("to_utc", request.Range.ToUtcExclusive);
+            q.Text.Append($"""
+                WITH cohort AS (SELECT DISTINCT vkey FROM sessions WHERE {where}),
+                f AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
+                      WHERE site = $site AND ts < $to_utc AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
+                d AS (SELECT to_rank, epoch(ts - lag(ts) OVER (PARTITION BY jkey ORDER BY to_rank)) AS secs FROM f)
+                SELECT to_rank, count(secs), quantile_cont(secs, 0.5), quantile_cont(secs, 0.75)
+                FROM d WHERE secs IS NOT NULL GROUP BY to_rank
+                """);
+            q.Read(store, r => times[Convert.ToInt32(r.GetValue(0))] = (r.GetInt64(1), NullableDouble(r, 2), NullableDouble(r, 3)));
+        }
+        var groups = new List<(string Value, long[] Counts)>();
+        {
+            var q = new Sql();
+            var where = q.SessionWhere(request);
+            var value = by is null ? "'all'" : $"coalesce({Column(by)}, '(not set)')";
+            q.Param("limit", by is null ? 1 : limit);
+            q.Text.Append($"""
+                WITH v AS (SELECT {value} AS value, vkey, max(max_rank) AS r FROM sessions WHERE {where} GROUP BY ALL)
+                SELECT value, count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
+                FROM v GROUP BY value ORDER BY a DESC, value LIMIT $limit
+                """);
+            q.Read(store, r => groups.Add((r.GetString(0), [r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)])));
+        }
+        List<FunnelStage> Build(long[] counts, bool withTimes)
+        {
+            var list = new List<FunnelStage>();
+            for (var i = 0; i < Stages.Length; i++)
+            {
+                var prev = i == 0 ? (long?)null : counts[i - 1];
+                var t = withTimes && i > 0 ? times.GetValueOrDefault(i + 1) : default;
+                list.Add(new FunnelStage(Stages[i], counts[i],
+                    prev is null ? null : prev == 0 ? null : (double)counts[i] / prev.Value,
+                    i + 1 < counts.Length ? counts[i] - counts[i + 1] : 0,
+                    i + 1 < counts.Length && counts[i] > 0 ? (double)(counts[i] - counts[i + 1]) / counts[i] : null,
+                    t.N, t.Median, t.P75));
+            }
+            return list;
+        }
+        if (by is null)
+        {
+            var counts = groups.Count > 0 ? groups[0].Counts : new long[Stages.Length];
+            return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, null, Build(counts, true), null);
+        }
+        // The overall funnel with a dimension: the cohort is the same visitors, counted once each.
+        var overall = Funnel(request);
+        return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, by, overall.Stages,
+            [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
+    }
+
+    /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
+    public JourneyResult? Journey(AnalyticsRequest request, string visitorId, int maxTouches = 5000)
+    {
+        DateTime? firstSeen = null;
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("visitor", visitorId);
+            q.Text.Append("SELECT first_ts FROM visitors WHERE site = $site AND vkey = md5_number_lower($visitor) AND visitor = $visitor");
+            q.Read(store, r => firstSeen = r.GetDateTime(0));
+        }
+        if (firstSeen is null)
+        {
+            return null;
+        }
+        var journeyIds = new Dictionary<ulong, string>();
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("visitor", visitorId);
+            q.Text.Append("SELECT jkey, any_value(journey_id) FROM stage_transitions WHERE site = $site AND vkey = md5_number_lower($visitor) GROUP BY jkey");
+            q.Read(store, r => journeyIds[Convert.ToUInt64(r.GetValue(0))] = r.GetString(1));
+        }
+        var sessions = new List<JourneySession>();
+        var touches = 0;
+        string? current = null;
+        {
+            var q = new Sql();
+            var where = q.TouchpointWhere(request);
+            q.Param("visitor", visitorId);
+            q.Param("max", maxTouches);
+            q.Text.Append($"""
+                SELECT ts, event_id, type, name, page_host, page_path, referrer_host, source, medium, term, utm_campaign, channel,
+                       previous_stage, stage, reasons, score, touch_index, session_index, skey, jkey, landing_page
+                FROM touchpoints WHERE {where} AND vkey = md5_number_lower($visitor)
+                ORDER BY ts, touch_index LIMIT $max
+                """);
+            JourneySession? s = null;
+            ulong lastSkey = 0;
+            q.Read(store, r =>
+            {
+                var skey = Convert.ToUInt64(r.GetValue(18));
+                var jkey = Convert.ToUInt64(r.GetValue(19));
+                var ts = r.GetDateTime(0);
+                var touch = new JourneyTouch(ts, r.GetString(1), Str(r, 2), Str(r, 3), Str(r, 4), Str(r, 5), Str(r, 6), Str(r, 7),
+                    Str(r, 8), Str(r, 9), Str(r, 10), Str(r, 11), Str(r, 12), Str(r, 13), Reasons(r, 14),
+                    r.IsDBNull(15) ? 0 : Convert.ToDouble(r.GetValue(15)), r.IsDBNull(16) ? 0 : r.GetInt32(16));
+                if (s is null || skey != lastSkey)
+                {
+                    s = new JourneySession(r.IsDBNull(17) ? 0 : r.GetInt32(17),
+                        journeyIds.GetValueOrDefault(jkey), ts, ts, touch.Channel, touch.Source, touch.Medium, touch.Campaign, Str(r, 20), []);
+                    sessions.Add(s);
+                    lastSkey = skey;
+                }
+                s.Touches.Add(touch);
+                sessions[^1] = s = s with { End = ts };
+                touches++;
+                current = touch.StageAfter;
+            });
+        }
+        return new JourneyResult(request.Range.Site, visitorId, firstSeen.Value, current, touches, sessions);
+    }
+
+    /// <summary>Visitors whose id starts with <paramref name="prefix"/> and who have sessions matching the range and filters, latest first.</summary>
+    public JourneySearchResult SearchJourneys(AnalyticsRequest request, string prefix, int limit = 50)
+    {
+        var q = new Sql();
+        var where = q.SessionWhere(request, "s.");
+        q.Param("prefix", prefix);
+        q.Param("limit", limit);
+        q.Text.Append($"""
+            WITH m AS (SELECT vkey, visitor, first_ts FROM visitors WHERE site = $site AND starts_with(visitor, $prefix))
+            SELECT m.visitor, m.first_ts, max(s.end_ts) AS last_ts, sum(s.starts)::BIGINT, sum(s.touches)::BIGINT, max(s.max_rank)
+            FROM sessions s JOIN m ON s.vkey = m.vkey WHERE {where}
+            GROUP BY m.visitor, m.first_ts ORDER BY last_ts DESC, m.visitor LIMIT $limit
+            """);
+        var hits = new List<JourneySearchHit>();
+        q.Read(store, r => hits.Add(new JourneySearchHit(r.GetString(0), r.GetDateTime(1), r.GetDateTime(2), r.GetInt64(3), Long(r, 4),
+            StageName(Convert.ToInt32(r.GetValue(5))))));
+        return new JourneySearchResult(request.Range.Site, prefix, hits);
+    }
+
+    /// <summary>Visitors seen in the <paramref name="window"/> (default 5 minutes) before <paramref name="now"/> and their current stage.</summary>
+    public RealtimeResult Realtime(string site, AnalyticsFilters filters, DateTimeOffset now, TimeSpan? window = null, int limit = 100)
+    {
+        var since = now.UtcDateTime - (window ?? TimeSpan.FromMinutes(5));
+        var q = new Sql();
+        q.Param("site", site);
+        q.Param("since", since);
+        q.Param("now", now.UtcDateTime);
+        var where = new StringBuilder("site = $site AND ts >= $since AND ts <= $now");
+        q.AppendFilters(where, filters, touchpoints: true, prefix: "");
+        q.Text.Append($"""
+            WITH l AS (SELECT vkey, arg_max(stage, ts) AS stage, max(ts) AS last_ts, arg_max(page_path, ts) AS page,
+                              arg_max(channel, ts) AS channel, count(*) AS touches
+                       FROM touchpoints WHERE {where} GROUP BY vkey)
+            SELECT v.visitor, l.stage, l.last_ts, l.page, l.channel, l.touches
+            FROM l JOIN visitors v ON v.site = $site AND v.vkey = l.vkey ORDER BY l.last_ts DESC, v.visitor
+            """);
+        var byStage = Stages.ToDictionary(s => s, _ => 0L);
+        var recent = new List<RealtimeVisitor>();
+        long visitors = 0;
+        q.Read(store, r =>
+        {
+            visitors++;
+            var stage = Str(r, 1);
+            if (stage is not null)
+            {
+                byStage[stage] = byStage.GetValueOrDefault(stage) + 1;
+            }
+            if (recent.Count < limit)
+            {
+                recent.Add(new RealtimeVisitor(r.GetString(0), stage, r.GetDateTime(2), Str(r, 3), Str(r, 4), r.GetInt64(5)));
+            }
+        });
+        return new RealtimeResult(site, since, visitors, byStage, recent);
+    }
+
+    internal static string Column(string dimension) =>
+        AnalyticsVocabulary.DimensionColumns.TryGetValue(dimension, out var c)
+            ? c
+            : throw new ArgumentException($"Unknown dimension '{dimension}'; use one of {string.Join(", ", AnalyticsVocabulary.Dimensions)}.", nameof(dimension));
+
+    private static string? StageName(int rank) => rank >= 1 && rank <= Stages.Length ? Stages[rank - 1] : null;
+
+    private static Dictionary<string, long> StageMap(DbDataReader? r, int first)
+    {
+        var d = new Dictionary<string, long>(Stages.Length);
+        for (var i = 0; i < Stages.Length; i++)
+        {
+            d[Stages[i]] = r is null ? 0 : r.GetInt64(first + i);
+        }
+        return d;
+    }
+
+    private static Dictionary<string, double?> Conversion(Dictionary<string, long> reached)
+    {
+        var d = new Dictionary<string, double?>(Stages.Length - 1);
+        for (var i = 1; i < Stages.Length; i++)
+        {
+            var prev = reached[Stages[i - 1]];
+            d[Stages[i]] = prev == 0 ? null : (double)reached[Stages[i]] / prev;
+        }
+        return d;
+    }
+
+    private static long Long(DbDataReader r, int i) => r.IsDBNull(i) ? 0 : Convert.ToInt64(r.GetValue(i));
+    private static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static double? NullableDouble(DbDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
+
+    private static List<string> Reasons(DbDataReader r, int i) =>
+        r.IsDBNull(i) ? [] : r.GetValue(i) is IEnumerable<string> list ? [.. list] : [];
+
+    /// <summary>SQL text plus its parameters.</summary>
+    private sealed class Sql
+    {
+        public StringBuilder Text { get; } = new();
+        private readonly List<DuckDBParameter> _parameters = [];
+
+        public void Param(string name, object? value)
+        {
+            if (_parameters.All(p => p.ParameterName != name))
+            {
+                _parameters.Add(new DuckDBParameter(name, value));
+            }
+        }
+
+        /// <summary>site, local days and filters on the sessions roll-up.</summary>
+        public string SessionWhere(AnalyticsRequest request, string prefix = "")
+        {
+            Param("site", request.Range.Site);
+            Param("from", request.Range.From);
+            Param("to", request.Range.To);
+            var w = new StringBuilder($"{prefix}site = $site AND {prefix}day BETWEEN $from AND $to");
+            AppendFilters(w, request.Filters, touchpoints: false, prefix);
+            return w.ToString();
+        }
+
+        /// <summary>site, UTC instants of the local days and filters on touchpoints.</summary>
+        public string TouchpointWhere(AnalyticsRequest request)
+        {
+            Param("site", request.Range.Site);
+            Param("from_utc", request.Range.FromUtc);
+            Param("to_utc", request.Range.ToUtcExclusive);
+            var w = new StringBuilder("site = $site AND ts >= $from_utc AND ts < $to_utc");
+            AppendFilters(w, request.Filters, touchpoints: true, "");
+            return w.ToString();
+        }
+
+        public void AppendFilters(StringBuilder w, AnalyticsFilters f, bool touchpoints, string prefix)
+        {
+            void Add(string? value, string column, string name)
+            {
+                if (value is not null)
+                {
+                    w.Append($" AND {prefix}{column} = ${name}");
+                    Param(name, value);
+                }
+            }
+            Add(f.Channel, "channel", "f_channel");
+            Add(f.Source, "source", "f_source");
+            Add(f.Medium, "medium", "f_medium");
+            Add(f.Campaign, touchpoints ? "utm_campaign" : "campaign", "f_campaign");
+            Add(f.Term, "term", "f_term");
+            Add(f.LandingPage, "landing_page", "f_landing_page");
+            Add(f.Device, "device", "f_device");
+            Add(f.Country, "country", "f_country");
+            if (f.Stage is not null)
+            {
+                if (touchpoints)
+                {
+                    Add(f.Stage, "stage", "f_stage");
+                }
+                else
+                {
+                    w.Append($" AND {prefix}max_rank = $f_stage_rank");
+                    Param("f_stage_rank", JourneyStages.Rank(f.Stage));
+                }
+            }
+        }
+
+        public void Read(AnalyticsStore store, Action<DbDataReader> row)
+        {
+            using var c = store.OpenReadConnection();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = Text.ToString();
+            foreach (var p in _parameters)
+            {
+                cmd.Parameters.Add(p);
+            }
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                row(r);
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using TouchpointTracker.Contracts;
+using TouchpointTracker.Journeys;
+
+namespace TouchpointTracker.Analytics;
+
+/// <summary>One staged touchpoint flattened for the store, with its session's traffic source resolved.</summary>
+internal sealed class TouchpointRow
+{
+    public required string Site;
+    public required string EventId;
+    public required string Visitor;
+    public required string SessionId;
+    public required string JourneyId;
+    public DateTime Ts;
+    public DateOnly Day;
+    public string? Type, Name, PageHost, PagePath, LandingPage, ReferrerHost, SessionReferrerHost;
+    public string? Source, Medium, Term, UtmSource, UtmMedium, UtmCampaign, UtmTerm, UtmContent, ClickPlatform;
+    public string? Channel, Browser, Os, Device, Country, Stage, PreviousStage;
+    public required string Reasons;
+    public double Score;
+    public int TouchIndex, SessionIndex, Rank, Entered;
+}
+
+internal sealed class TransitionRow
+{
+    public required StageTransition T;
+    public DateTime Ts;
+    public int ToRank;
+    public required string Reasons;
+}
+
+/// <summary>The traffic source of a session, taken from the first of its touches the writer saw.</summary>
+internal sealed record SessionSource(string Source, string Medium, string? Term, string? ReferrerHost, string? LandingPage);
+
+internal static class RowMapper
+{
+    internal const char ReasonSeparator = '\u001f';
+
+    public static string JoinReasons(List<string>? reasons) =>
+        reasons is null || reasons.Count == 0 ? "" : string.Join(ReasonSeparator, reasons);
+
+    public static TouchpointRow Map(Touchpoint tp, TimeZoneInfo zone, Func<string, SessionSource?> cached, Action<string, SessionSource> remember)
+    {
+        var j = tp.Journey ?? throw new ArgumentException($"Touchpoint {tp.EventId} is not staged (journey missing).", nameof(tp));
+        var ts = tp.DerivedTs.UtcDateTime;
+        var sessionId = string.IsNullOrEmpty(j.SessionId) ? tp.SessionId : j.SessionId;
+        var sessionKey = tp.SiteId + "\n" + sessionId;
+        var src = cached(sessionKey);
+        if (src is null)
+        {
+            src = Resolve(tp);
+            remember(sessionKey, src);
+        }
+        var rank = JourneyStages.Rank(j.Stage);
+        return new TouchpointRow
+        {
+            Site = tp.SiteId,
+            EventId = tp.EventId,
+            Visitor = tp.VisitorId,
+            SessionId = sessionId,
+            JourneyId = j.Id,
+            Ts = ts,
+            Day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(ts, zone)),
+            Type = tp.Type,
+            Name = tp.Name,
+            PageHost = tp.Page.Host,
+            PagePath = tp.Page.Path,
+            LandingPage = src.LandingPage,
+            ReferrerHost = tp.Referrer.Host,
+            SessionReferrerHost = src.ReferrerHost,
+            Source = src.Source,
+            Medium = src.Medium,
+            Term = src.Term,
+            UtmSource = tp.Campaign.Source,
+            UtmMedium = tp.Campaign.Medium,
+            UtmCampaign = tp.Campaign.Name,
+            UtmTerm = tp.Campaign.Term,
+            UtmContent = tp.Campaign.Content,
+            ClickPlatform = tp.Campaign.ClickPlatform,
+            Channel = tp.Channel,
+            Browser = tp.Device?.Browser,
+            Os = tp.Device?.Os,
+            Device = tp.Device?.Family,
+            Country = tp.Geo?.Country,
+            Stage = j.Stage,
+            PreviousStage = j.PreviousStage,
+            Reasons = JoinReasons(j.Reasons),
+            Score = j.Score,
+            TouchIndex = j.TouchIndex,
+            SessionIndex = j.SessionIndex ?? tp.SessionIndex ?? 0,
+            Rank = rank,
+            Entered = rank > 0 && !string.Equals(j.Stage, j.PreviousStage, StringComparison.Ordinal) ? 1 << rank : 0,
+        };
+    }
+
+    /// <summary>
+    /// GA-style source / medium / term of the touch's session: UTM fields first (the processor copies the
+    /// session's landing campaign onto every touch), then the external referrer (this touch's, or the
+    /// session's landing referrer when this touch came from an internal page), else (direct) / (none).
+    /// </summary>
+    internal static SessionSource Resolve(Touchpoint tp)
+    {
+        var r = tp.Referrer;
+        var external = !string.IsNullOrEmpty(r.Host) && !string.Equals(r.Medium, "internal", StringComparison.Ordinal);
+        var refHost = external ? r.Host : HostOf(tp.Landing?.Referrer);
+        var source = tp.Campaign.Source ?? (external ? r.Source ?? r.Host : refHost) ?? "(direct)";
+        var medium = tp.Campaign.Medium ?? (external ? r.Medium ?? "referral" : refHost is not null ? "referral" : "(none)");
+        var term = tp.Campaign.Term ?? (external ? r.Term : null);
+        var landing = PathOf(tp.Landing?.Url) ?? tp.Page.Path;
+        return new SessionSource(source, medium, term, refHost, landing);
+    }
+
+    private static string? HostOf(string? url) =>
+        url is not null && Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Host.Length > 0 ? u.Host : null;
+
+    private static string? PathOf(string? url) =>
+        url is not null && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.AbsolutePath : null;
+
+    public static TransitionRow Map(StageTransition t) => new()
+    {
+        T = t,
+        Ts = t.Ts.UtcDateTime,
+        ToRank = JourneyStages.Rank(t.ToStage),
+        Reasons = JoinReasons(t.Reasons),
+    };
+}

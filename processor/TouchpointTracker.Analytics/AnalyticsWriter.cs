@@ -1,0 +1,528 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TouchpointTracker.Contracts;
+using TouchpointTracker.Journeys;
+
+namespace TouchpointTracker.Analytics;
+
+/// <summary>
+/// The single writer of the analytics store. Callers add staged touchpoints and stage transitions; a loop
+/// of its own batches them in memory (bounded: <see cref="AnalyticsOptions.MaxBufferedRows"/>, then
+/// <see cref="AddAsync(Touchpoint, CancellationToken)"/> waits) and commits every
+/// <see cref="AnalyticsOptions.FlushIntervalMs"/> or <see cref="AnalyticsOptions.FlushRows"/> rows, whichever
+/// comes first. A commit is durable (DuckDB syncs its write-ahead log on commit), so a SIGKILL loses only the
+/// rows added since the last commit. Writing is idempotent on (site, event_id): a replayed touchpoint or
+/// transition inserts nothing.
+/// </summary>
+public sealed class AnalyticsWriter : IAsyncDisposable
+{
+    private const int SessionCacheLimit = 200_000;
+
+    /// <summary>TT_ANALYTICS_TRACE=1 prints each flush step's time to the console (benchmarks).</summary>
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("TT_ANALYTICS_TRACE") == "1";
+
+    private readonly AnalyticsStore _store;
+    private readonly AnalyticsOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<object> _input;
+    private readonly Task _loop;
+    private readonly Dictionary<string, TimeZoneInfo> _zones = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SessionSource> _sessions = new(StringComparer.Ordinal);
+    private readonly Lock _mapLock = new();
+    private readonly List<TouchpointRow> _tps = [];
+    private readonly List<TransitionRow> _trs = [];
+    private long _written, _duplicates, _flushes;
+    private bool _stagingReady;
+
+    public AnalyticsWriter(AnalyticsStore store, ILogger<AnalyticsWriter>? logger = null)
+    {
+        _store = store;
+        _options = store.Options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _input = Channel.CreateBounded<object>(new BoundedChannelOptions(_options.MaxBufferedRows)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Rows inserted so far (touchpoints and transitions; duplicates not counted).</summary>
+    public long RowsWritten => Interlocked.Read(ref _written);
+
+    /// <summary>Rows skipped because their (site, event_id) was already stored.</summary>
+    public long DuplicatesSkipped => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Commits so far.</summary>
+    public long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>Adds one staged touchpoint (its <see cref="Touchpoint.Journey"/> set). Waits while the buffer is full.</summary>
+    public ValueTask AddAsync(Touchpoint staged, CancellationToken cancellationToken = default) =>
+        _input.Writer.WriteAsync(MapTouchpoint(staged), cancellationToken);
+
+    /// <summary>Adds one stage transition. Waits while the buffer is full.</summary>
+    public ValueTask AddAsync(StageTransition transition, CancellationToken cancellationToken = default) =>
+        _input.Writer.WriteAsync(RowMapper.Map(transition), cancellationToken);
+
+    /// <summary>Adds without waiting; false when the buffer is full.</summary>
+    public bool TryAdd(Touchpoint staged) => _input.Writer.TryWrite(MapTouchpoint(staged));
+
+    /// <summary>Adds without waiting; false when the buffer is full.</summary>
+    public bool TryAdd(StageTransition transition) => _input.Writer.TryWrite(RowMapper.Map(transition));
+
+    /// <summary>
+    /// Returns once every row added before the call is committed (durable on disk), e.g. before a Kafka
+    /// sink commits its offsets. Throws when the commit failed (the rows stay buffered and are retried).
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var marker = new Marker(null);
+        await _input.Writer.WriteAsync(marker, cancellationToken);
+        await marker.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes rows older than <see cref="AnalyticsOptions.RetentionDays"/> before <paramref name="now"/> (callers run
+    /// it daily). Runs on the writer's loop after a flush; returns the touchpoints deleted.
+    /// </summary>
+    public async Task<long> EnforceRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var cutoff = now.UtcDateTime.AddDays(-_options.RetentionDays);
+        var marker = new Marker(c => DeleteOlderThan(c, cutoff));
+        await _input.Writer.WriteAsync(marker, cancellationToken);
+        return await marker.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Commits what is buffered, stops the loop and checkpoints the WAL into the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _input.Writer.TryComplete();
+        try
+        {
+            await _loop;
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Analytics writer stopped with an error");
+        }
+        try
+        {
+            _store.Checkpoint();
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Analytics checkpoint at shutdown failed (the WAL is replayed at next open)");
+        }
+    }
+
+    private TouchpointRow MapTouchpoint(Touchpoint tp)
+    {
+        lock (_mapLock)
+        {
+            if (!_zones.TryGetValue(tp.SiteId, out var zone))
+            {
+                zone = _options.TimeZoneOf(tp.SiteId);
+                _zones[tp.SiteId] = zone;
+            }
+            return RowMapper.Map(tp, zone,
+                k => _sessions.GetValueOrDefault(k),
+                (k, s) =>
+                {
+                    if (_sessions.Count >= SessionCacheLimit)
+                    {
+                        _sessions.Clear(); // sessions end after 30 minutes; a crude bound is enough
+                    }
+                    _sessions[k] = s;
+                });
+        }
+    }
+
+    private sealed class Marker(Func<DuckDBConnection, long>? action)
+    {
+        public Func<DuckDBConnection, long>? Action { get; } = action;
+        public TaskCompletionSource<long> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _input.Reader;
+        var interval = TimeSpan.FromMilliseconds(_options.FlushIntervalMs);
+        var oldest = Stopwatch.GetTimestamp();
+        var backoff = TimeSpan.Zero;
+        while (true)
+        {
+            while (_tps.Count + _trs.Count < _options.MaxBufferedRows && reader.TryRead(out var item))
+            {
+                if (_tps.Count + _trs.Count == 0)
+                {
+                    oldest = Stopwatch.GetTimestamp();
+                }
+                switch (item)
+                {
+                    case TouchpointRow tp:
+                        _tps.Add(tp);
+                        break;
+                    case TransitionRow tr:
+                        _trs.Add(tr);
+                        break;
+                    case Marker m:
+                        try
+                        {
+                            Flush();
+                            m.Done.TrySetResult(m.Action is null ? 0 : m.Action(_store.WriteConnection));
+                        }
+                        catch (Exception e)
+                        {
+                            m.Done.TrySetException(e);
+                        }
+                        break;
+                }
+                if (_tps.Count + _trs.Count >= _options.FlushRows)
+                {
+                    TryFlush(ref backoff);
+                }
+            }
+            var pending = _tps.Count + _trs.Count;
+            if (pending > 0 && Stopwatch.GetElapsedTime(oldest) >= interval + backoff)
+            {
+                TryFlush(ref backoff);
+                oldest = Stopwatch.GetTimestamp();
+                continue;
+            }
+            var wait = pending > 0 ? interval + backoff - Stopwatch.GetElapsedTime(oldest) : Timeout.InfiniteTimeSpan;
+            if (wait != Timeout.InfiniteTimeSpan && wait < TimeSpan.FromMilliseconds(1))
+            {
+                wait = TimeSpan.FromMilliseconds(1);
+            }
+            if (pending >= _options.MaxBufferedRows)
+            {
+                await Task.Delay(wait);
+                continue;
+            }
+            using var cts = new CancellationTokenSource();
+            if (wait != Timeout.InfiniteTimeSpan)
+            {
+                cts.CancelAfter(wait);
+            }
+            try
+            {
+                if (!await reader.WaitToReadAsync(cts.Token))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // flush interval reached
+            }
+        }
+        Flush(); // the channel is complete: commit the rest (throws to DisposeAsync when it cannot)
+    }
+
+    private void TryFlush(ref TimeSpan backoff)
+    {
+        try
+        {
+            Flush();
+            backoff = TimeSpan.Zero;
+        }
+        catch (Exception e)
+        {
+            backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            _logger.LogError(e, "Analytics flush of {Rows} rows failed; retrying in {Backoff}", _tps.Count + _trs.Count, backoff);
+        }
+    }
+
+    /// <summary>
+    /// One flush: drop rows whose (site, event_id) is already stored (one join of the batch's ids against the rows in
+    /// the batch's time range), then one transaction appending straight into touchpoints, sessions, visitors and
+    /// stage_transitions (DuckDB's appender joins the open transaction, so a failed flush leaves nothing behind).
+    /// </summary>
+    private void Flush()
+    {
+        if (_tps.Count == 0 && _trs.Count == 0)
+        {
+            return;
+        }
+        var c = _store.WriteConnection;
+        EnsureStaging(c);
+        var batchDuplicates = DropBatchDuplicates();
+        var stored = DropStored(c);
+        var sw = Stopwatch.StartNew();
+        Exec(c, "BEGIN TRANSACTION");
+        try
+        {
+            if (_tps.Count > 0)
+            {
+                AppendTouchpoints(c);
+                AppendSessions(c);
+                AppendVisitors(c);
+            }
+            if (_trs.Count > 0)
+            {
+                AppendTransitions(c);
+            }
+            Exec(c, "COMMIT");
+        }
+        catch
+        {
+            Exec(c, "ROLLBACK");
+            throw;
+        }
+        if (Trace)
+        {
+            Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions");
+        }
+        Interlocked.Add(ref _written, _tps.Count + _trs.Count);
+        Interlocked.Add(ref _duplicates, batchDuplicates + stored);
+        Interlocked.Increment(ref _flushes);
+        _tps.Clear();
+        _trs.Clear();
+    }
+
+    /// <summary>Removes the rows whose (site, event_id) is already in the store; returns how many.</summary>
+    private int DropStored(DuckDBConnection c)
+    {
+        var removed = 0;
+        if (_tps.Count > 0)
+        {
+            var dup = StoredIds(c, "touchpoints", _tps.Select(t => (t.Site, t.EventId, t.Ts)));
+            removed += dup.Count == 0 ? 0 : _tps.RemoveAll(t => dup.Contains((t.Site, t.EventId)));
+        }
+        if (_trs.Count > 0)
+        {
+            var dup = StoredIds(c, "stage_transitions", _trs.Select(t => (t.T.SiteId, t.T.EventId, t.Ts)));
+            removed += dup.Count == 0 ? 0 : _trs.RemoveAll(t => dup.Contains((t.T.SiteId, t.T.EventId)));
+        }
+        return removed;
+    }
+
+    private static HashSet<(string, string)> StoredIds(DuckDBConnection c, string table, IEnumerable<(string Site, string EventId, DateTime Ts)> rows)
+    {
+        Exec(c, "DELETE FROM stage_ids");
+        DateTime min = DateTime.MaxValue, max = DateTime.MinValue;
+        using (var app = c.CreateAppender("stage_ids"))
+        {
+            foreach (var (site, id, ts) in rows)
+            {
+                app.CreateRow().AppendValue(site).AppendValue(id).EndRow();
+                min = ts < min ? ts : min;
+                max = ts > max ? ts : max;
+            }
+        }
+        var found = new HashSet<(string, string)>();
+        using var cmd = c.CreateCommand();
+        // a replay carries the same derived_ts: only the row groups of the batch's time range are read (zone maps)
+        cmd.CommandText = table == "touchpoints" ? FlushSql.StoredTouchpointIds : FlushSql.StoredTransitionIds;
+        cmd.Parameters.Add(new DuckDBParameter("min", min));
+        cmd.Parameters.Add(new DuckDBParameter("max", max));
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            found.Add((r.GetString(0), r.GetString(1)));
+        }
+        return found;
+    }
+
+    /// <summary>Removes the second and later rows of one (site, event_id) inside the batch (cheaper here than a window in SQL).</summary>
+    private int DropBatchDuplicates()
+    {
+        var seen = new HashSet<(string, string)>(_tps.Count);
+        var n = _tps.RemoveAll(t => !seen.Add((t.Site, t.EventId)));
+        seen.Clear();
+        return n + _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
+    }
+
+    private void EnsureStaging(DuckDBConnection c)
+    {
+        if (_stagingReady)
+        {
+            return;
+        }
+        Exec(c, FlushSql.CreateStaging);
+        _stagingReady = true;
+    }
+
+    /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it.</summary>
+    internal static ulong Key(string id)
+    {
+        Span<byte> digest = stackalloc byte[16];
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
+        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
+        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
+#pragma warning disable CA5351 // not for security: a stable 64-bit key
+        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
+#pragma warning restore CA5351
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
+    }
+
+    private static List<string> SplitReasons(string reasons) =>
+        reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
+
+    private void AppendTouchpoints(DuckDBConnection c)
+    {
+        using var app = c.CreateAppender("touchpoints");
+        foreach (var r in _tps)
+        {
+            app.CreateRow()
+                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(Key(r.Visitor)).AppendValue(Key(r.SessionId)).AppendValue(Key(r.JourneyId))
+                .AppendValue(r.Ts)
+                .AppendValue(r.Type).AppendValue(r.Name).AppendValue(r.PageHost).AppendValue(r.PagePath).AppendValue(r.LandingPage)
+                .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
+                .AppendValue(r.UtmSource).AppendValue(r.UtmMedium).AppendValue(r.UtmCampaign).AppendValue(r.UtmTerm).AppendValue(r.UtmContent)
+                .AppendValue(r.ClickPlatform).AppendValue(r.Channel).AppendValue(r.Browser).AppendValue(r.Os).AppendValue(r.Device)
+                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue((float)r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex)
+                .EndRow();
+        }
+    }
+
+    /// <summary>One sessions row per session of the batch: its traffic source from its earliest touch in the batch,
+    /// <c>starts</c> = 1 when the batch holds the session's first event.</summary>
+    private void AppendSessions(DuckDBConnection c)
+    {
+        var groups = new Dictionary<(string, string), (TouchpointRow First, DateTime End, int Touches, int Rank, int Entered, bool Starts)>();
+        foreach (var r in _tps)
+        {
+            var k = (r.Site, r.SessionId);
+            if (groups.TryGetValue(k, out var g))
+            {
+                groups[k] = (r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank), g.Entered | r.Entered, g.Starts || IsStart(r));
+            }
+            else
+            {
+                groups[k] = (r, r.Ts, 1, r.Rank, r.Entered, IsStart(r));
+            }
+        }
+        using var app = c.CreateAppender("sessions");
+        foreach (var (_, g) in groups)
+        {
+            var f = g.First;
+            app.CreateRow()
+                .AppendValue(f.Site).AppendValue(Key(f.SessionId)).AppendValue(Key(f.Visitor)).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
+                .AppendValue(g.Touches).AppendValue((sbyte)(g.Starts ? 1 : 0)).AppendValue((sbyte)g.Rank).AppendValue((byte)g.Entered)
+                .AppendValue(f.Channel).AppendValue(f.Source).AppendValue(f.Medium).AppendValue(f.UtmCampaign).AppendValue(f.Term)
+                .AppendValue(f.UtmContent).AppendValue(f.ClickPlatform).AppendValue(f.LandingPage).AppendValue(f.SessionReferrerHost)
+                .AppendValue(f.Device).AppendValue(f.Browser).AppendValue(f.Os).AppendValue(f.Country)
+                .EndRow();
+        }
+    }
+
+    /// <summary>
+    /// The processor names a session after its first event, so the row holding that event starts the session: summing
+    /// <c>starts</c> counts sessions exactly without count(DISTINCT), even when a session's touches span several flushes.
+    /// </summary>
+    private static bool IsStart(TouchpointRow r) => string.Equals(r.EventId, r.SessionId, StringComparison.Ordinal);
+
+    private void AppendVisitors(DuckDBConnection c)
+    {
+        var first = new Dictionary<(string, string), DateTime>();
+        foreach (var r in _tps)
+        {
+            var k = (r.Site, r.Visitor);
+            if (!first.TryGetValue(k, out var ts) || r.Ts < ts)
+            {
+                first[k] = r.Ts;
+            }
+        }
+        Exec(c, "DELETE FROM stage_v");
+        using (var app = c.CreateAppender("stage_v"))
+        {
+            foreach (var ((site, visitor), ts) in first)
+            {
+                app.CreateRow().AppendValue(site).AppendValue(Key(visitor)).AppendValue(visitor).AppendValue(ts).EndRow();
+            }
+        }
+        Exec(c, FlushSql.InsertVisitors);
+    }
+
+    private void AppendTransitions(DuckDBConnection c)
+    {
+        using var app = c.CreateAppender("stage_transitions");
+        foreach (var r in _trs)
+        {
+            var t = r.T;
+            app.CreateRow()
+                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(Key(t.JourneyId)).AppendValue(Key(t.VisitorId))
+                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(t.SessionId is null ? (ulong?)null : Key(t.SessionId)).AppendValue(t.Channel)
+                .EndRow();
+        }
+    }
+
+    private static long DeleteOlderThan(DuckDBConnection c, DateTime cutoff)
+    {
+        Exec(c, "BEGIN TRANSACTION");
+        try
+        {
+            var n = Exec(c, "DELETE FROM touchpoints WHERE ts < $cutoff", ("cutoff", cutoff));
+            Exec(c, "DELETE FROM stage_transitions WHERE ts < $cutoff", ("cutoff", cutoff));
+            Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
+            Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
+            Exec(c, "COMMIT");
+            return n;
+        }
+        catch
+        {
+            Exec(c, "ROLLBACK");
+            throw;
+        }
+    }
+
+    private static int Exec(DuckDBConnection c, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            return ExecOnce(c, sql, parameters);
+        }
+        finally
+        {
+            if (Trace)
+            {
+                Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms {sql.Trim().Split('\n')[0]}");
+            }
+        }
+    }
+
+    private static int ExecOnce(DuckDBConnection c, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.Add(new DuckDBParameter(name, value));
+        }
+        return cmd.ExecuteNonQuery();
+    }
+}
+
+/// <summary>The writer's SQL, constant text only.</summary>
+internal static class FlushSql
+{
+    internal const string CreateStaging = """
+        CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
+        CREATE OR REPLACE TEMP TABLE stage_v (site VARCHAR, vkey UBIGINT, visitor VARCHAR, first_ts TIMESTAMP);
+        """;
+
+    // Idempotency: (site, event_id) is the key. No index: a join of the batch's ids with the stored rows whose ts lies
+    // in the batch's range (a replay carries the same derived_ts, and DuckDB's zone maps skip every row group outside).
+    internal const string StoredTouchpointIds = """
+        SELECT DISTINCT t.site, t.event_id FROM touchpoints t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
+        """;
+
+    internal const string StoredTransitionIds = """
+        SELECT DISTINCT t.site, t.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
+        """;
+
+    internal const string InsertVisitors = """
+        INSERT INTO visitors
+        SELECT n.site, n.vkey, n.visitor, n.first_ts FROM stage_v n
+        WHERE NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site = n.site AND v.vkey = n.vkey)
+        """;
+}

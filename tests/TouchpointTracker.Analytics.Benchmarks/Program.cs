@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using DuckDB.NET.Data;
+using TouchpointTracker.Analytics;
+using TouchpointTracker.Analytics.Benchmarks;
+using TouchpointTracker.Journeys;
+
+// Figures for docs/analytics.md: ingest rate through AnalyticsWriter, bytes per touchpoint on disk, and each
+// API view's latency over the whole generated period (p50/p95 warm, and cold = first query after reopening the
+// store, i.e. DuckDB's buffer pool empty; the OS page cache is not dropped).
+//
+//   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90]
+//   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
+//            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only)
+//   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush.
+var touchpoints = Arg("--touchpoints", 10_000_000L);
+var visitors = (int)Arg("--visitors", touchpoints / 10);
+var days = (int)Arg("--days", 90);
+var warmRuns = (int)Arg("--warm", 20);
+var coldRuns = (int)Arg("--cold", 5);
+var flushRows = (int)Arg("--flush-rows", 50_000);
+var skipWrite = args.Contains("--skip-write");
+var keep = args.Contains("--keep") || skipWrite;
+var path = ArgS("--path") ?? Path.Combine(Path.GetTempPath(), $"tt-analytics-bench-{Environment.ProcessId}.duckdb");
+var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+var end = start.AddDays(days);
+
+Console.WriteLine($"TouchpointTracker analytics benchmark: {touchpoints:N0} touchpoints, {visitors:N0} visitors, {days} days -> {path}");
+Console.WriteLine($"  .NET {Environment.Version}, {Environment.ProcessorCount} cores, {(typeof(AnalyticsStore).Assembly.GetCustomAttributes(false).OfType<DebuggableAttribute>().Any(d => d.IsJITOptimizerDisabled) ? "DEBUG build (use -c Release)" : "Release build")}, DuckDB.NET {typeof(DuckDBConnection).Assembly.GetName().Version}");
+
+var options = new AnalyticsOptions { Path = path, FlushRows = flushRows, MaxBufferedRows = Math.Max(200_000, flushRows * 2), FlushIntervalMs = 1000 };
+if (!skipWrite)
+{
+    File.Delete(path);
+    File.Delete(path + ".wal");
+    var gen = new DatasetGenerator(touchpoints, visitors, days);
+    var pending = new Queue<StageTransition>();
+    long rows = 0, transitions = 0;
+    var sw = Stopwatch.StartNew();
+    using (var store = new AnalyticsStore(options))
+    {
+        await using var writer = new AnalyticsWriter(store);
+        var lastReport = sw.Elapsed;
+        foreach (var tp in gen.Generate(pending.Enqueue, start))
+        {
+            await writer.AddAsync(tp);
+            while (pending.TryDequeue(out var t))
+            {
+                await writer.AddAsync(t);
+                transitions++;
+            }
+            if (++rows % 1_000_000 == 0)
+            {
+                Console.WriteLine($"  {rows:N0} touchpoints queued, {writer.RowsWritten:N0} rows committed, {sw.Elapsed.TotalSeconds:N0} s");
+            }
+        }
+        await writer.FlushAsync();
+        var written = sw.Elapsed;
+        Console.WriteLine();
+        Console.WriteLine($"Write: {rows:N0} touchpoints + {transitions:N0} transitions in {written.TotalSeconds:N1} s = {rows / written.TotalSeconds:N0} touchpoints/s " +
+                          $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates)");
+        // replay the first 200k touchpoints: idempotency cost and check
+        var replay = Stopwatch.StartNew();
+        var before = writer.RowsWritten;
+        var n = 0;
+        foreach (var tp in new DatasetGenerator(touchpoints, visitors, days).Generate(_ => { }, start))
+        {
+            await writer.AddAsync(tp);
+            if (++n == 200_000)
+            {
+                break;
+            }
+        }
+        await writer.FlushAsync();
+        Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s");
+    }
+    var bytes = new FileInfo(path).Length + (File.Exists(path + ".wal") ? new FileInfo(path + ".wal").Length : 0);
+    Console.WriteLine($"Disk: {bytes / 1048576.0:N1} MiB after checkpoint = {bytes / (double)rows:N1} bytes per touchpoint (all tables)");
+}
+
+using (var store = new AnalyticsStore(options))
+{
+    using var c = store.OpenReadConnection();
+    using var cmd = c.CreateCommand();
+    cmd.CommandText = """
+        SELECT table_name, estimated_size, column_count FROM duckdb_tables() ORDER BY table_name
+        """;
+    using var rd = cmd.ExecuteReader();
+    Console.Write("Rows:");
+    while (rd.Read())
+    {
+        Console.Write($" {rd.GetString(0)} {Convert.ToInt64(rd.GetValue(1)):N0};");
+    }
+    Console.WriteLine();
+    using var cmd2 = c.CreateCommand();
+    cmd2.CommandText = """
+        SELECT table_name, count(DISTINCT block_id) * 262144 AS bytes FROM (
+            SELECT 'touchpoints' AS table_name, block_id FROM pragma_storage_info('touchpoints') WHERE block_id >= 0
+            UNION ALL SELECT 'sessions', block_id FROM pragma_storage_info('sessions') WHERE block_id >= 0
+            UNION ALL SELECT 'stage_transitions', block_id FROM pragma_storage_info('stage_transitions') WHERE block_id >= 0
+            UNION ALL SELECT 'visitors', block_id FROM pragma_storage_info('visitors') WHERE block_id >= 0)
+        GROUP BY table_name ORDER BY table_name
+        """;
+    using var rd2 = cmd2.ExecuteReader();
+    Console.Write("Blocks (256 KiB, upper bound):");
+    while (rd2.Read())
+    {
+        Console.Write($" {rd2.GetString(0)} {Convert.ToInt64(rd2.GetValue(1)) / 1048576.0:N0} MiB;");
+    }
+    Console.WriteLine();
+}
+
+// Views over the whole period (the last `days` days up to the end of the data).
+var site = "acme";
+var range = new AnalyticsRange(site, DateOnly.FromDateTime(start), DateOnly.FromDateTime(end.AddDays(-1)), TimeZoneInfo.Utc);
+var all = new AnalyticsRequest(range, AnalyticsFilters.None);
+string? visitor = null;
+using (var store = new AnalyticsStore(options))
+{
+    using var c = store.OpenReadConnection();
+    using var cmd = c.CreateCommand();
+    cmd.CommandText = "SELECT visitor FROM visitors WHERE site = 'acme' ORDER BY vkey LIMIT 1";
+    visitor = (string?)cmd.ExecuteScalar();
+}
+if (args.Contains("--no-queries"))
+{
+    return;
+}
+var views = new (string Name, Func<AnalyticsQueries, object?> Run)[]
+{
+    ("overview", q => q.Overview(all)),
+    ("overview channel=Paid Search", q => q.Overview(all with { Filters = new AnalyticsFilters(Channel: "Paid Search") })),
+    ("breakdown by=channel", q => q.Breakdown(all, "channel")),
+    ("breakdown by=source", q => q.Breakdown(all, "source")),
+    ("breakdown by=campaign", q => q.Breakdown(all, "campaign")),
+    ("breakdown by=term", q => q.Breakdown(all, "term")),
+    ("breakdown by=landing_page", q => q.Breakdown(all, "landing_page")),
+    ("breakdown by=country stage=decision", q => q.Breakdown(all with { Filters = new AnalyticsFilters(Stage: "decision") }, "country")),
+    ("funnel", q => q.Funnel(all)),
+    ("funnel by=channel", q => q.Funnel(all, "channel")),
+    ("funnel campaign=<top>", q => q.Funnel(all with { Filters = new AnalyticsFilters(Campaign: "brand-crm-2026") })),
+    ("journeys/{id}", q => q.Journey(all, visitor!)),
+    ("journeys?search=<2 chars>", q => q.SearchJourneys(all, visitor![..2])),
+    ("realtime", q => q.Realtime(site, AnalyticsFilters.None, new DateTimeOffset(end, TimeSpan.Zero))),
+};
+Console.WriteLine();
+Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10}");
+foreach (var (name, run) in views)
+{
+    var cold = new List<double>();
+    for (var i = 0; i < coldRuns; i++)
+    {
+        using var store = new AnalyticsStore(options);
+        var q = new AnalyticsQueries(store);
+        var sw = Stopwatch.StartNew();
+        run(q);
+        cold.Add(sw.Elapsed.TotalMilliseconds);
+    }
+    var warm = new List<double>();
+    using (var store = new AnalyticsStore(options))
+    {
+        var q = new AnalyticsQueries(store);
+        run(q);
+        run(q);
+        for (var i = 0; i < warmRuns; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            run(q);
+            warm.Add(sw.Elapsed.TotalMilliseconds);
+        }
+    }
+    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms");
+}
+if (!keep)
+{
+    File.Delete(path);
+    File.Delete(path + ".wal");
+}
+
+static double P(List<double> xs, double q)
+{
+    var s = xs.Order().ToList();
+    return s[Math.Min(s.Count - 1, (int)Math.Ceiling(q * s.Count) - 1)];
+}
+
+long Arg(string name, long fallback)
+{
+    var v = ArgS(name);
+    return v is null ? fallback : long.Parse(v.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+}
+
+string? ArgS(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

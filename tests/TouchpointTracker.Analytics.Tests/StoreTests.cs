@@ -1,0 +1,165 @@
+using DuckDB.NET.Data;
+
+namespace TouchpointTracker.Analytics.Tests;
+
+public sealed class StoreTests
+{
+    private static long Count(AnalyticsStore store, string sql)
+    {
+        using var c = store.OpenReadConnection();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    [Test]
+    public void Migrations_run_once_and_the_version_is_kept_across_opens()
+    {
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("sub/folder/a.duckdb") };
+        using (var store = new AnalyticsStore(options))
+        {
+            Assert.That(store.SchemaVersion, Is.EqualTo(Migrations.Steps.Length));
+        }
+        using (var store = new AnalyticsStore(options))
+        {
+            Assert.Multiple(() =>
+            {
+                Assert.That(store.SchemaVersion, Is.EqualTo(Migrations.Steps.Length));
+                Assert.That(Count(store, "SELECT count(*) FROM schema_version"), Is.EqualTo(Migrations.Steps.Length));
+                Assert.That(Count(store, "SELECT count(*) FROM touchpoints"), Is.Zero);
+            });
+        }
+    }
+
+    [Test]
+    public void A_database_from_a_newer_build_is_refused_with_a_message()
+    {
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("a.duckdb") };
+        using (var store = new AnalyticsStore(options))
+        {
+            using var c = store.OpenReadConnection();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "INSERT INTO schema_version VALUES (99, now()::TIMESTAMP)";
+            cmd.ExecuteNonQuery();
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => new AnalyticsStore(options).Dispose());
+        Assert.That(e!.Message, Does.Contain("schema version 99"));
+    }
+
+    [Test]
+    public async Task Replaying_the_same_batch_inserts_nothing()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("a.duckdb") });
+        await using var writer = new AnalyticsWriter(store);
+        await Dataset.WriteAsync(writer);
+        var counts = Snapshot(store);
+        Assert.That(counts, Is.EqualTo(new[] { 9L, 7, 4, 6 }), "touchpoints, transitions, visitors, session rows");
+        await Dataset.WriteAsync(writer);
+        // and a batch holding the same event twice
+        var (tps, _) = Dataset.Build();
+        await writer.AddAsync(tps[0]);
+        await writer.AddAsync(tps[0]);
+        await writer.FlushAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Snapshot(store), Is.EqualTo(counts));
+            Assert.That(writer.RowsWritten, Is.EqualTo(9 + 7));
+            Assert.That(writer.DuplicatesSkipped, Is.EqualTo(9 + 7 + 2));
+        });
+    }
+
+    private static long[] Snapshot(AnalyticsStore store) =>
+    [
+        Count(store, "SELECT count(*) FROM touchpoints"), Count(store, "SELECT count(*) FROM stage_transitions"),
+        Count(store, "SELECT count(*) FROM visitors"), Count(store, "SELECT count(*) FROM sessions"),
+    ];
+
+    [Test]
+    public async Task Rows_are_durable_after_dispose_without_close_and_after_a_crash_once_flushed()
+    {
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("a.duckdb"), FlushIntervalMs = 50 };
+        var store = new AnalyticsStore(options);
+        var writer = new AnalyticsWriter(store);
+        await Dataset.WriteAsync(writer);
+        // Crash image: copy the file and its WAL while the process still holds them (no checkpoint, no close),
+        // as a SIGKILL would leave them.
+        var crash = dir.File("crash.duckdb");
+        File.Copy(options.Path, crash);
+        if (File.Exists(options.Path + ".wal"))
+        {
+            File.Copy(options.Path + ".wal", crash + ".wal");
+        }
+        // Then rows added without FlushAsync: the interval flush commits them, dispose commits the rest.
+        var (tps, _) = Dataset.Build("other");
+        foreach (var t in tps)
+        {
+            await writer.AddAsync(t);
+        }
+        await writer.DisposeAsync();
+        store.Dispose();
+
+        using (var reopened = new AnalyticsStore(options))
+        {
+            Assert.That(Count(reopened, "SELECT count(*) FROM touchpoints"), Is.EqualTo(18));
+        }
+        using (var recovered = new AnalyticsStore(new AnalyticsOptions { Path = crash }))
+        {
+            Assert.That(Count(recovered, "SELECT count(*) FROM touchpoints"), Is.EqualTo(9));
+        }
+    }
+
+    [Test]
+    public async Task Retention_deletes_rows_older_than_the_window()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("a.duckdb"), RetentionDays = 10 });
+        await using var writer = new AnalyticsWriter(store);
+        await Dataset.WriteAsync(writer);
+        // now = 03-03 12:00, cutoff = 02-21 12:00: only v-d's touch of 02-20 is older.
+        var deleted = await writer.EnforceRetentionAsync(Dataset.At(3, 3, 12, 0));
+        Assert.Multiple(() =>
+        {
+            Assert.That(deleted, Is.EqualTo(1));
+            Assert.That(Count(store, "SELECT count(*) FROM touchpoints"), Is.EqualTo(8));
+            Assert.That(Count(store, "SELECT count(*) FROM stage_transitions"), Is.EqualTo(6));
+            Assert.That(Count(store, "SELECT count(*) FROM visitors"), Is.EqualTo(3));
+            Assert.That(Count(store, "SELECT count(*) FROM sessions WHERE day < DATE '2026-03-01'"), Is.Zero);
+        });
+    }
+
+    [Test]
+    public void Options_validation_names_the_setting()
+    {
+        var errors = AnalyticsOptionsValidator.Check(new AnalyticsOptions
+        {
+            Path = "",
+            RetentionDays = 0,
+            FlushIntervalMs = 1,
+            ApiKeys = { ["acme"] = ["short"] },
+            Sites = { ["acme"] = new AnalyticsSiteOptions { TimeZone = "Mars/Olympus" } },
+        });
+        Assert.That(errors, Has.Some.Contains("Analytics:Path")
+            .And.Some.Contains("Analytics:RetentionDays")
+            .And.Some.Contains("Analytics:FlushIntervalMs")
+            .And.Some.Contains("Analytics:ApiKeys:acme:0")
+            .And.Some.Contains("Analytics:Sites:acme:TimeZone"));
+        Assert.That(AnalyticsOptionsValidator.Check(new AnalyticsOptions()), Is.Empty);
+    }
+
+    [Test]
+    public void Readers_and_the_writer_share_the_file_in_one_process()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("a.duckdb") });
+        using var a = store.OpenReadConnection();
+        using var b = new DuckDBConnection(store.ConnectionString);
+        b.Open();
+        using var cmd = b.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM touchpoints";
+        Assert.That(Convert.ToInt64(cmd.ExecuteScalar()), Is.Zero);
+    }
+}
