@@ -20,6 +20,16 @@ public sealed class ProcessorOptions : IValidatableObject
     [Range(1, 100_000)] public int MaxBatchSize { get; set; } = 1000;
     /// <summary>How long a batch waits to fill up once its first touchpoint arrived.</summary>
     [Range(0, 10_000)] public int MaxBatchWaitMs { get; set; } = 50;
+    /// <summary>
+    /// What this instance does: <c>staging</c> (the default: stage touchpoints, publish the staged topics) or
+    /// <c>analytics</c> (read the staged topics into the analytics store and serve /api/v1 and the dashboard; one replica).
+    /// </summary>
+    public string Role { get; set; } = StagingRole;
+    public const string StagingRole = "staging";
+    public const string AnalyticsRole = "analytics";
+
+    public bool IsAnalytics => string.Equals(Role, AnalyticsRole, StringComparison.Ordinal);
+
     public string LivenessPath { get; set; } = "/healthz";
     public string ReadinessPath { get; set; } = "/readyz";
     public string MetricsPath { get; set; } = "/metrics";
@@ -29,6 +39,10 @@ public sealed class ProcessorOptions : IValidatableObject
         if (string.IsNullOrWhiteSpace(InstanceId) || InstanceId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             yield return new ValidationResult($"{Section}:InstanceId must be a non-empty name without spaces (got '{InstanceId}')");
+        }
+        if (Role is not (StagingRole or AnalyticsRole))
+        {
+            yield return new ValidationResult($"{Section}:Role must be '{StagingRole}' or '{AnalyticsRole}' (got '{Role}')");
         }
         foreach (var (name, path) in new[] { (nameof(LivenessPath), LivenessPath), (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath) })
         {

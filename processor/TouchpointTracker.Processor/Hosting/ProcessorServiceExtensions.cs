@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using TouchpointTracker.Analytics;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Processor.Analytics;
 using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
@@ -18,12 +20,18 @@ public static class ProcessorServiceExtensions
         var services = builder.Services;
         services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
 
         // Before any Kafka client exists: the librdkafka Confluent.Kafka binds to (the setting is validated with KafkaOptions).
         Librdkafka.Load(builder.Configuration[Librdkafka.PathSetting]);
+
+        if (string.Equals(builder.Configuration[$"{ProcessorOptions.Section}:Role"], ProcessorOptions.AnalyticsRole, StringComparison.Ordinal))
+        {
+            services.AddAnalyticsSink(builder.Configuration);
+            return builder;
+        }
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<IConnectionMultiplexer>(sp => RedisConnection.Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value, KafkaClients.ServiceName));
         services.AddSingleton<IJourneyStateStore>(sp =>
@@ -46,10 +54,25 @@ public static class ProcessorServiceExtensions
         return builder;
     }
 
+    /// <summary>The analytics role: the sink into the analytics store, which this instance alone writes, and the analyst's API.</summary>
+    private static void AddAnalyticsSink(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AnalyticsSinkOptions>().BindConfiguration(AnalyticsSinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddTouchpointAnalytics(configuration);
+        services.AddSingleton<AnalyticsSinkStatus>();
+        services.AddHostedService<AnalyticsSink>();
+        services.AddHealthChecks().AddCheck<AnalyticsSinkHealthCheck>("analytics-sink", tags: [ServiceDefaultsExtensions.ReadyTag]);
+    }
+
     public static WebApplication MapProcessor(this WebApplication app)
     {
         var o = app.Services.GetRequiredService<IOptions<ProcessorOptions>>().Value;
         app.MapDefaultEndpoints(o.LivenessPath, o.ReadinessPath, o.MetricsPath);
+        if (o.IsAnalytics)
+        {
+            app.MapAnalyticsApi();
+            app.MapAnalyticsApiDocs();
+        }
         return app;
     }
 }
