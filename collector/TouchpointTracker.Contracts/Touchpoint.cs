@@ -57,7 +57,7 @@ public sealed class ReferrerInfo
 {
     [JsonPropertyName("url")] public string? Url { get; set; }
     [JsonPropertyName("host")] public string? Host { get; set; }
-    /// <summary>internal, search, social, email, video, shopping, referral, or null when there is no referrer.</summary>
+    /// <summary>internal, search, social, email, video, shopping, referral, ai, paid (ad-serving host), spam (referrer-spam list), or null when there is no referrer.</summary>
     [JsonPropertyName("medium")] public string? Medium { get; set; }
     [JsonPropertyName("source")] public string? Source { get; set; }
     /// <summary>Search keyword, where the engine passes one.</summary>

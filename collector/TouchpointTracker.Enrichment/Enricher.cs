@@ -18,8 +18,10 @@ public sealed class Enricher
 {
     private readonly FrozenDictionary<string, SiteDomains> _sites;
     private readonly CampaignParser _campaigns;
-    private readonly ReferrerClassifier _referrers = ReferrerClassifier.Default;
-    private readonly ChannelClassifier _channels = ChannelClassifier.Default;
+    private readonly ReferrerClassifier _referrers;
+    private readonly ChannelClassifier _channels;
+    private readonly bool _strictGa4;
+    private readonly long[] _spamCounts;
     private readonly IUserAgentParser? _userAgents;
     private readonly IGeoLocator? _geo;
 
@@ -33,6 +35,29 @@ public sealed class Enricher
         _campaigns = new CampaignParser(ClickIdRegistry.WithExtra(options.ExtraClickIds));
         _userAgents = options.UserAgentParser;
         _geo = options.GeoLocator;
+        var catalog = options.Referrers is null || ReferenceEquals(options.Referrers, ReferrerTable.BuiltIn)
+            ? SourceCatalog.Default
+            : new SourceCatalog(options.Referrers);
+        Referrers = catalog.Table;
+        _strictGa4 = options.StrictGa4Channels;
+        _referrers = ReferenceEquals(catalog, SourceCatalog.Default) ? ReferrerClassifier.Default : new ReferrerClassifier(catalog);
+        _channels = new ChannelClassifier(catalog, _strictGa4);
+        _spamCounts = new long[catalog.Table.SpamReasons.Count];
+    }
+
+    /// <summary>The referrer table in use (its <see cref="ReferrerTable.Version"/> for metrics and the start-up banner).</summary>
+    public ReferrerTable Referrers { get; }
+
+    /// <summary>
+    /// Events enriched so far whose referrer or landing referrer is on the spam list, by spam reason
+    /// (one count per event). Thread-safe; for metrics.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, long>> SpamReferrerCounts()
+    {
+        for (var i = 0; i < _spamCounts.Length; i++)
+        {
+            yield return new(Referrers.SpamReasons[i], Interlocked.Read(ref _spamCounts[i]));
+        }
     }
 
     /// <summary>
@@ -63,17 +88,31 @@ public sealed class Enricher
             ? _referrers.Classify(UrlParser.Parse(landingReferrer), campaignUrl.Host ?? page.Host, site)
             : referrerClass;
 
-        var traffic = TrafficSourceResolver.Resolve(_campaigns.Parse(campaignUrl), campaignReferrer);
+        var traffic = TrafficSourceResolver.Resolve(_campaigns.Parse(campaignUrl), campaignReferrer, _strictGa4);
         var channel = _channels.Classify(traffic);
 
         var userAgentInfo = string.IsNullOrWhiteSpace(userAgent) ? null : _userAgents?.Parse(userAgent);
+        var device = ToDeviceInfo(userAgent, userAgentInfo);
+        var spam = referrerClass.IsSpam ? referrerClass.Known : campaignReferrer.IsSpam ? campaignReferrer.Known : null;
+        if (spam is not null)
+        {
+            // Referrer spam is automated traffic: flagged like a bot, so it is dropped (Enrichment:DropBots)
+            // or left out of journeys and channel reports downstream.
+            if ((uint)spam.SpamReasonIndex < (uint)_spamCounts.Length)
+            {
+                Interlocked.Increment(ref _spamCounts[spam.SpamReasonIndex]);
+            }
+
+            device ??= new DeviceInfo();
+            device.IsBot = true;
+        }
 
         return new EnrichmentResult(
             ToPageInfo(page),
             ToReferrerInfo(referrer, referrerClass),
             ToCampaignInfo(traffic),
             channel,
-            ToDeviceInfo(userAgent, userAgentInfo),
+            device,
             _geo?.Locate(ip),
             userAgentInfo);
     }

@@ -1,4 +1,5 @@
 using TouchpointTracker.Enrichment.Geo;
+using TouchpointTracker.Enrichment.Referrers;
 using TouchpointTracker.Enrichment.UserAgents;
 
 namespace TouchpointTracker.Enrichment;
@@ -20,4 +21,16 @@ public sealed class EnricherOptions
 
     /// <summary>IP geolocation; null: no geo.</summary>
     public IGeoLocator? GeoLocator { get; set; }
+
+    /// <summary>
+    /// The referrer table (<see cref="ReferrerTable.BuiltIn"/>, or it with a deployment's override merged in
+    /// through <see cref="ReferrerTable.WithOverride(string)"/>); null: the built-in table.
+    /// </summary>
+    public ReferrerTable? Referrers { get; set; }
+
+    /// <summary>
+    /// True: only GA4's default channel groups (AI assistants' traffic is Referral with medium "referral");
+    /// false: AI assistants get the "AI Assistants" group and medium "ai".
+    /// </summary>
+    public bool StrictGa4Channels { get; set; }
 }

@@ -202,4 +202,46 @@ public class EnricherTests
         });
         Assert.Pass();
     }
+
+    [Test]
+    public void A_spam_referrer_is_flagged_as_automated_and_counted_by_reason()
+    {
+        var enricher = new Enricher(new EnricherOptions());
+        var r = enricher.Enrich("s", "https://www.shop.example/", "https://semalt.semalt.com/crawler.php?u=x", null, null, null, null);
+        var clean = enricher.Enrich("s", "https://www.shop.example/", "https://www.google.fr/", null, null, null, null);
+        Assert.Multiple(() =>
+        {
+            Assert.That((r.Referrer.Medium, r.Referrer.Source), Is.EqualTo(("spam", "semalt.semalt.com")));
+            Assert.That((r.Campaign.Source, r.Campaign.Medium, r.Channel), Is.EqualTo(("semalt.semalt.com", "spam", "Unassigned")));
+            Assert.That(r.Device?.IsBot, Is.True);
+            Assert.That(clean.Device, Is.Null);
+            Assert.That(enricher.SpamReferrerCounts().Single(c => c.Key == "seo-offer").Value, Is.EqualTo(1));
+            Assert.That(enricher.SpamReferrerCounts().Sum(c => c.Value), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Ai_assistants_have_their_channel_unless_strict_ga4_is_asked_for()
+    {
+        var extended = new Enricher(new EnricherOptions()).Enrich("s", "https://www.shop.example/", "https://chatgpt.com/", null, null, null, null);
+        var strict = new Enricher(new EnricherOptions { StrictGa4Channels = true }).Enrich("s", "https://www.shop.example/", "https://chatgpt.com/", null, null, null, null);
+        Assert.Multiple(() =>
+        {
+            Assert.That((extended.Referrer.Medium, extended.Campaign.Medium, extended.Channel), Is.EqualTo(("ai", "ai", "AI Assistants")));
+            Assert.That((strict.Referrer.Medium, strict.Campaign.Medium, strict.Channel), Is.EqualTo(("ai", "referral", "Referral")));
+        });
+    }
+
+    [Test]
+    public void An_override_table_is_used_and_reported()
+    {
+        var table = TouchpointTracker.Enrichment.Referrers.ReferrerTable.BuiltIn.WithOverride(new StringReader("sources:\n  - source: acme\n    medium: social\n    hosts: [acme.example]\n"), "acme.yaml");
+        var enricher = new Enricher(new EnricherOptions { Referrers = table });
+        var r = enricher.Enrich("s", "https://www.shop.example/", "https://www.acme.example/", null, null, null, null);
+        Assert.Multiple(() =>
+        {
+            Assert.That((r.Referrer.Medium, r.Campaign.Source, r.Channel), Is.EqualTo(("social", "acme", "Organic Social")));
+            Assert.That(enricher.Referrers.Description, Does.EndWith("+ acme.yaml"));
+        });
+    }
 }

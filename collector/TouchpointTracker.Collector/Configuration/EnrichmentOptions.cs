@@ -19,6 +19,19 @@ public sealed class EnrichmentOptions : IValidatableObject
     /// <summary>Extra click-id parameters and the ad platform each stands for ("gad_source": "google_ads").</summary>
     public Dictionary<string, string> ExtraClickIds { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// A referrer table file (same format as the built-in Referrers/referrers.yaml) whose entries extend or
+    /// replace the built-in ones (docs/enrichment.md, "Extending the table"). Unset: the built-in table only.
+    /// Checked at start-up: an invalid file stops the collector with its line numbers.
+    /// </summary>
+    public string? ReferrersPath { get; set; }
+
+    /// <summary>
+    /// Only GA4's default channel groups: AI assistants' visits become Referral (medium "referral") instead of
+    /// the "AI Assistants" channel (medium "ai").
+    /// </summary>
+    public bool StrictGa4Channels { get; set; }
+
     /// <summary>Drop events from bots (counted as rejected with reason <c>bot</c>) instead of forwarding them flagged.</summary>
     public bool DropBots { get; set; } = true;
 
@@ -30,6 +43,11 @@ public sealed class EnrichmentOptions : IValidatableObject
         if (UserAgentRegexesPath is { Length: > 0 } path && path != "none" && !File.Exists(path))
         {
             yield return new ValidationResult($"{Section}:UserAgentRegexesPath: file '{path}' does not exist");
+        }
+
+        if (ReferrersPath is { Length: > 0 } referrers && !File.Exists(referrers))
+        {
+            yield return new ValidationResult($"{Section}:ReferrersPath: file '{referrers}' does not exist");
         }
     }
 }

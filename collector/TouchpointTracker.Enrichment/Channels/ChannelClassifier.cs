@@ -5,17 +5,31 @@ namespace TouchpointTracker.Enrichment.Channels;
 /// <summary>
 /// Assigns the GA4 default channel group from source, medium and campaign name: case-insensitive,
 /// first matching rule wins, "Unassigned" when none does (rules in docs/enrichment.md). The site
-/// lists (search, social, video, shopping) are the <see cref="SourceCatalog"/>'s. Never throws.
+/// lists (search, social, video, shopping, AI assistants) are the <see cref="SourceCatalog"/>'s. Outside strict
+/// mode, unpaid traffic from an AI assistant (by source, or medium "ai") is "AI Assistants", a group GA4
+/// does not have; in strict mode those rules are off and such traffic falls to GA4's own rules. Never throws.
 /// </summary>
 public sealed class ChannelClassifier
 {
     private readonly SourceCatalog _catalog;
+    private readonly bool _strictGa4;
 
     /// <summary>Creates a classifier whose site lists come from <paramref name="catalog"/>.</summary>
-    public ChannelClassifier(SourceCatalog catalog) => _catalog = catalog;
+    /// <param name="catalog">The site lists.</param>
+    /// <param name="strictGa4">True: GA4's groups only (no "AI Assistants").</param>
+    public ChannelClassifier(SourceCatalog catalog, bool strictGa4 = false)
+    {
+        _catalog = catalog;
+        _strictGa4 = strictGa4;
+    }
 
-    /// <summary>The classifier over the built-in table.</summary>
-    public static ChannelClassifier Default { get; } = new(SourceCatalog.Default);
+    /// <summary>The classifier over the built-in table (with the AI Assistants group).</summary>
+    public static ChannelClassifier Default => DefaultClassifier.Value;
+
+    private static readonly Lazy<ChannelClassifier> DefaultClassifier = new(() => new ChannelClassifier(SourceCatalog.Default));
+
+    /// <summary>True when only GA4's groups are assigned.</summary>
+    public bool StrictGa4 => _strictGa4;
 
     /// <summary>Classifies a resolved traffic source.</summary>
     public DefaultChannel Classify(TrafficSource traffic) =>
@@ -40,6 +54,11 @@ public sealed class ChannelClassifier
         }
 
         var site = src.IsEmpty ? ReferrerMedium.None : _catalog.FindBySource(src)?.Medium ?? ReferrerMedium.None;
+        if (!SourceCatalog.IsChannelMedium(site) || (_strictGa4 && site == ReferrerMedium.Ai))
+        {
+            site = ReferrerMedium.None; // webmail, paid and spam hosts are no site list; AI is none in strict mode
+        }
+
         var paid = IsPaid(med);
         var shopCampaign = IsShoppingCampaign(camp);
 
@@ -78,6 +97,11 @@ public sealed class ChannelClassifier
         if (paid)
         {
             return DefaultChannel.PaidOther;
+        }
+
+        if (!_strictGa4 && (site == ReferrerMedium.Ai || med.Equals(TrafficSourceResolver.AiMedium, StringComparison.OrdinalIgnoreCase)))
+        {
+            return DefaultChannel.AiAssistants;
         }
 
         if (site == ReferrerMedium.Shopping || shopCampaign)

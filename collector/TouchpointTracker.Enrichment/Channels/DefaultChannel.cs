@@ -27,6 +27,12 @@ public enum DefaultChannel
     /// <summary>Other paid traffic.</summary>
     PaidOther,
 
+    /// <summary>
+    /// Unpaid traffic from an AI assistant (ChatGPT, Claude, Gemini, ...): the project's extension of GA4's
+    /// groups, off with <c>StrictGa4Channels</c> (then such traffic is Referral, as in GA4).
+    /// </summary>
+    AiAssistants,
+
     /// <summary>Unpaid traffic from a shopping site or shopping campaign.</summary>
     OrganicShopping,
 
@@ -75,6 +81,7 @@ public static class DefaultChannelNames
         DefaultChannel.PaidVideo => "Paid Video",
         DefaultChannel.Display => "Display",
         DefaultChannel.PaidOther => "Paid Other",
+        DefaultChannel.AiAssistants => "AI Assistants",
         DefaultChannel.OrganicShopping => "Organic Shopping",
         DefaultChannel.OrganicSocial => "Organic Social",
         DefaultChannel.OrganicVideo => "Organic Video",

@@ -4,7 +4,8 @@ namespace TouchpointTracker.Enrichment.Referrers;
 
 /// <summary>
 /// Classifies a referrer URL as internal or external and, for external ones, names the source,
-/// medium and search keyword from the <see cref="SourceCatalog"/>. Stateless; never throws.
+/// medium and search keyword from the <see cref="SourceCatalog"/> (host patterns, with path prefixes such as
+/// "bing.com/chat"). Stateless; never throws; allocates only the keyword and, for unknown "www." hosts, the source.
 /// </summary>
 public sealed class ReferrerClassifier
 {
@@ -33,7 +34,7 @@ public sealed class ReferrerClassifier
             return new ReferrerClassification(ReferrerMedium.Internal, host, null, null);
         }
 
-        var known = _catalog.FindByHost(host);
+        var known = _catalog.FindByHost(host, referrer.PathSpan);
         if (known is null)
         {
             var medium = host.StartsWith("webmail.", StringComparison.Ordinal) ? ReferrerMedium.Email : ReferrerMedium.Referral;
@@ -41,7 +42,7 @@ public sealed class ReferrerClassifier
         }
 
         var term = known.KeywordParameters.Count == 0 ? null : FindKeyword(referrer.QuerySpan, known.KeywordParameters);
-        return new ReferrerClassification(known.Medium, host, known.Source ?? WithoutWww(host), term);
+        return new ReferrerClassification(known.Medium, host, known.Source ?? WithoutWww(host), term, known);
     }
 
     private static string WithoutWww(string host) => host.StartsWith("www.", StringComparison.Ordinal) && host.Length > 4 ? host[4..] : host;
@@ -54,8 +55,9 @@ public sealed class ReferrerClassifier
         }
 
         Span<char> nameBuffer = stackalloc char[32];
-        foreach (var wanted in parameters)
+        for (var i = 0; i < parameters.Count; i++)
         {
+            var wanted = parameters[i];
             foreach (var parameter in new QueryParameters(query))
             {
                 var name = QueryParameters.NormalizeName(parameter.RawName, nameBuffer);

@@ -48,6 +48,21 @@ public class ChannelClassifierTests
         yield return Case(DefaultChannel.PaidOther, "partner", "cpc");
         yield return Case(DefaultChannel.PaidOther, "partner", "paid");
         yield return Case(DefaultChannel.PaidOther, "partner", "ppc");
+        // 8a. AI Assistants (the project's extension; strict GA4 mode: see Strict_mode_*)
+        yield return Case(DefaultChannel.AiAssistants, "chatgpt", "ai");
+        yield return Case(DefaultChannel.AiAssistants, "chatgpt.com", "(not set)"); // ChatGPT adds utm_source=chatgpt.com
+        yield return Case(DefaultChannel.AiAssistants, "perplexity", "referral");
+        yield return Case(DefaultChannel.AiAssistants, "claude.ai", "referral");
+        yield return Case(DefaultChannel.AiAssistants, "assistant", "ai");
+        yield return Case(DefaultChannel.PaidOther, "chatgpt", "cpc");
+        // 8b. Ad-serving hosts and webmail names are no site list: the medium decides
+        yield return Case(DefaultChannel.Display, "google", "display");
+        yield return Case(DefaultChannel.PaidOther, "outbrain", "cpc");
+        yield return Case(DefaultChannel.Email, "gmx", "email");
+        yield return Case(DefaultChannel.Email, "web.de", "email");
+        yield return Case(DefaultChannel.Email, "mail.ru", "email");
+        yield return Case(DefaultChannel.OrganicSearch, "gmx", "organic");
+        yield return Case(DefaultChannel.Unassigned, "semalt.com", "spam");
         // 9. Organic Shopping
         yield return Case(DefaultChannel.OrganicShopping, "amazon", "referral");
         yield return Case(DefaultChannel.OrganicShopping, "partner", "email", "Shopping week");
@@ -93,6 +108,17 @@ public class ChannelClassifierTests
     [TestCaseSource(nameof(Cases))]
     public DefaultChannel Classifies(string? source, string? medium, string? campaign, bool searchClick) =>
         ChannelClassifier.Default.Classify(source, medium, campaign, searchClick);
+
+    [TestCase("chatgpt", "ai", DefaultChannel.Unassigned)]
+    [TestCase("chatgpt", "referral", DefaultChannel.Referral)]
+    [TestCase("chatgpt.com", "(not set)", DefaultChannel.Unassigned)]
+    [TestCase("perplexity", "referral", DefaultChannel.Referral)]
+    [TestCase("google", "organic", DefaultChannel.OrganicSearch)]
+    public void Strict_mode_assigns_only_ga4_groups(string source, string medium, DefaultChannel expected)
+    {
+        var strict = new ChannelClassifier(TouchpointTracker.Enrichment.Referrers.SourceCatalog.Default, strictGa4: true);
+        Assert.That(strict.Classify(source, medium, null), Is.EqualTo(expected));
+    }
 
     [Test]
     public void Every_channel_has_a_test_case()

@@ -7,13 +7,15 @@ namespace TouchpointTracker.Enrichment.Tests.Channels;
 
 public class TrafficSourceResolverTests
 {
-    private static (TrafficSource Traffic, DefaultChannel Channel) Resolve(string landing, string? referrer)
+    private static readonly ChannelClassifier Strict = new(SourceCatalog.Default, strictGa4: true);
+
+    private static (TrafficSource Traffic, DefaultChannel Channel) Resolve(string landing, string? referrer, bool strict = false)
     {
         var page = UrlParser.Parse(landing);
         var campaign = CampaignParser.Default.Parse(page);
         var classification = ReferrerClassifier.Default.Classify(UrlParser.Parse(referrer), page.Host, SiteDomains.None);
-        var traffic = TrafficSourceResolver.Resolve(campaign, classification);
-        return (traffic, ChannelClassifier.Default.Classify(traffic));
+        var traffic = TrafficSourceResolver.Resolve(campaign, classification, strict);
+        return (traffic, (strict ? Strict : ChannelClassifier.Default).Classify(traffic));
     }
 
     [TestCase("https://s.example/", null, "(direct)", "(none)", DefaultChannel.Direct)]
@@ -24,7 +26,19 @@ public class TrafficSourceResolverTests
     [TestCase("https://s.example/", "https://www.amazon.fr/", "amazon", "referral", DefaultChannel.OrganicShopping)]
     [TestCase("https://s.example/", "https://mail.google.com/", "gmail", "email", DefaultChannel.Email)]
     [TestCase("https://s.example/", "https://www.lemonde.fr/a", "lemonde.fr", "referral", DefaultChannel.Referral)]
-    [TestCase("https://s.example/", "https://chatgpt.com/", "chatgpt", "referral", DefaultChannel.Referral)]
+    [TestCase("https://s.example/", "https://chatgpt.com/", "chatgpt", "ai", DefaultChannel.AiAssistants)]
+    [TestCase("https://s.example/", "https://www.perplexity.ai/search/x", "perplexity", "ai", DefaultChannel.AiAssistants)]
+    [TestCase("https://s.example/", "https://www.bing.com/chat", "copilot", "ai", DefaultChannel.AiAssistants)]
+    [TestCase("https://s.example/?utm_source=chatgpt.com", "https://chatgpt.com/", "chatgpt.com", "(not set)", DefaultChannel.AiAssistants)]
+    [TestCase("https://s.example/", "https://deref-gmx.net/mail/client/x/dereferrer/", "gmx", "email", DefaultChannel.Email)]
+    [TestCase("https://s.example/", "https://mail01.orange.fr/", "orange mail", "email", DefaultChannel.Email)]
+    [TestCase("https://s.example/", "https://e.mail.ru/", "mail.ru", "email", DefaultChannel.Email)]
+    [TestCase("https://s.example/", "https://go.mail.ru/search?q=x", "mail.ru", "organic", DefaultChannel.OrganicSearch)]
+    [TestCase("https://s.example/", "https://googleads.g.doubleclick.net/pagead/ads", "google", "display", DefaultChannel.Display)]
+    [TestCase("https://s.example/", "https://syndicatedsearch.goog/afs/ads", "google", "cpc", DefaultChannel.PaidSearch)]
+    [TestCase("https://s.example/", "https://paid.outbrain.com/network/redir", "outbrain", "cpc", DefaultChannel.PaidOther)]
+    [TestCase("https://s.example/", "https://semalt.com/", "semalt.com", "spam", DefaultChannel.Unassigned)]
+    [TestCase("https://s.example/", "https://www.pricerunner.com/search?q=tv", "pricerunner", "referral", DefaultChannel.OrganicShopping)]
     [TestCase("https://s.example/?utm_source=newsletter&utm_medium=email", "https://mail.google.com/", "newsletter", "email", DefaultChannel.Email)]
     [TestCase("https://s.example/?utm_source=facebook&utm_medium=paid_social", "https://l.facebook.com/", "facebook", "paid_social", DefaultChannel.PaidSocial)]
     [TestCase("https://s.example/?utm_source=newsletter", null, "newsletter", "(not set)", DefaultChannel.Unassigned)]
@@ -50,6 +64,23 @@ public class TrafficSourceResolverTests
     {
         var (traffic, actual) = Resolve(landing, referrer);
         Assert.That((traffic.Source, traffic.Medium, actual), Is.EqualTo((source, medium, channel)));
+    }
+
+    [TestCase("https://chatgpt.com/", "chatgpt", "referral", DefaultChannel.Referral)]
+    [TestCase("https://claude.ai/chat/1", "claude", "referral", DefaultChannel.Referral)]
+    [TestCase("https://www.google.fr/", "google", "organic", DefaultChannel.OrganicSearch)]
+    public void Strict_ga4_mode_files_ai_assistants_as_referrals(string referrer, string source, string medium, DefaultChannel channel)
+    {
+        var (traffic, actual) = Resolve("https://s.example/", referrer, strict: true);
+        Assert.That((traffic.Source, traffic.Medium, actual), Is.EqualTo((source, medium, channel)));
+    }
+
+    [TestCase("https://googleads.g.doubleclick.net/pagead/ads", "https://s.example/", "google_ads")]
+    [TestCase("https://www.bing.com/aclk?ld=x", "https://s.example/", "microsoft_ads")]
+    [TestCase("https://googleads.g.doubleclick.net/pagead/ads", "https://s.example/?msclkid=1", "microsoft_ads")]
+    public void Ad_serving_hosts_record_their_platform_unless_a_click_id_names_one(string referrer, string landing, string platform)
+    {
+        Assert.That(Resolve(landing, referrer).Traffic.ClickPlatform, Is.EqualTo(platform));
     }
 
     [Test]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using TouchpointTracker.Enrichment.Referrers;
+using TouchpointTracker.Enrichment.Urls;
 using TouchpointTracker.Enrichment.Tests.Support;
 using TouchpointTracker.Enrichment.UserAgents;
 using YamlDotNet.Serialization;
@@ -59,6 +61,32 @@ public class Benchmarks
         var without = Rate(one, _ => noGeo.Enrich("s", "https://www.shop.example/p?utm_source=google&utm_medium=cpc&utm_campaign=x", "https://www.google.fr/", null, null, null, ip));
         TestContext.Out.WriteLine($"Enricher, one thread: url+campaign+referrer+channel {without}; plus geo {withGeo}");
     }
+
+    [Test]
+    public void Referrer_classification_mix()
+    {
+        var site = SiteDomains.None;
+        var classifier = ReferrerClassifier.Default;
+        var urls = ReferrerMix.Select(u => UrlParser.Parse(u)).ToArray();
+        var i = 0;
+        var rate = Rate(ReferrerMix, _ => classifier.Classify(urls[i++ % urls.Length], "www.shop.example", site));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var n = 0; n < 100_000; n++)
+        {
+            classifier.Classify(urls[n % urls.Length], "www.shop.example", site);
+        }
+
+        var bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / 100_000.0;
+        TestContext.Out.WriteLine($"ReferrerClassifier.Classify, {ReferrerMix.Length} referrers round-robin, one thread: {rate}; {bytes:F1} bytes allocated per call");
+    }
+
+    private static readonly string[] ReferrerMix =
+    [
+        "https://www.google.fr/", "https://www.bing.com/search?q=chaussures+running", "https://l.facebook.com/l.php?u=x",
+        "https://deref-gmx.net/mail/client/abc/dereferrer/?redirectUrl=x", "https://mail.orange.fr/webmail/fr_FR/read.html",
+        "https://www.lemonde.fr/article", "https://chatgpt.com/", "https://googleads.g.doubleclick.net/pagead/ads",
+        "https://www.qwant.com/?q=comparatif&t=web", "https://semalt.com/", "https://t.co/abc", "https://news.example.org/a/b",
+    ];
 
     private static readonly string[] TypicalBrowsers =
     [
