@@ -203,7 +203,8 @@ public sealed class CollectApi(
             http.Request.Headers.Origin.ToString(),
             http.Request.Headers.UserAgent.ToString(),
             http.Connection.RemoteIpAddress,
-            cookie is { Length: > 0 and <= 128 } ? cookie : null);
+            cookie is { Length: > 0 and <= 128 } ? cookie : null,
+            IsGpc(http));
     }
 
     /// <summary>
@@ -227,8 +228,12 @@ public sealed class CollectApi(
         headers.Vary = "Origin";
     }
 
+    /// <summary>Global Privacy Control: the browser sends <c>Sec-GPC: 1</c>.</summary>
+    private static bool IsGpc(HttpContext http) => http.Request.Headers["Sec-GPC"].ToString() == "1";
+
     private void SetVisitorCookie(HttpContext http, string? visitorId)
     {
+        // Under GPC the outcome carries no visitor id unless the site ignores GPC (IgnoreGpc).
         if (string.IsNullOrEmpty(_edge.VisitorCookieName) || string.IsNullOrEmpty(visitorId))
         {
             return;
