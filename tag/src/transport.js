@@ -18,9 +18,10 @@ let fails = 0
 const stored = () => ls('_tt_q') || []
 const save = (q) => ls('_tt_q', q[0] ? q : '')
 
-// Keep a batch for a later retry, at most KEEP events in all.
-const keep = (b, q = stored()) => {
-  for (q.push(b); q.flatMap((x) => x.events).length > KEEP; ) q.shift()
+// Keep a batch for a later retry, at most KEEP events in all; a batch that
+// failed goes first (it is older than what waited meanwhile): order kept.
+const keep = (b, first, q = stored()) => {
+  for (q[first ? 'unshift' : 'push'](b); q.flatMap((x) => x.events).length > KEEP; ) q.shift()
   save(q)
 }
 
@@ -64,7 +65,7 @@ function ship(b, hide) {
 // Back off: Retry-After seconds when given, else 1 s, 2 s, 4 s, 8 s ...,
 // at most an hour (longer would overflow setTimeout and fire at once).
 function fail(b, after) {
-  keep(b)
+  keep(b, 1)
   clearTimeout(backoff)
   backoff = later(retry, Math.min(36e5, 1e3 * (after > 0 ? after : 2 ** fails++)))
 }

@@ -4,7 +4,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { collector, fake, wait } from './helpers.js'
 
-const BUDGET = 2176 // bytes gzipped (zlib level 9) for the core build; was 2,048 before GPC, blocked storage, the console hint and prompt retries (issue 17); goal 1,500
+const BUDGET = 2180 // bytes gzipped (zlib level 9) for the core build; was 2,048 before GPC, blocked storage, the console hint, in-order one-at-a-time retries and prompt retries (issue 17); goal 1,500
 
 const code = inject('bundles') // built by test/bundles.setup.js
 const sizes = (c) => {
