@@ -30,6 +30,8 @@ public sealed class BeaconContext
     [JsonPropertyName("sh")] public int? ScreenHeight { get; set; }
     [JsonPropertyName("lang")] public string? Language { get; set; }
     [JsonPropertyName("tz")] public string? TimeZone { get; set; }
+    /// <summary>Why the tag stored no identifier: <c>gpc</c> (Global Privacy Control honoured) or <c>none</c> (storage blocked); null when it stores them.</summary>
+    [JsonPropertyName("storage")] public string? Storage { get; set; }
 }
 
 public sealed class BeaconEvent

@@ -107,4 +107,6 @@ public sealed class ContextInfo
     [JsonPropertyName("screen")] public string? Screen { get; set; }
     [JsonPropertyName("language")] public string? Language { get; set; }
     [JsonPropertyName("timezone")] public string? TimeZone { get; set; }
+    /// <summary><c>gpc</c> or <c>none</c> when the tag stored no identifier (ids last one page load); null otherwise.</summary>
+    [JsonPropertyName("storage")] public string? Storage { get; set; }
 }

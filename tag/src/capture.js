@@ -3,7 +3,7 @@
 import { flag } from './config.js'
 import { forget, session } from './identity.js'
 import { load } from './storage.js'
-import { drop, enqueue, flush } from './transport.js'
+import { drop, enqueue, flush, wake } from './transport.js'
 import { cut, d, loc, now, on, safe, uuid, w } from './util.js'
 
 const hash = FEATURE_HASH && flag('hash')
@@ -55,7 +55,8 @@ export function pageview(force) {
 }
 
 // SPA support: pushState/replaceState/popstate (and hashchange with data-hash);
-// page hide sends what is waiting with sendBeacon.
+// page hide sends what is waiting with sendBeacon; online, focus and the page
+// shown again retry at once what waits for a retry.
 export function watch() {
   let h = history
   let pv = safe(() => pageview())
@@ -66,8 +67,10 @@ export function watch() {
   on(w, 'popstate', pv)
   hash && on(w, 'hashchange', pv)
   let hide = () => (FEATURE_ENGAGEMENT && leave && leave(last), flush(1))
-  on(w, 'visibilitychange', () => d.hidden && hide())
+  on(w, 'visibilitychange', () => (d.hidden ? hide() : wake()))
   on(w, 'pagehide', hide)
+  // After an outage: try the waiting retry at once when the network or the visitor comes back.
+  on(w, 'online', wake)
   // Back/forward cache: the page comes back as it was left and no script
   // runs again, but the visitor sees it again: one more view, whose referrer
   // is the view before it (so a session that starts with it, after 30 idle

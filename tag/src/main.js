@@ -32,10 +32,13 @@ import { forms } from './features/forms.js'
 import { d, loc, nav, on, safe, w } from './util.js'
 
 // The whole bundle runs inside try/catch (see build.mjs), so no error escapes.
-const blocked =
-  (!flag('allow-localhost') && /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname)) /* '' is file: */ ||
-  (!flag('allow-automation') && nav.webdriver) ||
-  (flag('dnt') && (nav.doNotTrack == 1 || nav.globalPrivacyControl))
+// Off on a developer's machine or under automation unless told: the page's
+// console says so once, with the attribute that turns it on.
+const off = ['localhost', 'automation'].find(
+  (x, i) => !flag('allow-' + x) && (i ? nav.webdriver : /^(localhost|127\.[\d.]+|\[::1\]|)$/.test(loc.hostname)) /* '' is file: */,
+)
+off && console.info('tt.js off (' + off + '): add data-allow-' + off)
+const blocked = off || (flag('dnt') && (nav.doNotTrack == 1 || nav.globalPrivacyControl))
 const q = w.tt?.q || []
 // Everything that records, from the first page view on. A page the browser
 // prerenders (speculation rules) records nothing until the visitor opens it

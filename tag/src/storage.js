@@ -1,9 +1,26 @@
 // First-party storage: a cookie on the highest domain that accepts one
 // (example.com for www.shop.example.com), mirrored in localStorage, which is
 // the fallback when cookies are blocked.
-import { d, json, loc } from './util.js'
+//
+// `none` says why nothing is stored: 'gpc' (Global Privacy Control is on and
+// the site did not set data-gpc="ignore") or 'none' (localStorage throws:
+// cookies and storage blocked). Then the visitor id, session and retry queue
+// live in page memory only (a new visitor on each page load), no cookie is
+// written (an opt-out then holds for the page; one made before still holds),
+// the visitor id is never read from one (an id left from an earlier visit
+// would link this one), and every beacon says so in ctx.storage, so reports
+// can show the share of such visits.
+import { attr } from './config.js'
+import { d, json, loc, nav } from './util.js'
 
 let dom
+export let none = nav.globalPrivacyControl && attr('gpc') != 'ignore' ? 'gpc' : void 0
+let s = {} // page memory when nothing may or can be stored
+try {
+  none || (s = localStorage)
+} catch (e) {
+  none = 'none'
+}
 
 const cookie = (k) => (d.cookie.match('(^|; )' + k + '=([^;]*)') || [])[2]
 
@@ -11,20 +28,21 @@ const cookie = (k) => (d.cookie.match('(^|; )' + k + '=([^;]*)') || [])[2]
 // Always Secure: on a plain http page the browser refuses the cookie and the
 // localStorage copy is used instead.
 const put = (k, v, dm) =>
+  none ||
   (d.cookie = k + '=' + v + ';path=/;secure;max-age=' + (v ? 34128e3 : 0) + (dm ? ';domain=' + dm : ''))
 
 // localStorage, as JSON: ls(k) reads (undefined when missing, corrupt or
 // unavailable), ls(k, v) writes, ls(k, '') removes.
 export const ls = (k, v) => {
   try {
-    let s = localStorage
     return v == null ? JSON.parse(s[k]) : v ? (s[k] = json(v)) : delete s[k]
   } catch (e) {}
 }
 
 export const load = (k) => cookie(k) || ls(k)
 
-// Store k in the cookie and in localStorage ('' deletes it).
+// Store k in the cookie and in localStorage ('' deletes it); without
+// storage, only in page memory.
 export function store(k, v) {
   if (dom == null) {
     dom = ''

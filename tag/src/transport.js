@@ -12,14 +12,16 @@ export const KEEP = 200 // events kept for retry, oldest batches dropped first
 let batch // envelope + events waiting to be sent
 let timer // pending flush
 let backoff // pending retry: while set, new batches wait in storage
+let busy // a fetch is on its way: new batches wait in storage until it is answered
 let fails = 0
 
 const stored = () => ls('_tt_q') || []
 const save = (q) => ls('_tt_q', q[0] ? q : '')
 
-// Keep a batch for a later retry, at most KEEP events in all.
-const keep = (b, q = stored()) => {
-  for (q.push(b); q.flatMap((x) => x.events).length > KEEP; ) q.shift()
+// Keep a batch for a later retry, at most KEEP events in all; a batch that
+// failed goes first (it is older than what waited meanwhile): order kept.
+const keep = (b, first, q = stored()) => {
+  for (q[first ? 'unshift' : 'push'](b); q.flatMap((x) => x.events).length > KEEP; ) q.shift()
   save(q)
 }
 
@@ -40,38 +42,46 @@ export function flush(hide) {
   batch = 0
 }
 
+// One fetch at a time per page, so batches of a visitor never race each
+// other: what comes while one is on its way waits in storage and goes, in
+// order, once it is answered. On page hide sendBeacon goes at once (the page
+// may be gone before the answer).
 function ship(b, hide) {
-  if (backoff) return keep(b)
+  if (backoff || (busy && !hide)) return keep(b)
   b.sent = now()
   let body = json(b)
   hide
     ? nav.sendBeacon(api, body) || keep(b)
-    : fetch(api, { method: 'POST', body, keepalive: true }).then(
+    : (busy = fetch(api, { method: 'POST', body, keepalive: true }).then(
         (r) =>
-          r.ok
+          (busy = 0) || r.ok
             ? retry((fails = 0))
             : // 408, 429 and 5xx are retried; 400, 403, 413, 422... mean a bad payload: dropped
               /^(408|429|5)/.test(r.status) && fail(b, r.headers.get('Retry-After')),
-        () => fail(b),
-      )
+        () => fail(b, (busy = 0)),
+      ))
 }
 
 // Back off: Retry-After seconds when given, else 1 s, 2 s, 4 s, 8 s ...,
 // at most an hour (longer would overflow setTimeout and fire at once).
 function fail(b, after) {
-  keep(b)
+  keep(b, 1)
   clearTimeout(backoff)
   backoff = later(retry, Math.min(36e5, 1e3 * (after > 0 ? after : 2 ** fails++)))
 }
 
-// Send every kept batch again (with a fresh "sent").
+// Send the oldest kept batch again (with a fresh "sent"); each accepted
+// batch sends the next one.
 export function retry() {
   let q = stored()
   clearTimeout(backoff)
   backoff = 0
-  save([])
-  q.forEach((b) => ship(b))
+  q[0] && ship(q.shift(save(q.slice(1)))) // the rest stays kept
 }
+
+// Back online, or the page shown or focused again: while a retry waits,
+// try once now instead of at the end of the backoff.
+export const wake = () => backoff && retry()
 
 // Drop everything not yet sent (opt-out, consent withdrawn).
 export function drop() {

@@ -10,7 +10,7 @@ describe('identity', () => {
     const a = session(T0, url, 'https://www.google.com/')
     expect(a).toMatchObject({ v: 1, site: 'demo', sn: 1, land: { url, ref: 'https://www.google.com/' } })
     expect(a.vid).toMatch(/^[0-9a-f-]{36}$/)
-    expect(a.ctx).toEqual({ sw: screen.width, sh: screen.height, lang: navigator.language, tz: expect.any(String) })
+    expect(a.ctx).toEqual({ sw: screen.width, sh: screen.height, lang: navigator.language })
     const b = session(T0 + 29 * MIN, url + 'b', '')
     expect(b.sid).toBe(a.sid)
     expect(b.land).toEqual(a.land) // the landing page stays for the whole session

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { boot, collector, fake, wait } from './helpers.js'
 
 // Nothing sent, nothing stored, and tt() still harmless.
@@ -138,5 +138,86 @@ describe('respect', () => {
     await wait(1000)
     expect(document.cookie.split('; ').map((c) => c.split('=')[0])).toEqual(['_tt'])
     expect(new Set(net.requests.map((r) => r.url))).toEqual(new Set(['https://collect.example.com/collect']))
+  })
+
+  test.each([
+    ['http://localhost:3000/', {}, 'localhost'],
+    ['https://www.example.com/', { 'allow-automation': null }, 'automation'],
+  ])('off on %s: one console.info line says why and how to turn it on', async (url, attrs, why) => {
+    if (why == 'automation') fake(navigator, 'webdriver', true)
+    const info = vi.spyOn(console, 'info').mockImplementation(() => {})
+    collector()
+    await boot({ url, attrs })
+    tt('track', 'x')
+    tt('pageview')
+    await wait(1000)
+    expect(info).toHaveBeenCalledTimes(1)
+    expect(info.mock.calls[0][0]).toBe(`tt.js off (${why}): add data-allow-${why}`)
+    info.mockRestore()
+  })
+
+  test('nothing in the console when tracking, or when off for the visitor (DNT)', async () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => {})
+    collector()
+    await boot()
+    fake(navigator, 'doNotTrack', '1')
+    await boot({ attrs: { dnt: '' } })
+    expect(info).not.toHaveBeenCalled()
+    info.mockRestore()
+  })
+
+  test('Global Privacy Control: counted without identifiers: nothing stored, a new visitor per page, ctx.storage "gpc"', async () => {
+    fake(navigator, 'globalPrivacyControl', true)
+    document.cookie = '_tt=old-visitor;path=/' // from a visit before GPC was on: not read
+    const net = collector()
+    await boot()
+    await wait(0)
+    tt('track', 'x')
+    history.pushState(null, '', '/second')
+    await wait(1000)
+    const bodies = net.requests.map((r) => r.body)
+    expect(bodies.map((b) => b.ctx.storage)).toEqual(['gpc', 'gpc'])
+    expect(new Set(bodies.map((b) => b.vid)).size).toBe(1) // one visitor and session for the page
+    expect(new Set(bodies.map((b) => b.sid)).size).toBe(1)
+    expect(bodies[0].vid).not.toBe('old-visitor')
+    expect(document.cookie).toBe('_tt=old-visitor') // nothing written
+    expect(localStorage.length).toBe(0)
+    await boot({ url: 'https://www.example.com/next' })
+    await wait(0)
+    expect(net.requests.at(-1).body.vid).not.toBe(bodies[0].vid) // next page: another visitor
+  })
+
+  test('data-gpc="ignore" (a site with a legal basis) tracks as usual under GPC; data-dnt stops it', async () => {
+    fake(navigator, 'globalPrivacyControl', true)
+    let net = collector()
+    await boot({ attrs: { gpc: 'ignore' } })
+    await wait(0)
+    expect(net.requests[0].body.ctx.storage).toBeUndefined()
+    expect(document.cookie).toMatch(/_tt=/)
+    net = collector()
+    await boot({ attrs: { dnt: '' } })
+    await wait(1000)
+    expect(net.requests).toEqual([])
+  })
+
+  test('storage blocked (localStorage throws, no cookies): ids kept in page memory, ctx.storage "none"', async () => {
+    fake(globalThis, 'localStorage', undefined, {
+      get() {
+        throw new DOMException('Access is denied for this document.', 'SecurityError')
+      },
+    })
+    const net = collector()
+    await boot()
+    await wait(0)
+    tt('track', 'a')
+    await wait(1000)
+    tt('track', 'b')
+    await wait(1000)
+    const bodies = net.requests.map((r) => r.body)
+    expect(bodies).toHaveLength(3)
+    expect(bodies.map((b) => b.ctx.storage)).toEqual(['none', 'none', 'none'])
+    expect(new Set(bodies.map((b) => b.vid)).size).toBe(1) // not a new visitor per event
+    expect(new Set(bodies.map((b) => b.sid)).size).toBe(1)
+    expect(document.cookie).toBe('')
   })
 })

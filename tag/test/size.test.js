@@ -4,8 +4,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { collector, fake, wait } from './helpers.js'
 
-// 2,048 until cut() learnt not to split a surrogate pair (issue 12): +16 B for a regex a browser needs.
-const BUDGET = 2064 // bytes gzipped (zlib level 9) for the core build; goal 1,500
+const BUDGET = 2200 // bytes gzipped (zlib level 9) for the core build; goal 1,500 (docs/tag.md says where the bytes went)
 
 const code = inject('bundles') // built by test/bundles.setup.js
 const sizes = (c) => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { T0, boot, collector, hide, wait } from './helpers.js'
+import { T0, boot, collector, hide, show, wait } from './helpers.js'
 
 const kept = () => JSON.parse(localStorage.getItem('_tt_q') || '[]')
 const keptEvents = () => kept().flatMap((b) => b.events)
@@ -178,5 +178,59 @@ describe('delivery', () => {
       [1, ['old']],
       [2, ['pageview', 'new']],
     ])
+  })
+
+  test('one fetch at a time: what comes meanwhile waits and goes, in order, once it is answered', async () => {
+    let open = 0
+    let most = 0
+    let release
+    const net = collector(async (body, n) => {
+      most = Math.max(most, ++open)
+      if (n == 1) await new Promise((r) => (release = r)) // the page view hangs
+      open--
+      return { status: 202 }
+    })
+    await boot()
+    await wait(0)
+    tt('track', 'a')
+    await wait(1000)
+    tt('track', 'b')
+    await wait(1000)
+    expect(net.requests).toHaveLength(1) // a and b wait for the page view's answer
+    release()
+    await wait(0)
+    expect(most).toBe(1)
+    expect(net.events().map((e) => e.name || e.type)).toEqual(['pageview', 'a', 'b'])
+    expect(kept()).toEqual([])
+  })
+
+  test('after an outage: back online (or the page shown again) retries at once, not at the end of the backoff', async () => {
+    let down = true
+    const net = collector(() => (down ? new TypeError('Failed to fetch') : { status: 202 }))
+    await boot()
+    await wait(0)
+    for (let i = 0; i < 6; i++) await wait(2 ** i * 1000) // backoff now 64 s
+    const n = net.requests.length
+    down = false
+    window.dispatchEvent(new Event('online'))
+    await wait(0)
+    expect(net.requests).toHaveLength(n + 1)
+    expect(kept()).toEqual([])
+    window.dispatchEvent(new Event('online')) // nothing waits: nothing sent
+    await wait(0)
+    expect(net.requests).toHaveLength(n + 1)
+
+    down = true
+    tt('track', 'x')
+    await wait(1000) // fails: retry in 1 s... then 2 s
+    await wait(1000)
+    const m = net.requests.length
+    down = false
+    hide()
+    show() // the visitor comes back to the tab
+    await wait(0)
+    expect(net.requests).toHaveLength(m + 1)
+    expect(net.events().filter((e) => e.name == 'x').length).toBeGreaterThan(1)
+    expect(kept()).toEqual([])
   })
 })

@@ -60,6 +60,45 @@ public class DemoBrowserTests
         });
     }
 
+    [Test]
+    public async Task The_demo_in_a_headless_browser_with_its_own_user_agent_shows_downloads_outbound_clicks_and_says_why_events_are_refused()
+    {
+        // Chromium's own headless user agent (HeadlessChrome): real sites drop it as a bot, the demo opts in.
+        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
+        });
+        var page = await context.NewPageAsync();
+        var notFound = new List<string>();
+        page.Response += (_, r) => { if (r.Status == 404) notFound.Add(r.Url); };
+        await context.RouteAsync("https://example.org/**", r => r.FulfillAsync(new RouteFulfillOptions { Body = "elsewhere" }));
+        var marker = "headless-" + Guid.NewGuid().ToString("N")[..8];
+        await page.GotoAsync(new Uri(_host.BaseAddress, "/demo/?utm_campaign=" + marker).ToString());
+        var pageview = await WaitForAsync(e => ((string?)e["page"]?["url"])?.Contains(marker, StringComparison.Ordinal) == true);
+        var visitor = (string)pageview["visitor_id"]!;
+
+        var brochure = await context.APIRequest.GetAsync(new Uri(_host.BaseAddress, "/demo/acme-brochure.pdf").ToString());
+        Assert.That(brochure.Status, Is.EqualTo(200), "the brochure link works");
+        // A download and an outbound click (middle button: the demo page stays open), recorded by tt.full.js.
+        await page.ClickAsync("a[href$='acme-brochure.pdf']", new PageClickOptions { Button = MouseButton.Middle });
+        await page.ClickAsync("a.outbound", new PageClickOptions { Button = MouseButton.Middle });
+        await WaitForAsync(e => (string?)e["visitor_id"] == visitor && (string?)e["name"] == "file_download");
+        await WaitForAsync(e => (string?)e["visitor_id"] == visitor && (string?)e["name"] == "outbound_click");
+
+        // The live panel: the visitor and host columns, and a line saying why events are refused.
+        using var bot = new HttpRequestMessage(HttpMethod.Post, "/collect")
+        {
+            Content = new StringContent($$"""{"v":1,"site":"demo","vid":"crawler","sid":"s","events":[{"id":"{{Guid.NewGuid()}}","type":"pageview","url":"http://localhost/demo/"}]}"""),
+        };
+        bot.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+        (await _http.SendAsync(bot)).Dispose();
+        await page.ReloadAsync();
+        var row = page.Locator("#live-rows tr", new PageLocatorOptions { HasText = visitor[..8] }).First;
+        await Assertions.Expect(row).ToContainTextAsync(new Uri(_host.BaseAddress, "/").Host, new LocatorAssertionsToContainTextOptions { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("#live-refused")).ToContainTextAsync("bot", new LocatorAssertionsToContainTextOptions { Timeout = 20_000 });
+        Assert.That(notFound, Is.Empty, "no 404 (favicon, brochure)");
+    }
+
     private async Task<JsonNode> WaitForAsync(Func<JsonNode, bool> match)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);

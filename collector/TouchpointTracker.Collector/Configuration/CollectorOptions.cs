@@ -97,4 +97,17 @@ public sealed class SiteOptions
 
     /// <summary>This site's rules for personal data in URLs; unset: the global <c>Privacy</c> section.</summary>
     public PrivacyOptions? Privacy { get; set; }
+
+    /// <summary>
+    /// The site has a legal basis to track visitors who send Global Privacy Control (the counterpart of the
+    /// tag's <c>data-gpc="ignore"</c>; set both). Off: under <c>Sec-GPC: 1</c> only beacons without stored
+    /// identifiers are taken, and the collector's own visitor cookie is neither read nor set.
+    /// </summary>
+    public bool IgnoreGpc { get; set; }
+
+    /// <summary>
+    /// Headless browsers are taken (flagged as bots) instead of dropped: set for the embedded mode's own
+    /// <c>demo</c> site only, never from configuration, so the demo works in test automation.
+    /// </summary>
+    internal bool AcceptsAutomation { get; init; }
 }

@@ -70,8 +70,23 @@ public sealed class BeaconIngestor(
             return new IngestOutcome(0, rejected, new Rejection(first.Reason, $"No event in the batch is valid. First problem: {first.Detail}"), null) { OriginAllowed = true };
         }
 
+        // Global Privacy Control (Sec-GPC: 1), unless the site has a legal basis (IgnoreGpc, with the tag's
+        // data-gpc="ignore"): only beacons without stored identifiers (the tag's ctx.storage "gpc" or "none")
+        // are taken, and the collector's own visitor cookie is neither read nor set. Refused events are
+        // counted and listed (reason gpc); the tag does not send them again.
+        var gpc = request.Gpc && !siteOptions.IgnoreGpc;
+        if (gpc && beacon.Context?.Storage is not ("gpc" or "none"))
+        {
+            foreach (var e in read.Accepted)
+            {
+                metrics.CountRejectedEvent(RejectReasons.Gpc, site);
+                rejected.Add(new RejectedEvent(beacon.Events!.IndexOf(e), e.Id, RejectReasons.Gpc,
+                    "The browser sends Global Privacy Control and the beacon carries stored identifiers; the site does not ignore GPC."));
+            }
+            return new IngestOutcome(0, rejected, null, null);
+        }
         // A first-party cookie set by the collector outlives browser limits on script-set cookies.
-        if (!string.IsNullOrEmpty(request.CookieVisitorId))
+        if (!gpc && !string.IsNullOrEmpty(request.CookieVisitorId))
         {
             beacon.VisitorId = request.CookieVisitorId;
         }
@@ -80,6 +95,12 @@ public sealed class BeaconIngestor(
         foreach (var e in read.Accepted)
         {
             var tp = factory.Create(beacon, e, facts);
+            if (tp.Device?.IsBot == true && siteOptions.AcceptsAutomation && IsHeadless(request.UserAgent))
+            {
+                // The embedded demo walked by a headless browser (the page opts in with data-allow-automation):
+                // a visitor for the demo, or the processor would not stage it and the live panel stays empty.
+                tp.Device.IsBot = false;
+            }
             if (_dropBots && tp.Device?.IsBot == true)
             {
                 // Bots are dropped by default, never silently: counted, and listed in the answer.
@@ -91,7 +112,7 @@ public sealed class BeaconIngestor(
         }
         if (touchpoints.Count == 0)
         {
-            return new IngestOutcome(0, rejected, null, beacon.VisitorId) { OriginAllowed = true };
+            return new IngestOutcome(0, rejected, null, gpc ? null : beacon.VisitorId) { OriginAllowed = true };
         }
 
         var outcome = await buffer.AppendAsync(touchpoints, cancellationToken);
@@ -104,8 +125,13 @@ public sealed class BeaconIngestor(
                 with { OriginAllowed = true };
         }
         metrics.CountAccepted(site, touchpoints.Count);
-        return new IngestOutcome(touchpoints.Count, rejected, null, beacon.VisitorId) { OriginAllowed = true };
+        return new IngestOutcome(touchpoints.Count, rejected, null, gpc ? null : beacon.VisitorId) { OriginAllowed = true };
     }
+
+    /// <summary>A headless browser (test automation), as opposed to a crawler or an HTTP library.</summary>
+    private static bool IsHeadless(string? userAgent) =>
+        userAgent is not null && userAgent.Contains("Headless", StringComparison.OrdinalIgnoreCase) &&
+        !userAgent.Contains("bot", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Counts and returns a refusal of a whole request.</summary>
     public IngestOutcome Refuse(string reason, string detail, string? site, int events)

@@ -161,6 +161,11 @@ public static class BeaconJson
                 reader.Read();
                 context.TimeZone = String(ref reader, "$.ctx.tz");
             }
+            else if (reader.ValueTextEquals("storage"u8))
+            {
+                reader.Read();
+                context.Storage = String(ref reader, "$.ctx.storage");
+            }
             else
             {
                 reader.Read();

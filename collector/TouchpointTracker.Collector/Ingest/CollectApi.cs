@@ -209,7 +209,8 @@ public sealed class CollectApi(
             http.Connection.RemoteIpAddress,
             // The cookie replaces the beacon's vid after validation, so it must pass the same rule: a value that does
             // not (newlines, markup, bidi overrides, NUL once percent-decoded) is ignored and overwritten with the vid.
-            BeaconReader.IsValidId(cookie) ? cookie : null);
+            BeaconReader.IsValidId(cookie) ? cookie : null,
+            IsGpc(http));
     }
 
     /// <summary>
@@ -235,8 +236,12 @@ public sealed class CollectApi(
         headers.Vary = "Origin";
     }
 
+    /// <summary>Global Privacy Control: the browser sends <c>Sec-GPC: 1</c>.</summary>
+    private static bool IsGpc(HttpContext http) => http.Request.Headers["Sec-GPC"].ToString() == "1";
+
     private void SetVisitorCookie(HttpContext http, string? visitorId)
     {
+        // Under GPC the outcome carries no visitor id unless the site ignores GPC (IgnoreGpc).
         if (string.IsNullOrEmpty(_edge.VisitorCookieName) || string.IsNullOrEmpty(visitorId))
         {
             return;

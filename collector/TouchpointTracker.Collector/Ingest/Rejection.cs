@@ -32,6 +32,7 @@ public static class RejectReasons
     public const string UnreadableBody = "unreadable_body";
     public const string RateLimited = "rate_limited";
     public const string Bot = "bot";
+    public const string Gpc = "gpc";
 
     /// <summary>HTTP status for a batch-level rejection.</summary>
     public static int StatusFor(string reason) => reason switch

@@ -16,7 +16,9 @@ public sealed class SiteRegistry
         _sites = new Dictionary<string, SiteOptions>(options.Value.Sites, StringComparer.Ordinal);
         if (runtime.IsEmbedded && !_sites.ContainsKey(DemoSite))
         {
-            _sites[DemoSite] = new SiteOptions { Domains = ["*"] };
+            // The demo page opts into automation (data-allow-automation: without it the tag sends nothing under
+            // navigator.webdriver), so headless browsers walking the demo are shown; real sites still drop them.
+            _sites[DemoSite] = new SiteOptions { Domains = ["*"], AcceptsAutomation = true };
         }
     }
 

@@ -40,6 +40,7 @@ public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOpti
                 Screen = c.ScreenWidth is { } w && c.ScreenHeight is { } h ? $"{w}x{h}" : null,
                 Language = Truncate(c.Language, 35),
                 TimeZone = Truncate(c.TimeZone, 64),
+                Storage = c.Storage is "gpc" or "none" ? c.Storage : null,
             } : null,
         };
         var redactor = _redaction.For(tp.SiteId);

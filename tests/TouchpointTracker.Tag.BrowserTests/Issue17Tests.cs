@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+
+namespace TouchpointTracker.Tag.BrowserTests;
+
+/// <summary>Issue 17: the tag says why it is off, honours GPC by default, and recovers from an outage in order.</summary>
+public class Issue17Tests
+{
+    [Test]
+    public async Task Off_under_automation_without_the_attribute_sends_nothing_and_says_why_once_in_the_console()
+    {
+        await using var s = await TagSession.OpenAsync();
+        var info = new List<string>();
+        s.Page.Console += (_, m) => { if (m.Type == "info") info.Add(m.Text); };
+        await s.GotoAsync("/off-automation.html");
+        await s.Tt("'track', 'ignored'");
+        await s.Tt("'pageview'");
+        await Task.Delay(1500);
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.Log.Beacons, Is.Empty);
+            Assert.That(info, Is.EqualTo(new[] { "tt.js off (automation): add data-allow-automation" }));
+        });
+    }
+
+    [Test]
+    public async Task Global_Privacy_Control_is_honoured_by_default_counted_without_identifiers()
+    {
+        await using var s = await TagSession.OpenAsync();
+        // Chromium has no GPC switch: the page sees navigator.globalPrivacyControl, the collector Sec-GPC: 1.
+        await s.Context.AddInitScriptAsync("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })");
+        await s.Context.SetExtraHTTPHeadersAsync(new Dictionary<string, string> { ["Sec-GPC"] = "1" });
+        await s.GotoAsync("/gpc.html");
+        var pageview = await s.StagedEventAsync(e => (string?)e["type"] == "pageview", "the page view");
+        var first = (string?)pageview["visitor_id"];
+        var stored = await s.Page.EvaluateAsync<string>("() => document.cookie + '|' + ['_tt', '_tt_s', '_tt_q'].map(k => localStorage.getItem(k)).join()");
+        await s.GotoAsync("/gpc.html?again");
+        var beacons = await s.Log.WaitAsync(bs => bs.Count(b => b.Accepted) >= 2, "a page view per page");
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)pageview["context"]?["storage"], Is.EqualTo("gpc"));
+            Assert.That(stored, Is.EqualTo("|,,"), "no cookie, nothing in localStorage");
+            Assert.That(beacons.All(b => (string?)b.Json["ctx"]?["storage"] == "gpc"), Is.True);
+            Assert.That((string?)beacons[^1].Json["vid"], Is.Not.EqualTo(first), "a new visitor on each page: nothing links them");
+        });
+    }
+
+    [Test]
+    public async Task After_an_outage_one_batch_at_a_time_and_a_prompt_retry_when_the_network_is_back()
+    {
+        await using var s = await TagSession.OpenAsync();
+        var down = true;
+        var open = 0;
+        var most = 0;
+        await s.Context.RouteAsync(TagEnvironment.CollectUrl, async route =>
+        {
+            if (route.Request.Method != "POST")
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            most = Math.Max(most, Interlocked.Increment(ref open));
+            try
+            {
+                if (down)
+                {
+                    await route.AbortAsync("connectionfailed");
+                }
+                else
+                {
+                    await Task.Delay(300); // a slow answer: time for a second batch to race it, if the tag let it
+                    await route.ContinueAsync();
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref open);
+            }
+        });
+        await s.GotoAsync("/outage.html");
+        for (var i = 0; i < 5; i++)
+        {
+            await s.Tt($"'track', 'during_outage_{i}'");
+            await s.Tt("'flush'");
+        }
+        // Failed sends and retries back off: 1 s, 2 s, 4 s, 8 s... wait until the backoff is long.
+        await s.Log.WaitAsync(bs => bs.Count(b => b.Failure is not null) >= 4, "four failed attempts");
+        down = false;
+        await s.Context.SetOfflineAsync(true);
+        await s.Context.SetOfflineAsync(false); // the browser fires "online"
+        string[] names = [.. Enumerable.Range(0, 5).Select(i => $"during_outage_{i}")];
+        var staged = await TagEnvironment.WaitForStagedAsync(await s.VisitorAsync(),
+            e => names.All(n => e.Any(x => (string?)x["name"] == n)), "the events tracked during the outage");
+        Assert.Multiple(() =>
+        {
+            Assert.That(most, Is.EqualTo(1), "never two batches of the visitor on the way at once");
+            var accepted = s.Log.Beacons.Where(b => b.Accepted).SelectMany(b => b.Events).Select(e => (string?)e["name"] ?? (string?)e["type"]).ToList();
+            Assert.That(accepted, Is.EqualTo(new[] { "pageview" }.Concat(names)), "sent in the order tracked");
+        });
+        TagSession.AssertStagedOnce(staged);
+        s.AssertDeliveredOnce();
+    }
+
+    /// <summary>
+    /// Benchmark (not a test: prints figures): the tag's own main-thread time per page view, first visit (fresh
+    /// context: nothing stored, tag not cached) and later visits (same context). Measured between two performance
+    /// marks around the tag loaded without defer, from the end of its download (resource timing) to the mark after
+    /// it: parse, compile and run. Also Chromium's ScriptDuration with the tag minus without it (CDP).
+    /// </summary>
+    [Test, Explicit("benchmark: prints figures, run on an idle machine")]
+    public async Task Benchmark_main_thread_time_of_the_tag_per_page_view()
+    {
+        const int runs = 25;
+        var first = new List<double>();
+        var later = new List<double>();
+        var scriptWith = new List<double>();
+        var scriptWithout = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            await using var s = await TagSession.OpenAsync();
+            first.Add(await TagTimeAsync(s.Page));
+            for (var j = 0; j < 3; j++)
+            {
+                later.Add(await TagTimeAsync(s.Page));
+            }
+            scriptWith.Add(await ScriptDurationAsync(s.Context, "/bench.html"));
+            scriptWithout.Add(await ScriptDurationAsync(s.Context, "/bench-none.html"));
+        }
+        static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+        static double P90(List<double> xs) => xs.Order().ElementAt(xs.Count * 9 / 10);
+        TestContext.Out.WriteLine($"tag main-thread time, first visit: median {Median(first):F2} ms, p90 {P90(first):F2} ms ({first.Count} page views)");
+        TestContext.Out.WriteLine($"tag main-thread time, later visits: median {Median(later):F2} ms, p90 {P90(later):F2} ms ({later.Count} page views)");
+        TestContext.Out.WriteLine($"ScriptDuration of a fresh page with the tag minus without: median {Median(scriptWith) - Median(scriptWithout):F2} ms ({Median(scriptWith):F2} - {Median(scriptWithout):F2})");
+    }
+
+    private static async Task<double> TagTimeAsync(IPage page)
+    {
+        await page.GotoAsync(TagEnvironment.Pages.Url("/bench.html"), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        return await page.EvaluateAsync<double>("""
+            () => {
+              const after = performance.getEntriesByName('tt-after')[0].startTime;
+              const before = performance.getEntriesByName('tt-before')[0].startTime;
+              const tag = performance.getEntriesByType('resource').find(r => /\/tt\.js$/.test(r.name));
+              return after - Math.max(before, tag ? tag.responseEnd : before);
+            }
+            """);
+    }
+
+    private static async Task<double> ScriptDurationAsync(IBrowserContext context, string path)
+    {
+        var page = await context.NewPageAsync();
+        try
+        {
+            var cdp = await context.NewCDPSessionAsync(page);
+            await cdp.SendAsync("Performance.enable");
+            await page.GotoAsync(TagEnvironment.Pages.Url(path), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+            await Task.Delay(300); // the first beacon's answer
+            var metrics = (await cdp.SendAsync("Performance.getMetrics"))!.Value.GetProperty("metrics");
+            foreach (var m in metrics.EnumerateArray())
+            {
+                if (m.GetProperty("name").GetString() == "ScriptDuration")
+                {
+                    return m.GetProperty("value").GetDouble() * 1000;
+                }
+            }
+            return double.NaN;
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+}
