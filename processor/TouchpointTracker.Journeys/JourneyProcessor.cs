@@ -176,7 +176,7 @@ public sealed class JourneyProcessor
         CarrySessionContext(touchpoint, session);
 
         var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
-        var groups = _engine.PathGroups.Classify(touchpoint.Page.Path);
+        var groups = _engine.PathGroups.Classify(touchpoint.Page.Path, touchpoint.Page.Query);
         var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore));
         foreach (var rule in verdict.Fired)
         {
