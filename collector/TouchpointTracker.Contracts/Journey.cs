@@ -15,6 +15,8 @@ public sealed class JourneyInfo
     [JsonPropertyName("session_id")] public string? SessionId { get; set; }
     /// <summary>1 for the journey's first server-side session, then 2, 3...</summary>
     [JsonPropertyName("session_index")] public int? SessionIndex { get; set; }
+    /// <summary>The site-search term this page view carries (its q, s, search or query parameter; rules key <c>site_search_params</c>).</summary>
+    [JsonPropertyName("site_search")] public string? SiteSearch { get; set; }
 }
 
 public static class JourneyStages

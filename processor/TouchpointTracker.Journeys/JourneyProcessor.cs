@@ -177,7 +177,12 @@ public sealed class JourneyProcessor
 
         var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
         var groups = _engine.PathGroups.Classify(touchpoint.Page.Path, touchpoint.Page.Query);
-        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore));
+        var siteSearch = _engine.SiteSearchTerm(touchpoint);
+        if (siteSearch is not null)
+        {
+            session.RememberSiteSearch(siteSearch);
+        }
+        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore, siteSearch));
         foreach (var rule in verdict.Fired)
         {
             if (rule.Repeat == RuleRepeat.OncePerSession)
@@ -235,6 +240,7 @@ public sealed class JourneyProcessor
             TouchIndex = state.Touches,
             SessionId = session.Id,
             SessionIndex = session.Index,
+            SiteSearch = siteSearch,
         };
         StageTransition? transition = null;
         if (!string.Equals(stageBefore, next, StringComparison.Ordinal))

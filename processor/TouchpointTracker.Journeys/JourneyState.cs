@@ -94,10 +94,29 @@ public sealed class SessionState
     [JsonPropertyName("intent")] public int Intent { get; set; }
     /// <summary>Rules limited to once per session that already fired in this session.</summary>
     [JsonPropertyName("fired")] public List<string>? FiredOnce { get; set; }
+    /// <summary>The session's latest site-search terms, oldest first (at most <see cref="SiteSearchHistory"/>): a keyword source beside the search referrer's.</summary>
+    [JsonPropertyName("site_terms")] public List<string>? SiteSearchTerms { get; set; }
+
+    /// <summary>How many site-search terms a session keeps.</summary>
+    public const int SiteSearchHistory = 5;
 
     public bool HasFired(string id) => FiredOnce is not null && FiredOnce.Contains(id, StringComparer.Ordinal);
 
     public void MarkFired(string id) => (FiredOnce ??= []).Add(id);
+
+    public void RememberSiteSearch(string term)
+    {
+        SiteSearchTerms ??= [];
+        if (SiteSearchTerms.Count > 0 && string.Equals(SiteSearchTerms[^1], term, StringComparison.OrdinalIgnoreCase))
+        {
+            return; // the same search again (a results page reloaded or paged)
+        }
+        if (SiteSearchTerms.Count >= SiteSearchHistory)
+        {
+            SiteSearchTerms.RemoveAt(0);
+        }
+        SiteSearchTerms.Add(term);
+    }
 }
 
 /// <summary>Writes the id hashes as one base64 string (8 bytes each): 128 ids cost 1.4 KB, not 5 KB of UUIDs.</summary>
