@@ -8,6 +8,11 @@ public sealed class JourneyInfo
     [JsonPropertyName("id")] public string Id { get; set; } = "";
     [JsonPropertyName("stage")] public string Stage { get; set; } = JourneyStages.Awareness;
     [JsonPropertyName("previous_stage")] public string? PreviousStage { get; set; }
+    /// <summary>
+    /// Every stage in use up to the furthest one the journey reached, in funnel order, skipped ones included:
+    /// a funnel counts a journey in each of these, so its counts never grow from one stage to the next.
+    /// </summary>
+    [JsonPropertyName("stages_passed")] public IReadOnlyList<string>? StagesPassed { get; set; }
     [JsonPropertyName("reasons")] public List<string> Reasons { get; set; } = [];
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("touch_index")] public int TouchIndex { get; set; }

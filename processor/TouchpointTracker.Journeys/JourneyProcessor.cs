@@ -227,6 +227,10 @@ public sealed class JourneyProcessor
             next = pointed;
         }
         state.Stage = next;
+        // The furthest stage the journey reached: the stage itself unless rules with forward_only: false moved it back.
+        var reached = state.Furthest ?? stageBefore;
+        var furthest = JourneyStages.Rank(reached) > JourneyStages.Rank(next) ? reached! : next;
+        state.Furthest = furthest == next ? null : furthest;
         state.Remember(touchpoint.EventId);
 
         touchpoint.Schema = Touchpoint.StagedSchema;
@@ -235,6 +239,7 @@ public sealed class JourneyProcessor
             Id = state.JourneyId,
             Stage = next,
             PreviousStage = stageBefore,
+            StagesPassed = _engine.StagesUpTo(furthest),
             Reasons = reasons,
             Score = state.Score,
             TouchIndex = state.Touches,
@@ -362,6 +367,7 @@ public sealed class JourneyProcessor
     {
         state.JourneyId = "";
         state.Stage = "";
+        state.Furthest = null;
         state.Score = 0;
         state.Touches = 0;
         state.Sessions = 0;

@@ -20,6 +20,8 @@ public sealed class JourneyState
     [JsonPropertyName("v")] public int Version { get; set; } = 1;
     [JsonPropertyName("journey_id")] public string JourneyId { get; set; } = "";
     [JsonPropertyName("stage")] public string Stage { get; set; } = "";
+    /// <summary>The furthest stage of the journey when it is beyond <see cref="Stage"/> (rules with forward_only: false); null otherwise.</summary>
+    [JsonPropertyName("furthest")] public string? Furthest { get; set; }
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("touches")] public int Touches { get; set; }
     /// <summary>Sessions of the current journey.</summary>

@@ -19,6 +19,7 @@ public sealed class StageEngine
 {
     private readonly StageRule[] _rules;
     private readonly ScoreBand[] _bands;
+    private readonly string[][] _stagesUpTo;
 
     internal StageEngine(
         string source,
@@ -42,6 +43,11 @@ public sealed class StageEngine
         CountedEvents = new HashSet<string>(_rules.SelectMany(r => r.CountedEventNames()), StringComparer.Ordinal);
         EventNames = new HashSet<string>(_rules.SelectMany(r => r.EventNames()), StringComparer.OrdinalIgnoreCase);
         SiteSearchParams = siteSearchParams ?? [];
+        _stagesUpTo = new string[JourneyStages.Rank(JourneyStages.Advocacy) + 1][];
+        for (var rank = 0; rank < _stagesUpTo.Length; rank++)
+        {
+            _stagesUpTo[rank] = [.. stages.Where(s => JourneyStages.Rank(s) <= rank)];
+        }
     }
 
     /// <summary>Where the rules came from (a path, or "default rules").</summary>
@@ -76,6 +82,13 @@ public sealed class StageEngine
         }
         return null;
     }
+
+    /// <summary>
+    /// The stages in use up to <paramref name="stage"/>, in funnel order: the stages a journey in that stage
+    /// has passed, skipped ones included (a first touch that jumps to decision has passed awareness and
+    /// consideration too). Shared arrays: no allocation per touch.
+    /// </summary>
+    public IReadOnlyList<string> StagesUpTo(string? stage) => _stagesUpTo[JourneyStages.Rank(stage)];
 
     /// <summary>Site-search terms are cut to this many characters.</summary>
     public const int MaxSiteSearchTermLength = 100;

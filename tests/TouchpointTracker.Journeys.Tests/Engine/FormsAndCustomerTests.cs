@@ -162,3 +162,36 @@ public sealed class FormsAndCustomerTests
         });
     }
 }
+
+/// <summary><c>journey.stages_passed</c>: every stage up to the furthest reached, skipped ones included (issue 17, item 5).</summary>
+public sealed class StagesPassedTests
+{
+    [Test]
+    public void A_transactional_search_on_a_first_visit_has_passed_awareness_and_consideration()
+    {
+        var runner = new JourneyRunner();
+        var info = runner.Apply(Page("/pricing").At(T0).FromSearch("Google", "crm pricing").Build("v")).Staged!.Journey!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(info.Stage, Is.EqualTo("decision"));
+            Assert.That(info.StagesPassed, Is.EqualTo(new[] { "awareness", "consideration", "decision" }));
+        });
+    }
+
+    [Test]
+    public void Stages_passed_follow_the_stages_in_use_and_never_shrink_when_stages_may_move_back()
+    {
+        var yaml = Journeys.Rules.StageRulesLoader.DefaultText().Replace("forward_only: true", "forward_only: false", StringComparison.Ordinal);
+        var runner = new JourneyRunner(new JourneyProcessor(Journeys.Rules.StageRulesLoader.Parse(yaml, "backwards"), JourneySettings.Default));
+        var pricing = runner.Apply(Page("/pricing").At(T0).Build("v")).Staged!.Journey!;
+        var blog = runner.Apply(Page("/blog/x").At(T0.AddMinutes(1)).Build("v")).Staged!.Journey!;
+        var home = runner.Apply(Page("/").At(T0.AddMinutes(2)).Build("v")).Staged!.Journey!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(pricing.StagesPassed, Is.EqualTo(new[] { "awareness", "consideration", "decision" }));
+            Assert.That(blog.Stage, Is.EqualTo("awareness"), "moved back");
+            Assert.That(blog.StagesPassed, Is.EqualTo(new[] { "awareness", "consideration", "decision" }));
+            Assert.That(home.StagesPassed, Is.EqualTo(new[] { "awareness", "consideration", "decision" }));
+        });
+    }
+}
