@@ -5,6 +5,9 @@ namespace TouchpointTracker.Journeys;
 /// <summary>Windows that shape journeys and sessions. All are event-time spans (no wall clock).</summary>
 public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan SessionTimeout, TimeSpan LateEventWindow)
 {
+    /// <summary>Each site's brand terms (configuration, not rules): a keyword containing one is branded.</summary>
+    public Signals.BrandTerms BrandTerms { get; init; } = Signals.BrandTerms.None;
+
     public static readonly JourneySettings Default = new(TimeSpan.FromDays(30), TimeSpan.FromMinutes(30), TimeSpan.FromHours(24));
 
     /// <summary>The problems with these settings, empty when they are usable.</summary>
@@ -327,7 +330,7 @@ public sealed class JourneyProcessor
             LandingUrl = NullIfEmpty(tp.Landing?.Url) ?? tp.Page.Url,
             LandingReferrer = NullIfEmpty(tp.Landing?.Referrer) ?? (tp.Referrer.Medium == "internal" ? null : NullIfEmpty(tp.Referrer.Url)),
             Term = term,
-            Intent = (int)_engine.Keywords.Classify(term),
+            Intent = (int)(_engine.Keywords.Classify(term) | _settings.BrandTerms.Classify(tp.SiteId, term)),
         };
         var position = state.RecentSessions.Count;
         while (position > 0 && state.RecentSessions[position - 1].Start > at)
