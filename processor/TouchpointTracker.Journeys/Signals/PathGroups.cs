@@ -71,11 +71,16 @@ public sealed class PathGroups
         {
             return cached;
         }
-        var bits = Match(key);
+        var timedOut = false;
+        var bits = Match(key, ref timedOut);
         var normal = Normalise(path, cms);
         if (!string.Equals(normal, key, StringComparison.Ordinal))
         {
-            bits |= Match(normal);
+            bits |= Match(normal, ref timedOut);
+        }
+        if (timedOut)
+        {
+            return bits; // not cached: a match cut short (a pattern that runs away, or a starved machine) is tried again next time
         }
         if (_cache.Count >= CacheCapacity)
         {
@@ -85,14 +90,21 @@ public sealed class PathGroups
         return bits;
     }
 
-    private ulong Match(string path)
+    private ulong Match(string path, ref bool timedOut)
     {
         ulong bits = 0;
         for (var i = 0; i < _regexes.Length; i++)
         {
-            if (SafeIsMatch(_regexes[i], path))
+            try
             {
-                bits |= 1UL << i;
+                if (_regexes[i].IsMatch(path))
+                {
+                    bits |= 1UL << i;
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                timedOut = true;
             }
         }
         return bits;
