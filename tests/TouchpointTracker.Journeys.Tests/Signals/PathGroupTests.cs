@@ -35,7 +35,7 @@ public sealed class PathGroupTests
     [TestCase("/index.php/contact", "contact_demo")]
     [TestCase("/index.php/blog/how-to-start", "content")]
     [TestCase("/blog/post.html", "content")]
-    [TestCase("/demo", "contact_demo")]
+    [TestCase("/book-a-demo.html", "contact_demo")]
     public void A_page_is_in_the_group_of_its_clean_path(string path, string group) =>
         Assert.That(GroupsOf(path), Does.Contain(group), path);
 
@@ -53,6 +53,10 @@ public sealed class PathGroupTests
     [TestCase("/")]
     public void Other_pages_stay_out_of_the_pricing_group(string path) =>
         Assert.That(GroupsOf(path), Does.Not.Contain("pricing"), path);
+
+    [Test]
+    public void A_plain_demo_folder_is_not_a_demo_request() => // the collector's own demo site lives under /demo/
+        Assert.That(GroupsOf("/demo/"), Is.Empty);
 
     [Test]
     public void The_query_of_a_page_that_is_not_a_root_url_is_not_read() =>
