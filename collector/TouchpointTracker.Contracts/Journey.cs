@@ -8,6 +8,11 @@ public sealed class JourneyInfo
     [JsonPropertyName("id")] public string Id { get; set; } = "";
     [JsonPropertyName("stage")] public string Stage { get; set; } = JourneyStages.Awareness;
     [JsonPropertyName("previous_stage")] public string? PreviousStage { get; set; }
+    /// <summary>
+    /// Every stage in use up to the furthest one the journey reached, in funnel order, skipped ones included:
+    /// a funnel counts a journey in each of these, so its counts never grow from one stage to the next.
+    /// </summary>
+    [JsonPropertyName("stages_passed")] public IReadOnlyList<string>? StagesPassed { get; set; }
     [JsonPropertyName("reasons")] public List<string> Reasons { get; set; } = [];
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("touch_index")] public int TouchIndex { get; set; }
@@ -15,6 +20,8 @@ public sealed class JourneyInfo
     [JsonPropertyName("session_id")] public string? SessionId { get; set; }
     /// <summary>1 for the journey's first server-side session, then 2, 3...</summary>
     [JsonPropertyName("session_index")] public int? SessionIndex { get; set; }
+    /// <summary>The site-search term this page view carries (its q, s, search or query parameter; rules key <c>site_search_params</c>).</summary>
+    [JsonPropertyName("site_search")] public string? SiteSearch { get; set; }
 }
 
 public static class JourneyStages

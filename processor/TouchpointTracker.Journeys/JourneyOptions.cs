@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using TouchpointTracker.Journeys.Rules;
+using TouchpointTracker.Journeys.Signals;
 
 namespace TouchpointTracker.Journeys;
 
@@ -33,12 +34,47 @@ public sealed class JourneyOptions : IValidatableObject
     [Range(1, 10_000_000, ErrorMessage = "Journeys:MaxVisitors must be between 1 and 10000000.")]
     public int MaxVisitors { get; set; } = 100_000;
 
+    /// <summary>Per site (<c>Journeys:Sites:&lt;site&gt;:BrandTerms</c>): the words that name its brand.</summary>
+    public Dictionary<string, JourneySiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
+
     public JourneySettings ToSettings() => new(
         TimeSpan.FromDays(InactivityDays), TimeSpan.FromMinutes(SessionTimeoutMinutes), TimeSpan.FromMinutes(LateEventWindowMinutes));
 
     /// <summary>The rules of <see cref="RulesPath"/> (or the defaults) with these settings, reloaded on change.</summary>
     public StageRulesSource CreateRulesSource() =>
         new(RulesPath, ToSettings(), TimeSpan.FromSeconds(ReloadIntervalSeconds));
+
+    /// <summary>
+    /// As <see cref="CreateRulesSource()"/>, with each site's brand terms: <see cref="Sites"/>, else derived from
+    /// <c>Collector:Sites:&lt;site&gt;:Domains</c> read from the host's flattened <paramref name="configuration"/>
+    /// (<c>IConfiguration.AsEnumerable()</c>). <paramref name="warn"/> hears of each site left without terms.
+    /// </summary>
+    public StageRulesSource CreateRulesSource(IEnumerable<KeyValuePair<string, string?>> configuration, Action<string> warn)
+    {
+        var brands = BuildBrandTerms(configuration, out var warnings);
+        warnings.ForEach(warn);
+        return new(RulesPath, ToSettings() with { BrandTerms = brands }, TimeSpan.FromSeconds(ReloadIntervalSeconds));
+    }
+
+    /// <summary>Each site's brand terms from <see cref="Sites"/> and, where absent, the collector's site domains.</summary>
+    public BrandTerms BuildBrandTerms(IEnumerable<KeyValuePair<string, string?>> configuration, out List<string> warnings)
+    {
+        // Collector:Sites:<site>:Domains:<i> = domain (the flattened form of the collector's site list).
+        var domains = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (key, value) in configuration)
+        {
+            var parts = key.Split(':');
+            if (parts.Length == 5 && parts[0].Equals("Collector", StringComparison.OrdinalIgnoreCase) && parts[1].Equals("Sites", StringComparison.OrdinalIgnoreCase) &&
+                parts[3].Equals("Domains", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(value))
+            {
+                (domains.TryGetValue(parts[2], out var list) ? list : domains[parts[2]] = []).Add(value);
+            }
+        }
+        return BrandTerms.Build(
+            Sites.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value.BrandTerms, StringComparer.Ordinal),
+            domains.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value, StringComparer.Ordinal),
+            out warnings);
+    }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -51,4 +87,11 @@ public sealed class JourneyOptions : IValidatableObject
             yield return new ValidationResult($"{Section}:RulesPath: no rules file at '{Path.GetFullPath(RulesPath)}'", [nameof(RulesPath)]);
         }
     }
+}
+
+/// <summary>One site's journey settings (<c>Journeys:Sites:&lt;site&gt;</c>).</summary>
+public sealed class JourneySiteOptions
+{
+    /// <summary>Words naming the site's brand ("acme", "acme corp"); when empty, derived from <c>Collector:Sites:&lt;site&gt;:Domains</c>.</summary>
+    public List<string> BrandTerms { get; set; } = [];
 }

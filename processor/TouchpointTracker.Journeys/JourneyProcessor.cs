@@ -5,6 +5,9 @@ namespace TouchpointTracker.Journeys;
 /// <summary>Windows that shape journeys and sessions. All are event-time spans (no wall clock).</summary>
 public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan SessionTimeout, TimeSpan LateEventWindow)
 {
+    /// <summary>Each site's brand terms (configuration, not rules): a keyword containing one is branded.</summary>
+    public Signals.BrandTerms BrandTerms { get; init; } = Signals.BrandTerms.None;
+
     public static readonly JourneySettings Default = new(TimeSpan.FromDays(30), TimeSpan.FromMinutes(30), TimeSpan.FromHours(24));
 
     /// <summary>The problems with these settings, empty when they are usable.</summary>
@@ -176,8 +179,13 @@ public sealed class JourneyProcessor
         CarrySessionContext(touchpoint, session);
 
         var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
-        var groups = _engine.PathGroups.Classify(touchpoint.Page.Path);
-        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore));
+        var groups = _engine.PathGroups.Classify(touchpoint.Page.Path, touchpoint.Page.Query);
+        var siteSearch = _engine.SiteSearchTerm(touchpoint);
+        if (siteSearch is not null)
+        {
+            session.RememberSiteSearch(siteSearch);
+        }
+        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore, siteSearch));
         foreach (var rule in verdict.Fired)
         {
             if (rule.Repeat == RuleRepeat.OncePerSession)
@@ -222,6 +230,10 @@ public sealed class JourneyProcessor
             next = pointed;
         }
         state.Stage = next;
+        // The furthest stage the journey reached: the stage itself unless rules with forward_only: false moved it back.
+        var reached = state.Furthest ?? stageBefore;
+        var furthest = JourneyStages.Rank(reached) > JourneyStages.Rank(next) ? reached! : next;
+        state.Furthest = furthest == next ? null : furthest;
         state.Remember(touchpoint.EventId);
 
         touchpoint.Schema = Touchpoint.StagedSchema;
@@ -230,11 +242,13 @@ public sealed class JourneyProcessor
             Id = state.JourneyId,
             Stage = next,
             PreviousStage = stageBefore,
+            StagesPassed = _engine.StagesUpTo(furthest),
             Reasons = reasons,
             Score = state.Score,
             TouchIndex = state.Touches,
             SessionId = session.Id,
             SessionIndex = session.Index,
+            SiteSearch = siteSearch,
         };
         StageTransition? transition = null;
         if (!string.Equals(stageBefore, next, StringComparison.Ordinal))
@@ -316,7 +330,7 @@ public sealed class JourneyProcessor
             LandingUrl = StateLimits.Bound(NullIfEmpty(tp.Landing?.Url) ?? tp.Page.Url, StateLimits.MaxUrlLength),
             LandingReferrer = StateLimits.Bound(NullIfEmpty(tp.Landing?.Referrer) ?? (tp.Referrer.Medium == "internal" ? null : NullIfEmpty(tp.Referrer.Url)), StateLimits.MaxUrlLength),
             Term = term,
-            Intent = (int)_engine.Keywords.Classify(term),
+            Intent = (int)(_engine.Keywords.Classify(term) | _settings.BrandTerms.Classify(tp.SiteId, term)),
         };
         var position = state.RecentSessions.Count;
         while (position > 0 && state.RecentSessions[position - 1].Start > at)
@@ -356,6 +370,7 @@ public sealed class JourneyProcessor
     {
         state.JourneyId = "";
         state.Stage = "";
+        state.Furthest = null;
         state.Score = 0;
         state.Touches = 0;
         state.Sessions = 0;

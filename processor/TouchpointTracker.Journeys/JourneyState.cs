@@ -20,6 +20,8 @@ public sealed class JourneyState
     [JsonPropertyName("v")] public int Version { get; set; } = 1;
     [JsonPropertyName("journey_id")] public string JourneyId { get; set; } = "";
     [JsonPropertyName("stage")] public string Stage { get; set; } = "";
+    /// <summary>The furthest stage of the journey when it is beyond <see cref="Stage"/> (rules with forward_only: false); null otherwise.</summary>
+    [JsonPropertyName("furthest")] public string? Furthest { get; set; }
     [JsonPropertyName("score")] public double Score { get; set; }
     [JsonPropertyName("touches")] public int Touches { get; set; }
     /// <summary>Sessions of the current journey.</summary>
@@ -94,10 +96,29 @@ public sealed class SessionState
     [JsonPropertyName("intent")] public int Intent { get; set; }
     /// <summary>Rules limited to once per session that already fired in this session.</summary>
     [JsonPropertyName("fired")] public List<string>? FiredOnce { get; set; }
+    /// <summary>The session's latest site-search terms, oldest first (at most <see cref="SiteSearchHistory"/>): a keyword source beside the search referrer's.</summary>
+    [JsonPropertyName("site_terms")] public List<string>? SiteSearchTerms { get; set; }
+
+    /// <summary>How many site-search terms a session keeps.</summary>
+    public const int SiteSearchHistory = 5;
 
     public bool HasFired(string id) => FiredOnce is not null && FiredOnce.Contains(id, StringComparer.Ordinal);
 
     public void MarkFired(string id) => (FiredOnce ??= []).Add(id);
+
+    public void RememberSiteSearch(string term)
+    {
+        SiteSearchTerms ??= [];
+        if (SiteSearchTerms.Count > 0 && string.Equals(SiteSearchTerms[^1], term, StringComparison.OrdinalIgnoreCase))
+        {
+            return; // the same search again (a results page reloaded or paged)
+        }
+        if (SiteSearchTerms.Count >= SiteSearchHistory)
+        {
+            SiteSearchTerms.RemoveAt(0);
+        }
+        SiteSearchTerms.Add(term);
+    }
 }
 
 /// <summary>Writes the id hashes as one base64 string (8 bytes each): 128 ids cost 1.4 KB, not 5 KB of UUIDs.</summary>

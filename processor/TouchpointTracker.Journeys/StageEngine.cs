@@ -19,6 +19,7 @@ public sealed class StageEngine
 {
     private readonly StageRule[] _rules;
     private readonly ScoreBand[] _bands;
+    private readonly string[][] _stagesUpTo;
 
     internal StageEngine(
         string source,
@@ -28,7 +29,8 @@ public sealed class StageEngine
         KeywordIntentClassifier keywords,
         PathGroups pathGroups,
         IEnumerable<StageRule> rules,
-        IEnumerable<ScoreBand> bands)
+        IEnumerable<ScoreBand> bands,
+        IReadOnlyList<string>? siteSearchParams = null)
     {
         Source = source;
         Stages = stages;
@@ -38,7 +40,14 @@ public sealed class StageEngine
         PathGroups = pathGroups;
         _rules = [.. rules];
         _bands = [.. bands.OrderBy(b => b.MinScore)];
-        CountedEvents = new HashSet<string>(_rules.SelectMany(r => r.MinEventsBefore.Select(m => m.Name)), StringComparer.Ordinal);
+        CountedEvents = new HashSet<string>(_rules.SelectMany(r => r.CountedEventNames()), StringComparer.Ordinal);
+        EventNames = new HashSet<string>(_rules.SelectMany(r => r.EventNames()), StringComparer.OrdinalIgnoreCase);
+        SiteSearchParams = siteSearchParams ?? [];
+        _stagesUpTo = new string[JourneyStages.Rank(JourneyStages.Advocacy) + 1][];
+        for (var rank = 0; rank < _stagesUpTo.Length; rank++)
+        {
+            _stagesUpTo[rank] = [.. stages.Where(s => JourneyStages.Rank(s) <= rank)];
+        }
     }
 
     /// <summary>Where the rules came from (a path, or "default rules").</summary>
@@ -52,6 +61,37 @@ public sealed class StageEngine
     public IReadOnlyList<ScoreBand> ScoreBands => _bands;
     /// <summary>Event names whose counts rules look at (<c>min_events_before</c>); the journey counts only these.</summary>
     public IReadOnlySet<string> CountedEvents { get; }
+    /// <summary>Every event name a rule (or a nested condition) listens for (<c>event</c>), ignoring case.</summary>
+    public IReadOnlySet<string> EventNames { get; }
+    /// <summary>Query parameters of a page view that carry a site-search term (<c>site_search_params</c>).</summary>
+    public IReadOnlyList<string> SiteSearchParams { get; }
+
+    /// <summary>The site-search term of a page view: the first non-empty <see cref="SiteSearchParams"/> value of its query.</summary>
+    public string? SiteSearchTerm(Touchpoint touchpoint)
+    {
+        if (touchpoint.Type != "pageview" || string.IsNullOrEmpty(touchpoint.Page.Query))
+        {
+            return null;
+        }
+        foreach (var name in SiteSearchParams)
+        {
+            if (PathGroups.QueryValue(touchpoint.Page.Query, name) is { Length: > 0 } term)
+            {
+                return term.Length > MaxSiteSearchTermLength ? term[..MaxSiteSearchTermLength] : term;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The stages in use up to <paramref name="stage"/>, in funnel order: the stages a journey in that stage
+    /// has passed, skipped ones included (a first touch that jumps to decision has passed awareness and
+    /// consideration too). Shared arrays: no allocation per touch.
+    /// </summary>
+    public IReadOnlyList<string> StagesUpTo(string? stage) => _stagesUpTo[JourneyStages.Rank(stage)];
+
+    /// <summary>Site-search terms are cut to this many characters.</summary>
+    public const int MaxSiteSearchTermLength = 100;
 
     /// <summary>The rules that ship with the product (processor/Journeys/stage-rules.default.yaml).</summary>
     public static StageEngine CreateDefault() => StageRulesLoader.LoadDefault();

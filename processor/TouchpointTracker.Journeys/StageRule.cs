@@ -24,7 +24,8 @@ public readonly record struct RuleInput(
     ulong PathGroups,
     bool IsFirstTouch,
     bool IsSessionStart,
-    string? StageBefore);
+    string? StageBefore,
+    string? SiteSearchTerm = null);
 
 /// <summary>A validated, compiled rule. Immutable, so one engine can be shared between threads.</summary>
 public sealed class StageRule
@@ -45,25 +46,40 @@ public sealed class StageRule
     public RuleRepeat Repeat { get; }
     public string? Description { get; }
 
-    internal bool? FirstTouch { get; init; }
-    internal bool? SessionStart { get; init; }
-    internal HashSet<string>? Types { get; init; }
-    internal HashSet<string>? Events { get; init; }
-    internal ulong PathGroupMask { get; init; }
-    internal Regex? Path { get; init; }
-    internal HashSet<string>? Channels { get; init; }
-    internal HashSet<string>? Mediums { get; init; }
-    internal HashSet<string>? Sources { get; init; }
-    internal KeywordIntent Intents { get; init; }
-    internal HashSet<string>? CurrentStages { get; init; }
-    internal int? MinSessions { get; init; }
-    internal int? MaxSessions { get; init; }
-    internal int? MinPages { get; init; }
-    internal int? MinSessionPages { get; init; }
-    internal long? MinEngagedMs { get; init; }
-    internal long? MinSessionEngagedMs { get; init; }
-    internal TimeSpan? ReturnedWithin { get; init; }
-    internal (string Name, int Min)[] MinEventsBefore { get; init; } = [];
+    internal bool? FirstTouch { get; set; }
+    internal bool? SessionStart { get; set; }
+    internal HashSet<string>? Types { get; set; }
+    internal HashSet<string>? Events { get; set; }
+    internal ulong PathGroupMask { get; set; }
+    internal Regex? Path { get; set; }
+    internal HashSet<string>? Channels { get; set; }
+    internal HashSet<string>? Mediums { get; set; }
+    internal HashSet<string>? Sources { get; set; }
+    internal KeywordIntent Intents { get; set; }
+    internal HashSet<string>? CurrentStages { get; set; }
+    internal int? MinSessions { get; set; }
+    internal int? MaxSessions { get; set; }
+    internal int? MinPages { get; set; }
+    internal int? MinSessionPages { get; set; }
+    internal long? MinEngagedMs { get; set; }
+    internal long? MinSessionEngagedMs { get; set; }
+    internal TimeSpan? ReturnedWithin { get; set; }
+    internal (string Name, int Min)[] MinEventsBefore { get; set; } = [];
+    /// <summary>Custom properties whose value (string, number or boolean, as text) must match.</summary>
+    internal (string Name, Regex Pattern)[] Props { get; set; } = [];
+    internal bool? SiteSearch { get; set; }
+    /// <summary>Nested condition sets: at least one must hold.</summary>
+    internal StageRule[]? Any { get; set; }
+    /// <summary>A nested condition set that must not hold.</summary>
+    internal StageRule? Not { get; set; }
+
+    /// <summary>Event names this rule and its nested conditions look at (<c>event</c>).</summary>
+    internal IEnumerable<string> EventNames() =>
+        (Events ?? Enumerable.Empty<string>()).Concat((Any ?? []).SelectMany(a => a.EventNames())).Concat(Not?.EventNames() ?? []);
+
+    /// <summary>Event names whose counts this rule and its nested conditions look at (<c>min_events_before</c>).</summary>
+    internal IEnumerable<string> CountedEventNames() =>
+        MinEventsBefore.Select(m => m.Name).Concat((Any ?? []).SelectMany(a => a.CountedEventNames())).Concat(Not?.CountedEventNames() ?? []);
 
     /// <summary>Whether every condition holds for this touch (the repeat limit is checked by the engine).</summary>
     public bool Matches(in RuleInput input)
@@ -150,6 +166,32 @@ public sealed class StageRule
                 return false;
             }
         }
+        if (SiteSearch is { } search && search != (input.SiteSearchTerm is not null))
+        {
+            return false;
+        }
+        foreach (var (name, pattern) in Props)
+        {
+            if (JsonProps.Text(tp.Props, name) is not { } text || !PathGroups.SafeIsMatch(pattern, text))
+            {
+                return false;
+            }
+        }
+        if (Not is not null && Not.Matches(input))
+        {
+            return false;
+        }
+        if (Any is not null)
+        {
+            foreach (var any in Any)
+            {
+                if (any.Matches(input))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
         return true;
     }
 }
@@ -162,4 +204,15 @@ internal static class JsonProps
     /// <summary>A numeric property of a touchpoint (<c>props.engaged_ms</c>), or null when absent or not a number.</summary>
     public static double? Number(Dictionary<string, JsonElement>? props, string name) =>
         props is not null && props.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) ? d : null;
+
+    /// <summary>A property as text: a string's value, a number's digits, <c>true</c>/<c>false</c>; null when absent or an object, array or null.</summary>
+    public static string? Text(Dictionary<string, JsonElement>? props, string name) =>
+        props is null || !props.TryGetValue(name, out var v) ? null : v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Number => v.GetRawText(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            _ => null,
+        };
 }

@@ -8,6 +8,7 @@ using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Collector.Ingest;
 using TouchpointTracker.Collector.Serving;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Hosting;
@@ -92,7 +93,8 @@ public static class CollectorServiceExtensions
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EmbeddedStorage>());
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource(
+            sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));
         services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
         services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
         services.AddSingleton<StagingMetrics>();

@@ -28,6 +28,9 @@ public sealed class StageRulesDocument
     /// <summary>Named groups of page paths: group -> regular expressions (case-insensitive).</summary>
     public Dictionary<string, List<string>>? PathGroups { get; set; }
 
+    /// <summary>Query parameters of a page view that carry a site-search term (q, s, search, query...).</summary>
+    public List<string>? SiteSearchParams { get; set; }
+
     public List<StageRuleDefinition>? Rules { get; set; }
 
     /// <summary>Score thresholds that move a journey to a stage on their own.</summary>
@@ -40,7 +43,8 @@ public sealed class StageRuleDefinition
     public string? Id { get; set; }
     /// <summary>Stage the rule moves the journey to; empty for a rule that only scores.</summary>
     public string? Stage { get; set; }
-    public double Points { get; set; }
+    /// <summary>Points added when the rule fires; <c>0</c> given explicitly with no stage makes a rule that only records a reason.</summary>
+    public double? Points { get; set; }
     public string? Description { get; set; }
     /// <summary><c>every_touch</c> (default), <c>once_per_session</c> or <c>once_per_journey</c>.</summary>
     public string? Repeat { get; set; }
@@ -82,6 +86,14 @@ public sealed class RuleConditions
     public double? ReturnedWithinDays { get; set; }
     /// <summary>Counts of earlier events of the journey, by name: <c>{ purchase: 1 }</c> = at least one purchase before.</summary>
     public Dictionary<string, int>? MinEventsBefore { get; set; }
+    /// <summary>Custom properties (<c>props</c>) by name: regular expression the value must match (case-insensitive; booleans read as true/false).</summary>
+    public Dictionary<string, string>? Props { get; set; }
+    /// <summary>The touch is a page view with a site-search term (true) or not (false); see <c>site_search_params</c>.</summary>
+    public bool? SiteSearch { get; set; }
+    /// <summary>Nested condition sets, at least one of which must hold ("or").</summary>
+    public List<RuleConditions>? Any { get; set; }
+    /// <summary>A nested condition set that must not hold.</summary>
+    public RuleConditions? Not { get; set; }
 }
 
 /// <summary>A score threshold: once the journey's score reaches <c>min_score</c>, it is at least in <c>stage</c>.</summary>

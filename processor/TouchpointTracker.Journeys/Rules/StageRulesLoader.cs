@@ -157,7 +157,20 @@ public static class StageRulesLoader
             }
         }
 
-        return errors.Count > 0 ? null : new StageEngine(source, stages, doc.ForwardOnly, doc.ScoreHalfLifeDays, keywords, pathGroups, rules, bands);
+        var searchParams = new List<string>();
+        foreach (var name in doc.SiteSearchParams ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.AsSpan().IndexOfAny("&=?# ") >= 0)
+            {
+                errors.Add($"site_search_params: '{name}' is not a query parameter name");
+            }
+            else
+            {
+                searchParams.Add(name.Trim());
+            }
+        }
+
+        return errors.Count > 0 ? null : new StageEngine(source, stages, doc.ForwardOnly, doc.ScoreHalfLifeDays, keywords, pathGroups, rules, bands, searchParams);
     }
 
     private static KeywordIntentClassifier CompileKeywords(StageRulesDocument doc, List<string> errors)
@@ -232,9 +245,9 @@ public static class StageRulesLoader
         {
             IsStageInUse(stage, stages, where, errors);
         }
-        else if (def.Points == 0)
+        else if (def.Points is null)
         {
-            errors.Add($"{where}: give a 'stage', 'points', or both (this rule would do nothing)");
+            errors.Add($"{where}: give a 'stage', 'points', or both (this rule would do nothing; 'points: 0' for a rule that only records its reason)");
         }
         var repeat = def.Repeat?.Trim() switch
         {
@@ -253,21 +266,33 @@ public static class StageRulesLoader
             errors.Add($"{where}: 'when' is required (the conditions under which the rule fires)");
             return null;
         }
+        var rule = new StageRule(def.Id!, stage, def.Points ?? 0, repeat ?? RuleRepeat.EveryTouch, def.Description);
+        return CompileConditions(rule, where, "when", w, groups, errors, 0) && errors.Count == before ? rule : null;
+    }
+
+    /// <summary>Nested <c>any</c>/<c>not</c> condition sets go at most this deep.</summary>
+    private const int MaxConditionDepth = 3;
+
+    /// <summary>Validates one condition set and sets it on <paramref name="rule"/>; false when it has problems.</summary>
+    private static bool CompileConditions(StageRule rule, string where, string at, RuleConditions w, PathGroups groups, List<string> errors, int depth)
+    {
+        var before = errors.Count;
         var hasCondition = w.FirstTouch is not null || w.SessionStart is not null || w.Type is { Count: > 0 } || w.Event is { Count: > 0 } ||
             w.PathGroup is { Count: > 0 } || w.Path is { Count: > 0 } || w.Channel is { Count: > 0 } || w.Medium is { Count: > 0 } ||
             w.Source is { Count: > 0 } || w.KeywordIntent is { Count: > 0 } || w.CurrentStage is { Count: > 0 } || w.MinSessions is not null ||
             w.MaxSessions is not null || w.MinPages is not null || w.MinSessionPages is not null || w.MinEngagedSeconds is not null ||
-            w.MinSessionEngagedSeconds is not null || w.ReturnedWithinDays is not null || w.MinEventsBefore is { Count: > 0 };
+            w.MinSessionEngagedSeconds is not null || w.ReturnedWithinDays is not null || w.MinEventsBefore is { Count: > 0 } ||
+            w.Props is { Count: > 0 } || w.SiteSearch is not null || w.Any is { Count: > 0 } || w.Not is not null;
         if (!hasCondition)
         {
-            errors.Add($"{where}: 'when' needs at least one condition");
+            errors.Add($"{where}: '{at}' needs at least one condition");
         }
 
         foreach (var t in w.Type ?? [])
         {
             if (!TouchTypes.Contains(t))
             {
-                errors.Add($"{where}: when.type: '{t}' is not a touchpoint type (use {string.Join(", ", TouchTypes)})");
+                errors.Add($"{where}: {at}.type: '{t}' is not a touchpoint type (use {string.Join(", ", TouchTypes)})");
             }
         }
         ulong mask = 0;
@@ -276,7 +301,7 @@ public static class StageRulesLoader
             var i = groups.IndexOf(g);
             if (i < 0)
             {
-                errors.Add($"{where}: when.path_group: unknown group '{g}' (known: {string.Join(", ", groups.Names)})");
+                errors.Add($"{where}: {at}.path_group: unknown group '{g}' (known: {string.Join(", ", groups.Names)})");
             }
             else
             {
@@ -289,7 +314,7 @@ public static class StageRulesLoader
             var intent = KeywordIntentNames.Parse(k);
             if (intent == KeywordIntent.None)
             {
-                errors.Add($"{where}: when.keyword_intent: '{k}' is not an intent (use {string.Join(", ", KeywordIntentNames.All)})");
+                errors.Add($"{where}: {at}.keyword_intent: '{k}' is not an intent (use {string.Join(", ", KeywordIntentNames.All)})");
             }
             intents |= intent;
         }
@@ -297,7 +322,7 @@ public static class StageRulesLoader
         {
             if (JourneyStages.Rank(s) == 0)
             {
-                errors.Add($"{where}: when.current_stage: '{s}' is not a stage");
+                errors.Add($"{where}: {at}.current_stage: '{s}' is not a stage");
             }
         }
         CheckNotNegative(where, "min_sessions", w.MinSessions, errors);
@@ -308,46 +333,97 @@ public static class StageRulesLoader
         CheckNotNegative(where, "min_session_engaged_seconds", w.MinSessionEngagedSeconds, errors);
         if (w.ReturnedWithinDays is <= 0)
         {
-            errors.Add($"{where}: when.returned_within_days must be above 0");
+            errors.Add($"{where}: {at}.returned_within_days must be above 0");
         }
         foreach (var (name, min) in w.MinEventsBefore ?? [])
         {
             if (string.IsNullOrWhiteSpace(name) || min < 1)
             {
-                errors.Add($"{where}: when.min_events_before: give event names with counts of 1 or more (got '{name}': {min})");
+                errors.Add($"{where}: {at}.min_events_before: give event names with counts of 1 or more (got '{name}': {min})");
             }
         }
         System.Text.RegularExpressions.Regex? path = null;
         if (w.Path is { Count: > 0 })
         {
-            path = PathGroups.Compile($"{where}: when.path", w.Path, errors);
+            path = PathGroups.Compile($"{where}: {at}.path", w.Path, errors);
+        }
+        var props = new List<(string, System.Text.RegularExpressions.Regex)>();
+        foreach (var (name, pattern) in w.Props ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(name) || string.IsNullOrEmpty(pattern))
+            {
+                errors.Add($"{where}: {at}.props: give property names with a regular expression each (got '{name}': '{pattern}')");
+                continue;
+            }
+            if (PathGroups.TryCreate(pattern, out var error) is { } regex)
+            {
+                props.Add((name, regex));
+            }
+            else
+            {
+                errors.Add($"{where}: {at}.props.{name}: '{pattern}' is not a valid regular expression: {error}");
+            }
+        }
+        StageRule[]? any = null;
+        StageRule? not = null;
+        if (depth >= MaxConditionDepth && (w.Any is not null || w.Not is not null))
+        {
+            errors.Add($"{where}: {at}: 'any' and 'not' nest at most {MaxConditionDepth} deep");
+        }
+        else
+        {
+            if (w.Any is not null)
+            {
+                if (w.Any.Count == 0)
+                {
+                    errors.Add($"{where}: {at}.any: give at least one condition set");
+                }
+                any = new StageRule[w.Any.Count];
+                for (var i = 0; i < w.Any.Count; i++)
+                {
+                    any[i] = new StageRule(rule.Id, null, 0, RuleRepeat.EveryTouch, null);
+                    if (w.Any[i] is null)
+                    {
+                        errors.Add($"{where}: {at}.any[{i}]: empty condition set");
+                        continue;
+                    }
+                    CompileConditions(any[i], where, $"{at}.any[{i}]", w.Any[i], groups, errors, depth + 1);
+                }
+            }
+            if (w.Not is not null)
+            {
+                not = new StageRule(rule.Id, null, 0, RuleRepeat.EveryTouch, null);
+                CompileConditions(not, where, $"{at}.not", w.Not, groups, errors, depth + 1);
+            }
         }
         if (errors.Count > before)
         {
-            return null;
+            return false;
         }
-        return new StageRule(def.Id!, stage, def.Points, repeat!.Value, def.Description)
-        {
-            FirstTouch = w.FirstTouch,
-            SessionStart = w.SessionStart,
-            Types = ToSet(w.Type, StringComparer.Ordinal),
-            Events = ToSet(w.Event, StringComparer.OrdinalIgnoreCase),
-            PathGroupMask = mask,
-            Path = path,
-            Channels = ToSet(w.Channel, StringComparer.OrdinalIgnoreCase),
-            Mediums = ToSet(w.Medium, StringComparer.OrdinalIgnoreCase),
-            Sources = ToSet(w.Source, StringComparer.OrdinalIgnoreCase),
-            Intents = intents,
-            CurrentStages = ToSet(w.CurrentStage, StringComparer.Ordinal),
-            MinSessions = w.MinSessions,
-            MaxSessions = w.MaxSessions,
-            MinPages = w.MinPages,
-            MinSessionPages = w.MinSessionPages,
-            MinEngagedMs = w.MinEngagedSeconds * 1000L,
-            MinSessionEngagedMs = w.MinSessionEngagedSeconds * 1000L,
-            ReturnedWithin = w.ReturnedWithinDays is { } d ? TimeSpan.FromDays(d) : null,
-            MinEventsBefore = [.. (w.MinEventsBefore ?? []).Select(kv => (kv.Key, kv.Value))],
-        };
+        rule.FirstTouch = w.FirstTouch;
+        rule.SessionStart = w.SessionStart;
+        rule.Types = ToSet(w.Type, StringComparer.Ordinal);
+        rule.Events = ToSet(w.Event, StringComparer.OrdinalIgnoreCase);
+        rule.PathGroupMask = mask;
+        rule.Path = path;
+        rule.Channels = ToSet(w.Channel, StringComparer.OrdinalIgnoreCase);
+        rule.Mediums = ToSet(w.Medium, StringComparer.OrdinalIgnoreCase);
+        rule.Sources = ToSet(w.Source, StringComparer.OrdinalIgnoreCase);
+        rule.Intents = intents;
+        rule.CurrentStages = ToSet(w.CurrentStage, StringComparer.Ordinal);
+        rule.MinSessions = w.MinSessions;
+        rule.MaxSessions = w.MaxSessions;
+        rule.MinPages = w.MinPages;
+        rule.MinSessionPages = w.MinSessionPages;
+        rule.MinEngagedMs = w.MinEngagedSeconds * 1000L;
+        rule.MinSessionEngagedMs = w.MinSessionEngagedSeconds * 1000L;
+        rule.ReturnedWithin = w.ReturnedWithinDays is { } d ? TimeSpan.FromDays(d) : null;
+        rule.MinEventsBefore = [.. (w.MinEventsBefore ?? []).Select(kv => (kv.Key, kv.Value))];
+        rule.Props = [.. props];
+        rule.SiteSearch = w.SiteSearch;
+        rule.Any = any;
+        rule.Not = not;
+        return true;
     }
 
     private static bool IsStageInUse(string? stage, List<string> stages, string where, List<string> errors)

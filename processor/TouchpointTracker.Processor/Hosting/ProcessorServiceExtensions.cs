@@ -3,6 +3,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Analytics;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Processor.Analytics;
+using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Processor.Kafka;
 using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
@@ -43,7 +44,8 @@ public static class ProcessorServiceExtensions
             var retention = journeys.InactivityWindow + journeys.LateEventWindow;
             return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
         });
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource(
+            sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));
         services.AddSingleton<StagingMetrics>();
         services.AddSingleton<ProcessorMetrics>();
         services.AddSingleton<ProcessorStatus>();

@@ -14,8 +14,8 @@ public sealed class KeywordIntentTests
     [TestCase("hubspot vs salesforce", KeywordIntent.Commercial)]
     [TestCase("crm pricing", KeywordIntent.Transactional)]
     [TestCase("buy running shoes", KeywordIntent.Transactional)]
-    [TestCase("Touchpoint Tracker", KeywordIntent.Branded)]
-    [TestCase("touchpointtracker pricing", KeywordIntent.Branded | KeywordIntent.Transactional)]
+    [TestCase("Touchpoint Tracker", KeywordIntent.None)] // brand terms are per site (BrandTermsTests), not the product's own name
+    [TestCase("touchpointtracker pricing", KeywordIntent.Transactional)]
     [TestCase("Qu'est-ce qu'un parcours client ?", KeywordIntent.Informational)]
     [TestCase("comment choisir un CRM", KeywordIntent.Informational)]
     [TestCase("pourquoi mesurer l'attribution", KeywordIntent.Informational)]

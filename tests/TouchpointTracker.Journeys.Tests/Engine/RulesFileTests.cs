@@ -29,7 +29,7 @@ public sealed class RulesFileTests
             Assert.That(engine.Stages, Is.EqualTo(new[] { "awareness", "consideration", "decision", "retention", "advocacy" }));
             Assert.That(engine.Rules.Select(r => r.Stage).Where(s => s is not null).Distinct(), Is.EquivalentTo(engine.Stages));
             Assert.That(engine.PathGroups.Names, Is.SupersetOf(new[] { "content", "product", "comparison", "case_study", "pricing", "contact_demo", "cart", "checkout" }));
-            Assert.That(engine.CountedEvents, Does.Contain("purchase"));
+            Assert.That(engine.CountedEvents, Is.SupersetOf(new[] { "purchase", "won" }), "counted inside retention.customer's any");
         });
     }
 
@@ -65,6 +65,32 @@ public sealed class RulesFileTests
         Assert.That(ex.Message, Does.Contain("rules[3] 'd': 'when' needs at least one condition"));
         Assert.That(ex.Message, Does.Contain("'repeat' must be every_touch, once_per_session or once_per_journey (got 'sometimes')"));
         Assert.That(ex.Message, Does.Contain("when.keyword_intent: 'curious' is not an intent"));
+    }
+
+    [Test]
+    public void Nested_any_and_not_conditions_are_checked_and_named_where_they_are()
+    {
+        var ex = Assert.Throws<StageRulesException>(() => StageRulesLoader.Parse("""
+            path_groups:
+              pricing: ['pricing']
+            rules:
+              - id: a
+                stage: decision
+                when: { event: [form_submit], any: [ { path_group: [pricng] }, { props: { form: '(' } } ], not: { } }
+              - { id: b, when: { first_touch: true } }
+              - { id: c, points: 0, when: { site_search: true } }
+            site_search_params: ['q=']
+            """, "site.yaml"))!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Message, Does.Contain("rules[0] 'a': when.any[0].path_group: unknown group 'pricng'"));
+            Assert.That(ex.Message, Does.Contain("rules[0] 'a': when.any[1].props.form: '(' is not a valid regular expression"));
+            Assert.That(ex.Message, Does.Contain("rules[0] 'a': 'when.not' needs at least one condition"));
+            Assert.That(ex.Message, Does.Contain("rules[1] 'b': give a 'stage', 'points', or both"));
+            Assert.That(ex.Message, Does.Not.Contain("rules[2]"), "points: 0 given explicitly is a rule that records its reason");
+            Assert.That(ex.Message, Does.Contain("site_search_params: 'q=' is not a query parameter name"));
+        });
     }
 
     [Test]
