@@ -70,16 +70,18 @@ describe('optional features', () => {
     document.body.innerHTML = `
       <form name="signup"><input name="email" value="secret@example.org"><input name="name" value="Secret Name"></form>
       <form id="contact"><input name="id" value="SECRET-ID"><input type="password" value="hunter2"></form>
-      <form><textarea name="msg">secret text</textarea></form>`
+      <form><textarea name="msg">secret text</textarea></form>
+      <form name="quote" data-tt-lead><input name="phone" value="+33 1 99 99 99 99"></form>`
     for (const f of document.forms) f.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
     await wait(1000)
     expect(net.events('event').map((e) => [e.name, e.props])).toEqual([
       ['form_submit', { form: 'signup' }],
       ['form_submit', { form: 'contact' }],
       ['form_submit', { form: '' }],
+      ['form_submit', { form: 'quote', lead: true }],
     ])
     const everything = net.requests.map((r) => r.init.body).join('')
-    for (const secret of ['secret@example.org', 'Secret Name', 'SECRET-ID', 'hunter2', 'secret text']) expect(everything).not.toContain(secret)
+    for (const secret of ['secret@example.org', 'Secret Name', 'SECRET-ID', 'hunter2', 'secret text', '99 99 99']) expect(everything).not.toContain(secret)
     document.body.innerHTML = ''
   })
 
