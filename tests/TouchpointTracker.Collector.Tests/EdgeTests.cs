@@ -93,7 +93,7 @@ public class EdgeTests
     [Test]
     public async Task By_default_only_loopback_is_a_trusted_proxy_so_a_private_hop_cannot_be_walked_past()
     {
-        // Issue 12, item 3: with private ranges trusted, "random, 10.0.0.5" made the random value the client.
+        // With private ranges trusted, "random, 10.0.0.5" made the random value the client.
         await using var host = await CollectorHost.StartAsync(new Dictionary<string, string?>
         {
             ["Edge:RateLimitPerSecond"] = "1",

@@ -93,7 +93,7 @@ public class HostileInputTests
     [Test]
     public async Task The_worst_accepted_landing_request_stays_within_bounded_output_and_state()
     {
-        // Issue 12, item 2: a 65 KB request with a 57 KB land.url and 100 events staged 5.8 MB. The largest landing
+        // A 65 KB request with a 57 KB land.url and 100 events staged 5.8 MB. The largest landing
         // still accepted is MaxUrlLength (2,048) long; with 100 events it must stage well under 1 MB, and the
         // visitor's journey state must stay a few KB.
         var visitor = "v-" + Guid.NewGuid().ToString("N");

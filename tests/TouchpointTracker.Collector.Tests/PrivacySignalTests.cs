@@ -5,7 +5,7 @@ using TouchpointTracker.Testing;
 namespace TouchpointTracker.Collector.Tests;
 
 /// <summary>
-/// Issue 17: Global Privacy Control checked on the server too (Sec-GPC), the tag's ctx.storage kept on the
+/// Global Privacy Control checked on the server too (Sec-GPC), the tag's ctx.storage kept on the
 /// touchpoint, and headless browsers taken for the embedded demo site only.
 /// </summary>
 public class PrivacySignalTests

@@ -90,6 +90,7 @@ public static class CollectorServiceExtensions
             }
         });
         services.AddSingleton<EmbeddedStorage>();
+        services.AddHostedService<AnalyticsRetention>();
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EmbeddedStorage>());
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());

@@ -25,7 +25,7 @@ public class UserAgentParserTests
     [Test]
     public void Only_the_first_512_characters_are_parsed()
     {
-        // A hostile UA: padding, then what would match. Issue 12, item 10: parsing 1,024 unique characters cost 13x.
+        // A hostile UA: padding, then what would match. Parsing 1,024 unique characters cost 13x.
         var hostile = new string('x', 512) + " " + ChromeWindows;
         var padded = ChromeWindows + new string(' ', 600) + "iPhone";
 

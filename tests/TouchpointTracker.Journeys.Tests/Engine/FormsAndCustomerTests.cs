@@ -6,7 +6,7 @@ namespace TouchpointTracker.Journeys.Tests.Engine;
 
 /// <summary>
 /// Lead forms against other forms, site search, and the customer stages as the seeds read them
-/// (issue 17, items 3 and 4), on the default rules.
+///, on the default rules.
 /// </summary>
 public sealed class FormsAndCustomerTests
 {
@@ -163,7 +163,7 @@ public sealed class FormsAndCustomerTests
     }
 }
 
-/// <summary><c>journey.stages_passed</c>: every stage up to the furthest reached, skipped ones included (issue 17, item 5).</summary>
+/// <summary><c>journey.stages_passed</c>: every stage up to the furthest reached, skipped ones included.</summary>
 public sealed class StagesPassedTests
 {
     [Test]

@@ -5,7 +5,7 @@ namespace TouchpointTracker.Journeys.Tests.Rules;
 
 /// <summary>
 /// Every event name the tag sends (tag/src) is listened for by a default rule, or is deliberately not a
-/// stage signal (issue 17, item 2: the full tag sent <c>file_download</c> while the rules listened for
+/// stage signal (the full tag once sent <c>file_download</c> while the rules listened for
 /// <c>download</c>, so downloads never counted).
 /// </summary>
 public sealed partial class TagEventNamesTests

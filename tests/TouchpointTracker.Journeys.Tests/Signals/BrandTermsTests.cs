@@ -4,7 +4,7 @@ using static TouchpointTracker.Journeys.Tests.Support.Touch;
 
 namespace TouchpointTracker.Journeys.Tests.Signals;
 
-/// <summary>Brand terms per site, from configuration or derived from the site's domains (issue 17, item 6).</summary>
+/// <summary>Brand terms per site, from configuration or derived from the site's domains.</summary>
 public sealed class BrandTermsTests
 {
     [TestCase("acme.fr", "acme")]

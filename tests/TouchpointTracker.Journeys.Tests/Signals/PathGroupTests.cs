@@ -5,7 +5,7 @@ namespace TouchpointTracker.Journeys.Tests.Signals;
 
 /// <summary>
 /// Path groups of the default rules on the shapes real sites have: page extensions, trailing slashes,
-/// locale prefixes, front controllers and CMS query parameters (issue 17, item 1).
+/// locale prefixes, front controllers and CMS query parameters.
 /// </summary>
 public sealed class PathGroupTests
 {
