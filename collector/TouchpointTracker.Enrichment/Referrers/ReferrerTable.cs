@@ -493,28 +493,7 @@ public sealed partial class ReferrerTable
                     break;
                 case "hosts":
                     hostsNode = value;
-                    foreach (var h in Sequence(value, error, "hosts"))
-                    {
-                        var pattern = Scalar(h, error, "host pattern");
-                        if (pattern is null)
-                        {
-                            ok = false;
-                        }
-                        else if (CheckPattern(pattern) is { } problem)
-                        {
-                            error(h, $"hosts: '{pattern}' {problem}");
-                            ok = false;
-                        }
-                        else if (!patternsSeen.TryAdd(pattern, h.Start))
-                        {
-                            error(h, $"hosts: '{pattern}' is listed twice (first at line {patternsSeen[pattern].Line})");
-                            ok = false;
-                        }
-                        else
-                        {
-                            hosts.Add(pattern);
-                        }
-                    }
+                    ok &= ReadHosts(value, error, "host pattern", patternsSeen, hosts);
 
                     break;
                 case "remove" when isOverride:
@@ -626,28 +605,7 @@ public sealed partial class ReferrerTable
 
                     break;
                 case "hosts":
-                    foreach (var h in Sequence(value, error, "hosts"))
-                    {
-                        var pattern = Scalar(h, error, "host");
-                        if (pattern is null)
-                        {
-                            ok = false;
-                        }
-                        else if (CheckPattern(pattern) is { } problem)
-                        {
-                            error(h, $"hosts: '{pattern}' {problem}");
-                            ok = false;
-                        }
-                        else if (!patternsSeen.TryAdd(pattern, h.Start))
-                        {
-                            error(h, $"hosts: '{pattern}' is listed twice (first at line {patternsSeen[pattern].Line})");
-                            ok = false;
-                        }
-                        else
-                        {
-                            hosts.Add(pattern);
-                        }
-                    }
+                    ok &= ReadHosts(value, error, "host", patternsSeen, hosts);
 
                     break;
                 default:
@@ -664,6 +622,35 @@ public sealed partial class ReferrerTable
         }
 
         return ok && hosts.Count > 0 ? new SpamList(reason, hosts) : null;
+    }
+
+    /// <summary>Reads a <c>hosts</c> list into <paramref name="hosts"/>: each a valid pattern, listed once in the whole file.</summary>
+    private static bool ReadHosts(YamlNode value, Action<YamlNode, string> error, string what, Dictionary<string, Mark> patternsSeen, List<string> hosts)
+    {
+        var ok = true;
+        foreach (var h in Sequence(value, error, "hosts"))
+        {
+            var pattern = Scalar(h, error, what);
+            if (pattern is null)
+            {
+                ok = false;
+            }
+            else if (CheckPattern(pattern) is { } problem)
+            {
+                error(h, $"hosts: '{pattern}' {problem}");
+                ok = false;
+            }
+            else if (!patternsSeen.TryAdd(pattern, h.Start))
+            {
+                error(h, $"hosts: '{pattern}' is listed twice (first at line {patternsSeen[pattern].Line})");
+                ok = false;
+            }
+            else
+            {
+                hosts.Add(pattern);
+            }
+        }
+        return ok;
     }
 
     /// <summary>Why <paramref name="pattern"/> is not a valid host pattern, or null when it is.</summary>
