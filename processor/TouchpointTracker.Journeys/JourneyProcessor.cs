@@ -123,6 +123,41 @@ public sealed class JourneyProcessor
             return new JourneyStep(TouchOutcome.Duplicate, null, null);
         }
         var at = touchpoint.DerivedTs;
+        var (lateness, isFirst) = PlaceInTime(touchpoint, state, at);
+        var (session, isSessionStart) = PlaceInSession(touchpoint, state, at, lateness);
+        CountTouch(touchpoint, state, session, at, lateness);
+        CarrySessionContext(touchpoint, session);
+
+        var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
+        var (reasons, pointed, siteSearch) = FireRules(touchpoint, state, session, isFirst, isSessionStart, stageBefore);
+        var (next, furthest) = MoveStage(state, stageBefore, pointed);
+        state.Remember(touchpoint.EventId);
+
+        touchpoint.Schema = Touchpoint.StagedSchema;
+        touchpoint.Journey = new JourneyInfo
+        {
+            Id = state.JourneyId,
+            Stage = next,
+            PreviousStage = stageBefore,
+            StagesPassed = _engine.StagesUpTo(furthest),
+            Reasons = reasons,
+            Score = state.Score,
+            TouchIndex = state.Touches,
+            SessionId = session.Id,
+            SessionIndex = session.Index,
+            SiteSearch = siteSearch,
+        };
+        var transition = string.Equals(stageBefore, next, StringComparison.Ordinal) ? null
+            : TransitionOf(touchpoint, state, session, stageBefore, next, reasons, at);
+        return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, lateness);
+    }
+
+    /// <summary>
+    /// Where the touch falls in time: a journey idle longer than the inactivity window ends (the touch opens a
+    /// new one); an older touch than the latest is late, or too late past the late event window.
+    /// </summary>
+    private (Lateness Lateness, bool IsFirst) PlaceInTime(Touchpoint touchpoint, JourneyState state, DateTimeOffset at)
+    {
         var lateness = Lateness.InOrder;
         if (state.Touches > 0)
         {
@@ -142,8 +177,12 @@ public sealed class JourneyProcessor
             state.Started = at;
             state.LastSeen = at;
         }
+        return (lateness, isFirst);
+    }
 
-        var (session, isSessionStart) = PlaceInSession(touchpoint, state, at, lateness);
+    /// <summary>The touch's counts (touches, pages, engaged time), the score's decay, and the spans of journey and session.</summary>
+    private void CountTouch(Touchpoint touchpoint, JourneyState state, SessionState session, DateTimeOffset at, Lateness lateness)
+    {
         state.Touches++;
         if (touchpoint.Type == "pageview")
         {
@@ -176,9 +215,15 @@ public sealed class JourneyProcessor
                 session.Start = at;
             }
         }
-        CarrySessionContext(touchpoint, session);
+    }
 
-        var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
+    /// <summary>
+    /// Evaluates the rules on the touch, remembers those that fire once per session or journey, adds their
+    /// points and any score band reached; returns the reasons, the stage they point to and the site-search term.
+    /// </summary>
+    private (List<string> Reasons, string? Pointed, string? SiteSearch) FireRules(
+        Touchpoint touchpoint, JourneyState state, SessionState session, bool isFirst, bool isSessionStart, string? stageBefore)
+    {
         var groups = _engine.PathGroups.Classify(touchpoint.Page.Path, touchpoint.Page.Query);
         var siteSearch = _engine.SiteSearchTerm(touchpoint);
         if (siteSearch is not null)
@@ -214,7 +259,15 @@ public sealed class JourneyProcessor
             state.EventCounts ??= new Dictionary<string, int>(StringComparer.Ordinal);
             state.EventCounts[name] = state.CountOf(name) + 1;
         }
+        return (reasons, pointed, siteSearch);
+    }
 
+    /// <summary>
+    /// The stage after the touch (forward only unless the rules say otherwise) and the furthest stage the
+    /// journey reached: the stage itself unless rules with <c>forward_only: false</c> moved it back.
+    /// </summary>
+    private (string Next, string Furthest) MoveStage(JourneyState state, string? stageBefore, string? pointed)
+    {
         var current = stageBefore ?? JourneyStages.Awareness;
         string next;
         if (pointed is null)
@@ -230,47 +283,28 @@ public sealed class JourneyProcessor
             next = pointed;
         }
         state.Stage = next;
-        // The furthest stage the journey reached: the stage itself unless rules with forward_only: false moved it back.
         var reached = state.Furthest ?? stageBefore;
         var furthest = JourneyStages.Rank(reached) > JourneyStages.Rank(next) ? reached! : next;
         state.Furthest = furthest == next ? null : furthest;
-        state.Remember(touchpoint.EventId);
-
-        touchpoint.Schema = Touchpoint.StagedSchema;
-        touchpoint.Journey = new JourneyInfo
-        {
-            Id = state.JourneyId,
-            Stage = next,
-            PreviousStage = stageBefore,
-            StagesPassed = _engine.StagesUpTo(furthest),
-            Reasons = reasons,
-            Score = state.Score,
-            TouchIndex = state.Touches,
-            SessionId = session.Id,
-            SessionIndex = session.Index,
-            SiteSearch = siteSearch,
-        };
-        StageTransition? transition = null;
-        if (!string.Equals(stageBefore, next, StringComparison.Ordinal))
-        {
-            transition = new StageTransition
-            {
-                SiteId = touchpoint.SiteId,
-                VisitorId = touchpoint.VisitorId,
-                JourneyId = state.JourneyId,
-                FromStage = stageBefore,
-                ToStage = next,
-                Reasons = [.. reasons],
-                EventId = touchpoint.EventId,
-                Ts = at,
-                Score = state.Score,
-                TouchIndex = state.Touches,
-                SessionId = session.Id,
-                Channel = session.Channel,
-            };
-        }
-        return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, lateness);
+        return (next, furthest);
     }
+
+    private static StageTransition TransitionOf(Touchpoint touchpoint, JourneyState state, SessionState session,
+        string? from, string to, List<string> reasons, DateTimeOffset at) => new()
+    {
+        SiteId = touchpoint.SiteId,
+        VisitorId = touchpoint.VisitorId,
+        JourneyId = state.JourneyId,
+        FromStage = from,
+        ToStage = to,
+        Reasons = [.. reasons],
+        EventId = touchpoint.EventId,
+        Ts = at,
+        Score = state.Score,
+        TouchIndex = state.Touches,
+        SessionId = session.Id,
+        Channel = session.Channel,
+    };
 
     /// <summary>
     /// The session a touch belongs to. In order: the current session unless it timed out, the touch brings
