@@ -31,11 +31,13 @@ FROM ${DOTNET_SDK_IMAGE} AS build
 WORKDIR /src
 COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
 # The collector and the libraries it references (every project under collector/; the journey engine
-# of the embedded mode in processor/TouchpointTracker.Journeys). The enrichment project brings uap-core's
+# of the embedded mode in processor/TouchpointTracker.Journeys, and its analytics store and API in
+# processor/TouchpointTracker.Analytics). The enrichment project brings uap-core's
 # user-agent rules (collector/TouchpointTracker.Enrichment/UserAgents/uap-core), which the publish puts
 # beside the binary as uap-core/regexes.yaml; a Release build fails without them.
 COPY collector/ collector/
 COPY processor/TouchpointTracker.Journeys/ processor/TouchpointTracker.Journeys/
+COPY processor/TouchpointTracker.Analytics/ processor/TouchpointTracker.Analytics/
 # From the tag stage: the bundles the collector embeds. SkipTagBuild stops MSBuild from running npm
 # again (no Node in this stage).
 COPY --from=tag /src/tag/dist/ tag/dist/
