@@ -26,8 +26,10 @@ COPY collector/TouchpointTracker.Contracts/ collector/TouchpointTracker.Contract
 COPY collector/TouchpointTracker.Messaging/ collector/TouchpointTracker.Messaging/
 COPY collector/TouchpointTracker.ServiceDefaults/ collector/TouchpointTracker.ServiceDefaults/
 # Portable publish (no -r): librdkafka.redist's native builds stay under runtimes/<rid>/native, where
-# the librdkafka loader (collector/TouchpointTracker.Messaging/Librdkafka.cs) looks. Only the Linux x64 and arm64 builds
-# stay (the package also ships Windows, macOS and s390x ones: about 60 MB).
+# the librdkafka loader (collector/TouchpointTracker.Messaging/Librdkafka.cs) looks, and so do DuckDB's
+# (DuckDB.NET.Data.Full: runtimes/linux-x64|linux-arm64/native/libduckdb.so, which the .NET host resolves from
+# the deps file; the analytics role needs it). Only the Linux x64 and arm64 builds stay (the packages also ship
+# Windows, macOS and s390x ones: about 60 MB for librdkafka, more for DuckDB).
 RUN --mount=type=cache,id=tt-nuget,target=/root/.nuget/packages \
     dotnet publish processor/TouchpointTracker.Processor/TouchpointTracker.Processor.csproj -c Release -o /app \
         -p:UseAppHost=false \
@@ -42,6 +44,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libsasl2-2 \
  && rm -rf /var/lib/apt/lists/*
 COPY --chmod=0755 infra/docker/tt-healthcheck.sh /usr/local/bin/tt-healthcheck
+# The analytics role's data folder (Analytics__Path=/var/lib/tt/analytics.duckdb in infra/docker-compose.yml and
+# infra/k8s): owned by the non-root user, so a fresh named volume mounted here inherits that owner and is writable.
+RUN mkdir -p /var/lib/tt && chown "$APP_UID:$APP_UID" /var/lib/tt
 WORKDIR /app
 COPY --from=build /app ./
 # ASPNETCORE_URLS decides the listener; HTTP_PORTS (set by the base image) is emptied so Kestrel does

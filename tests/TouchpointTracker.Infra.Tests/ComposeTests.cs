@@ -23,6 +23,15 @@ public sealed class ComposeTests
 
     private IEnumerable<(string Name, YNode Node)> Running(Service s) => _services.Where(x => x.Runs == s).Select(x => (x.Name, x.Node));
 
+    private static bool IsAnalytics(YNode node, Service? runs) =>
+        runs == Service.Processor && ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), "").IsAnalytics;
+
+    /// <summary>The processors in the staging role (the default).</summary>
+    private IEnumerable<(string Name, YNode Node)> Staging() => Running(Service.Processor).Where(p => !IsAnalytics(p.Node, Service.Processor));
+
+    /// <summary>The processors in the analytics role.</summary>
+    private IEnumerable<(string Name, YNode Node)> AnalyticsServices() => Running(Service.Processor).Where(p => IsAnalytics(p.Node, Service.Processor));
+
     private (string Name, YNode Node) ByImage(string image)
     {
         var found = _services.Where(s => (s.Node["image"]?.Scalar ?? "").StartsWith(image + ":", StringComparison.Ordinal)).ToList();
@@ -115,7 +124,8 @@ public sealed class ComposeTests
     public void Collectors_and_processors_meet_on_the_same_topic_kafka_and_redis()
     {
         var collectors = Running(Service.Collector).Select(c => ServiceSettings.Check(Service.Collector, Deployment.ComposeEnvironment(c.Node), c.Name)).ToList();
-        var processors = Running(Service.Processor).Select(p => ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(p.Node), p.Name)).ToList();
+        var processors = Staging().Select(p => ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(p.Node), p.Name)).ToList();
+        Assert.That(processors, Is.Not.Empty);
         var topic = collectors.Select(c => c.Bind<KafkaOptions>().TouchpointsTopic).Distinct().Single();
         var brokers = collectors.Select(c => c.Bind<KafkaOptions>().BootstrapServers).Distinct().Single();
         foreach (var p in processors)
@@ -226,7 +236,11 @@ public sealed class ComposeTests
         var nginx = ByImage("nginx");
         foreach (var (name, node, runs) in _services.Where(s => s.Runs is not null))
         {
-            Assert.That(Condition(node, redis), Is.EqualTo("service_healthy"), $"{name} waits for Redis");
+            // The analytics role uses no Redis (ServiceSettings refuses Redis settings on it).
+            if (!IsAnalytics(node, runs))
+            {
+                Assert.That(Condition(node, redis), Is.EqualTo("service_healthy"), $"{name} waits for Redis");
+            }
             Assert.That(Condition(node, kafka), Is.EqualTo("service_healthy"), $"{name} waits for Kafka");
         }
         foreach (var (name, _) in Running(Service.Collector))
@@ -304,5 +318,64 @@ public sealed class ComposeTests
             return dependsOn.Strings.Contains(dependency) ? "service_started" : null;
         }
         return dependsOn[dependency]?["condition"]?.Scalar ?? (dependsOn[dependency] is null ? null : "service_started");
+    }
+
+    // ---------------------------------------------------------------- the analytics role
+
+    [Test]
+    public void One_analytics_service_keeps_its_duckdb_file_on_a_named_volume()
+    {
+        var analytics = AnalyticsServices().ToList();
+        Assert.That(analytics, Has.Count.EqualTo(1), "one service runs Processor__Role=analytics: DuckDB has one writer");
+        var (name, node) = analytics[0];
+        Assert.That(node.At("deploy", "replicas")?.Number ?? 1, Is.EqualTo(1), $"{name}: one replica");
+        Assert.That(Deployment.ComposeEnvironment(node)["Processor__Role"], Is.EqualTo(ProcessorOptions.AnalyticsRole));
+
+        var path = ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), name).Bind<TouchpointTracker.Analytics.AnalyticsOptions>().Path;
+        Assert.That(path, Does.StartWith("/"), $"{name}: an absolute Analytics:Path on the volume (the working directory /app is the image's)");
+        var folder = Path.GetDirectoryName(path)!;
+        var mounts = (node["volumes"]?.Strings ?? []).Select(v => v.Split(':')).Select(p => (Source: p[0], Target: p[1].TrimEnd('/'))).ToList();
+        var mount = mounts.SingleOrDefault(m => m.Target == folder);
+        Assert.That(mount.Source, Is.Not.Null, $"{name}: the folder of Analytics:Path ({folder}) is a volume: the file and its .wal outlive the container");
+        Assert.That(_compose.Get("volumes").Entries.Select(e => e.Key), Does.Contain(mount.Source), $"{name}: a named volume, declared at the top level");
+
+        // A fresh named volume takes the owner of the image's folder: the image must create it for its non-root user.
+        var runs = Dockerfile.Load(Deployment.DockerfileOf(Service.Processor)).Final.All("RUN").Select(r => Dockerfile.Words(r.Arguments).ToList()).ToList();
+        Assert.That(runs.Any(w => w.Contains("mkdir") && w.Contains(folder) && w.Contains("chown")), Is.True,
+            $"{Deployment.DockerfileOf(Service.Processor)} creates {folder} owned by the app user, or the service cannot write its volume");
+    }
+
+    [Test]
+    public void Analytics_reads_what_the_processors_write_with_a_required_api_key_per_site()
+    {
+        var (name, node) = AnalyticsServices().Single();
+        var analytics = ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), name);
+        var processor = ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(Staging().First().Node), "processor");
+        var (a, p) = (analytics.Bind<KafkaOptions>(), processor.Bind<KafkaOptions>());
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.BootstrapServers, Is.EqualTo(p.BootstrapServers));
+            Assert.That(a.StagedTopic, Is.EqualTo(p.StagedTopic));
+            Assert.That(a.TransitionsTopic, Is.EqualTo(p.TransitionsTopic));
+            Assert.That(analytics.Bind<TouchpointTracker.Processor.Analytics.AnalyticsSinkOptions>().GroupId, Is.Not.EqualTo(p.GroupId), "a consumer group of its own");
+        });
+
+        // A key per site the collectors accept, given by the operator: ${VAR:?...}, never a default in the file.
+        var sites = Running(Service.Collector).SelectMany(c => ServiceSettings.Check(Service.Collector, Deployment.ComposeEnvironment(c.Node), c.Name).Bind<CollectorOptions>().Sites.Keys).Distinct().ToList();
+        var keys = Deployment.ComposeRawEnvironment(node).Where(e => e.Key.StartsWith("Analytics__ApiKeys__", StringComparison.Ordinal)).ToList();
+        Assert.That(keys.Select(k => k.Key.Split("__")[2]).Distinct(), Is.EquivalentTo(sites), $"{name}: a key for each site");
+        Assert.That(keys.Select(k => k.Value), Has.All.Match(@"^\$\{[A-Z0-9_]+:\?[^}]+\}$"), $"{name}: keys are required variables (${{NAME:?message}}), not values in the file");
+    }
+
+    [Test]
+    public void Analytics_is_published_on_the_loopback_only_and_not_through_nginx()
+    {
+        var (name, node) = AnalyticsServices().Single();
+        var ports = node["ports"]?.Strings ?? [];
+        Assert.That(ports, Is.Not.Empty, $"{name}: the dashboard is reachable from the host");
+        Assert.That(ports, Has.All.StartWith("127.0.0.1:").And.All.EndWith(":" + Deployment.ServicePort), $"{name}: on the host's loopback, to the image's port");
+        var conf = NginxConf.Parse(Repo.Read(Deployment.NginxConf));
+        var servers = conf.Only("http").Only("upstream").Children("server").Select(s => s.Args[0].Split(':')[0]).ToList();
+        Assert.That(servers, Has.None.EqualTo(node["hostname"]?.Scalar ?? name).And.None.EqualTo(name), "the public entry does not route to the analyst's API");
     }
 }

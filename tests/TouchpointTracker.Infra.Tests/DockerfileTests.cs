@@ -209,6 +209,35 @@ public sealed class DockerfileTests
         }
     }
 
+    /// <summary>Libraries every .NET runtime image has besides glibc: the runtime itself links them (libstdc++6, libgcc-s1).</summary>
+    private static readonly HashSet<string> DotnetRuntimeLibraries = new(StringComparer.Ordinal) { "libstdc++.so.6", "libgcc_s.so.1" };
+
+    [Test]
+    public void Processor_image_keeps_duckdbs_linux_native_library_for_the_analytics_role()
+    {
+        // The portable publish puts DuckDB.NET.Data.Full's native builds under runtimes/<rid>/native (as in this
+        // test's output, which references the processor): the Dockerfile's pruning must keep the Linux ones.
+        foreach (var rid in new[] { "linux-x64", "linux-arm64" })
+        {
+            var library = Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native", "libduckdb.so");
+            Assert.That(File.Exists(library), Is.True, $"DuckDB.NET.Data.Full ships runtimes/{rid}/native/libduckdb.so in a portable publish");
+        }
+        var d = Dockerfile.Load(Deployment.DockerfileOf(Service.Processor));
+        var publish = d.Stages.SelectMany(s => s.All("RUN")).Single(r => r.Arguments.Contains("dotnet publish", StringComparison.Ordinal));
+        Assert.That(publish.Arguments, Does.Not.Contain(" -r ").And.Not.Contain("--runtime"), "a portable publish keeps runtimes/<rid>/native");
+        var words = Dockerfile.Words(publish.Arguments).ToList();
+        var find = words.IndexOf("find");
+        if (find >= 0)
+        {
+            var kept = words.Skip(find).Select((w, i) => (w, i)).Where(x => x.w == "-name").Select(x => words[find + x.i + 1]).ToList();
+            Assert.That(kept, Is.SupersetOf(new[] { "linux-x64", "linux-arm64" }), "the pruning of /app/runtimes keeps the Linux builds of libduckdb.so (and librdkafka.so)");
+        }
+
+        var needed = Elf.Needed(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libduckdb.so"));
+        Assert.That(needed.Where(n => !Glibc.Contains(n) && !DotnetRuntimeLibraries.Contains(n)), Is.Empty,
+            "libduckdb.so links only what the aspnet runtime image has: otherwise install it in the final stage");
+    }
+
     [TestCaseSource(nameof(Services))]
     public void Everything_copied_from_the_context_exists_and_is_not_dockerignored(Service service)
     {

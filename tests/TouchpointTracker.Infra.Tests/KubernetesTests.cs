@@ -23,10 +23,24 @@ public sealed class KubernetesTests
         _workloads = Deployment.KubeWorkloads(_objects);
     }
 
-    private YNode Workload(Service s) => _workloads.Single(w => w.Service == s).Workload;
+    /// <summary>The collector's workload, or the processor's in the staging role.</summary>
+    private YNode Workload(Service s) => _workloads.Single(w => w.Service == s && !IsAnalytics(w.Workload, w.Service)).Workload;
 
-    private ServiceSettings Settings(YNode workload, Service service) =>
-        ServiceSettings.Check(service, Deployment.KubeEnvironment(Deployment.Container(workload), _objects, Deployment.NameOf(workload) + "-0"), $"{workload.Path} ({Deployment.NameOf(workload)})");
+    /// <summary>The processor run in the analytics role.</summary>
+    private YNode Analytics() => _workloads.Single(w => IsAnalytics(w.Workload, w.Service)).Workload;
+
+    private bool IsAnalytics(YNode workload, Service s) => s == Service.Processor && Settings(workload, s).IsAnalytics;
+
+    /// <summary>The API keys' Secret ships a placeholder the service refuses (under 16 characters); settings are checked with it replaced.</summary>
+    private const string KeyPlaceholder = "CHANGE_ME";
+    private const string RealKey = "0123456789abcdef0123456789abcdef";
+
+    private ServiceSettings Settings(YNode workload, Service service, bool replacePlaceholders = true) =>
+        ServiceSettings.Check(service, Environment(workload, replacePlaceholders), $"{workload.Path} ({Deployment.NameOf(workload)})");
+
+    private Dictionary<string, string> Environment(YNode workload, bool replacePlaceholders = true) =>
+        Deployment.KubeEnvironment(Deployment.Container(workload), _objects, Deployment.NameOf(workload) + "-0")
+            .ToDictionary(e => e.Key, e => replacePlaceholders && e.Key.StartsWith("Analytics__ApiKeys__", StringComparison.Ordinal) && e.Value == KeyPlaceholder ? RealKey : e.Value, StringComparer.Ordinal);
 
     [Test]
     public void Every_object_is_named_and_namespaced_and_kustomization_lists_every_file()
@@ -50,9 +64,10 @@ public sealed class KubernetesTests
     }
 
     [Test]
-    public void Runs_one_collector_deployment_and_one_processor_workload()
+    public void Runs_one_collector_deployment_one_processor_workload_and_one_analytics_workload()
     {
-        Assert.That(_workloads.Select(w => w.Service), Is.EquivalentTo(new[] { Service.Collector, Service.Processor }));
+        Assert.That(_workloads.Select(w => w.Service), Is.EquivalentTo(new[] { Service.Collector, Service.Processor, Service.Processor }));
+        Assert.That(_workloads.Count(w => IsAnalytics(w.Workload, w.Service)), Is.EqualTo(1), "one processor workload runs Processor__Role=analytics");
         Assert.That(Workload(Service.Collector).Get("kind").Str, Is.EqualTo("Deployment"));
         foreach (var (w, s) in _workloads)
         {
@@ -232,7 +247,9 @@ public sealed class KubernetesTests
     public void Every_workload_has_a_disruption_budget_that_selects_it_alone()
     {
         var pdbs = _objects.OfKind("PodDisruptionBudget").ToList();
-        Assert.That(pdbs, Has.Count.EqualTo(_workloads.Count));
+        // The analytics workload runs one replica: a budget would protect nothing or block drains (analytics.yaml).
+        var budgeted = _workloads.Where(w => !IsAnalytics(w.Workload, w.Service)).ToList();
+        Assert.That(pdbs, Has.Count.EqualTo(budgeted.Count));
         foreach (var pdb in pdbs)
         {
             var selector = Deployment.Labels(pdb.At("spec", "selector", "matchLabels"));
@@ -244,10 +261,11 @@ public sealed class KubernetesTests
                 Assert.That(max.Str, Is.Not.EqualTo("0").And.Not.EqualTo("0%"), "a budget of 0 blocks node drains forever");
             }
         }
-        foreach (var (w, _) in _workloads)
+        foreach (var (w, s) in _workloads)
         {
             var labels = Deployment.Labels(w.At("spec", "template", "metadata", "labels"));
-            Assert.That(pdbs.Count(p => Deployment.Selects(Deployment.Labels(p.At("spec", "selector", "matchLabels")), labels)), Is.EqualTo(1), $"{Deployment.NameOf(w)} has one PodDisruptionBudget");
+            Assert.That(pdbs.Count(p => Deployment.Selects(Deployment.Labels(p.At("spec", "selector", "matchLabels")), labels)), Is.EqualTo(IsAnalytics(w, s) ? 0 : 1),
+                $"{Deployment.NameOf(w)} has {(IsAnalytics(w, s) ? "no" : "one")} PodDisruptionBudget");
         }
     }
 
@@ -272,6 +290,12 @@ public sealed class KubernetesTests
             Assert.That(governing, Is.Not.Null, "the StatefulSet's serviceName is a Service");
             Assert.That(governing!.At("spec", "clusterIP")?.Str, Is.EqualTo("None"), "a headless Service governs a StatefulSet");
         }
+
+        var analytics = Analytics();
+        var analyticsService = services.SingleOrDefault(s => Deployment.NameOf(s) == analytics.At("spec", "serviceName")?.Scalar);
+        Assert.That(analyticsService, Is.Not.Null, "the analytics StatefulSet's serviceName is a Service");
+        Assert.That(Deployment.Selects(Deployment.Labels(analyticsService!.At("spec", "selector")), Deployment.Labels(analytics.At("spec", "template", "metadata", "labels"))), Is.True);
+        Assert.That(analyticsService.At("spec", "type")?.Scalar ?? "ClusterIP", Is.EqualTo("ClusterIP"), "reachable inside the cluster only");
 
         var collectorService = services.Single(s => Deployment.Selects(Deployment.Labels(s.At("spec", "selector")), Deployment.Labels(Workload(Service.Collector).At("spec", "template", "metadata", "labels"))));
         var ingresses = _objects.OfKind("Ingress").ToList();
@@ -311,5 +335,83 @@ public sealed class KubernetesTests
         Assert.That(instance!.At("valueFrom", "fieldRef", "fieldPath")?.Str, Is.EqualTo("metadata.name"), "one per pod: the pod name");
         Assert.That(processor.Get("kind").Str, Is.EqualTo("StatefulSet"), "pod names survive restarts only in a StatefulSet, so a restarted processor fences its previous run");
         Assert.That(Settings(processor, Service.Processor).Bind<ProcessorOptions>().InstanceId, Is.EqualTo(Deployment.NameOf(processor) + "-0"));
+    }
+
+    // ---------------------------------------------------------------- the analytics role
+
+    [Test]
+    public void Analytics_runs_one_replica_in_the_analytics_role_with_its_data_on_a_claimed_volume()
+    {
+        var w = Analytics();
+        var settings = Settings(w, Service.Processor);
+        Assert.Multiple(() =>
+        {
+            Assert.That(w.Get("kind").Str, Is.EqualTo("StatefulSet"), "at most one pod at a time, and the same volume each time");
+            Assert.That(w.At("spec", "replicas")?.Number, Is.EqualTo(1), "DuckDB has one writer: exactly one replica");
+            Assert.That(w.At("spec", "podManagementPolicy")?.Scalar ?? "OrderedReady", Is.EqualTo("OrderedReady"));
+            Assert.That(Environment(w)["Processor__Role"], Is.EqualTo(ProcessorOptions.AnalyticsRole));
+            Assert.That(_objects.OfKind("HorizontalPodAutoscaler").Select(h => h.At("spec", "scaleTargetRef", "name")?.Scalar), Has.None.EqualTo(Deployment.NameOf(w)), "nothing scales it");
+        });
+
+        // Analytics:Path lies on a volume mount, and that volume is a claim of the StatefulSet (not an emptyDir).
+        var path = settings.Bind<TouchpointTracker.Analytics.AnalyticsOptions>().Path;
+        Assert.That(path, Does.StartWith("/"), "an absolute path: the working directory /app is read-only");
+        var mount = (Deployment.Container(w)["volumeMounts"]?.Items ?? []).Select(m => (Name: m.Get("name").Str, Path: m.Get("mountPath").Str.TrimEnd('/')))
+            .Where(m => path.StartsWith(m.Path + "/", StringComparison.Ordinal)).OrderByDescending(m => m.Path.Length).FirstOrDefault();
+        Assert.That(mount.Name, Is.Not.Null, $"Analytics:Path {path} is on no volume mount: the data would die with the pod");
+        Assert.That(Path.GetDirectoryName(path), Is.EqualTo(mount.Path), "the file and its .wal in the mounted folder");
+        var claims = (w.At("spec", "volumeClaimTemplates")?.Items ?? []).ToList();
+        var claim = claims.SingleOrDefault(c => c.At("metadata", "name")?.Scalar == mount.Name);
+        Assert.That(claim, Is.Not.Null, $"the volume '{mount.Name}' is a volumeClaimTemplate");
+        Assert.That(claim!.At("spec", "accessModes")!.Strings, Does.Contain("ReadWriteOnce"));
+        Assert.That(Deployment.Quantity(claim.At("spec", "resources", "requests", "storage")!.Str), Is.GreaterThanOrEqualTo(4.0 * 1024 * 1024 * 1024), "a year of a mid-size site is ~4 GB");
+        Assert.That(Deployment.PodSpec(w).At("securityContext", "fsGroup")?.Str, Is.EqualTo(Deployment.PodSpec(w).At("securityContext", "runAsGroup")?.Str), "the non-root user can write the volume");
+        Assert.That(w.At("spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted")?.Scalar ?? "Retain", Is.EqualTo("Retain"), "deleting the StatefulSet keeps the data");
+    }
+
+    [Test]
+    public void Analytics_reads_the_topics_the_processors_write_in_a_group_of_its_own()
+    {
+        var processor = Settings(Workload(Service.Processor), Service.Processor);
+        var analytics = Settings(Analytics(), Service.Processor);
+        var (p, a) = (processor.Bind<KafkaOptions>(), analytics.Bind<KafkaOptions>());
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.BootstrapServers, Is.EqualTo(p.BootstrapServers));
+            Assert.That(a.StagedTopic, Is.EqualTo(p.StagedTopic));
+            Assert.That(a.TransitionsTopic, Is.EqualTo(p.TransitionsTopic));
+            Assert.That(analytics.Bind<TouchpointTracker.Processor.Analytics.AnalyticsSinkOptions>().GroupId, Is.Not.EqualTo(p.GroupId),
+                "its own consumer group, or it would take partitions from the processors");
+        });
+    }
+
+    [Test]
+    public void Analytics_api_keys_come_from_a_secret_whose_placeholder_the_service_refuses()
+    {
+        var w = Analytics();
+        var env = Environment(w, replacePlaceholders: false);
+        var keys = env.Where(e => e.Key.StartsWith("Analytics__ApiKeys__", StringComparison.Ordinal)).ToList();
+        Assert.That(keys, Is.Not.Empty, "a key for the site(s) the collectors accept");
+        var secrets = _objects.OfKind("Secret").Where(s => Deployment.DataOf(s).Keys.Any(k => k.StartsWith("Analytics__ApiKeys__", StringComparison.Ordinal))).ToList();
+        Assert.That(secrets, Has.Count.EqualTo(1), "API keys live in a Secret");
+        Assert.That(_objects.OfKind("ConfigMap").SelectMany(c => Deployment.DataOf(c).Keys), Has.None.StartsWith("Analytics__ApiKeys__"), "never in a ConfigMap");
+        Assert.That(ServiceSettings.Check(Service.Processor, env, "unchanged Secret").Problems, Has.Some.Contains("Analytics:ApiKeys:"),
+            "an unchanged Secret stops the service instead of serving data under a published key");
+
+        var collectorSites = Settings(Workload(Service.Collector), Service.Collector).Bind<CollectorOptions>().Sites.Keys;
+        var keyedSites = keys.Select(k => k.Key.Split("__")[2]).Distinct();
+        Assert.That(keyedSites, Is.SubsetOf(collectorSites), "keys for sites the collectors accept");
+    }
+
+    [Test]
+    public void No_ingress_publishes_the_analytics_api_or_dashboard()
+    {
+        var analyticsServices = _objects.OfKind("Service")
+            .Where(s => Deployment.Selects(Deployment.Labels(s.At("spec", "selector")), Deployment.Labels(Analytics().At("spec", "template", "metadata", "labels"))))
+            .Select(Deployment.NameOf).ToList();
+        var backends = _objects.OfKind("Ingress").SelectMany(i => i.At("spec", "rules")!.Items).SelectMany(r => r.At("http", "paths")!.Items)
+            .Select(p => p.At("backend", "service", "name")?.Scalar).ToList();
+        Assert.That(backends.Intersect(analyticsServices), Is.Empty, "docs/operations.md says how to expose it behind authentication");
+        Assert.That(analyticsServices.Select(n => _objects.OfKind("Service").Single(s => Deployment.NameOf(s) == n).At("spec", "type")?.Scalar ?? "ClusterIP"), Has.All.EqualTo("ClusterIP"));
     }
 }

@@ -19,7 +19,60 @@ public sealed class ServiceSettingsTests
         Assert.That(ServiceSettings.OptionsOf(Service.Collector).Select(o => o.Section),
             Is.SupersetOf(new[] { "Collector", "Buffer", "Journeys", "Edge", "Redis", "Kafka", "Forwarder", "Shutdown" }));
         Assert.That(ServiceSettings.OptionsOf(Service.Processor).Select(o => o.Section),
-            Is.SupersetOf(new[] { "Processor", "Kafka", "Redis", "Journeys", "Shutdown" }));
+            Is.SupersetOf(new[] { "Processor", "Kafka", "Redis", "Journeys", "Shutdown", "Analytics", "AnalyticsSink" }));
+        Assert.That(ServiceSettings.OptionsOf(Service.Processor, "analytics").Select(o => o.Section),
+            Is.EquivalentTo(new[] { "Analytics", "AnalyticsSink", "Kafka", "Processor", "Shutdown" }), "what AddProcessor binds in the analytics role");
+        Assert.That(ServiceSettings.OptionsOf(Service.Processor, "staging").Select(o => o.Section),
+            Is.EquivalentTo(new[] { "Journeys", "Kafka", "Processor", "Redis", "Shutdown" }), "what AddProcessor binds in the staging role");
+    }
+
+    private static Dictionary<string, string> AnalyticsProcessor(params (string Key, string Value)[] more)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["Processor__Role"] = "analytics",
+            ["Kafka__BootstrapServers"] = "kafka:9092",
+            ["Analytics__Path"] = "/var/lib/tt/analytics.duckdb",
+            ["Analytics__ApiKeys__shop__0"] = "0123456789abcdef0123",
+        };
+        foreach (var (k, v) in more)
+        {
+            env[k] = v;
+        }
+        return env;
+    }
+
+    [Test]
+    public void Accepts_an_analytics_processor_without_redis()
+    {
+        var settings = ServiceSettings.Check(Service.Processor, AnalyticsProcessor(("AnalyticsSink__GroupId", "tt-analytics"), ("Analytics__Sites__shop__TimeZone", "Europe/Paris")), "test");
+        Assert.That(settings.Problems, Is.Empty);
+        Assert.That(settings.IsAnalytics, Is.True);
+    }
+
+    [TestCase("Analytics__ApiKeys__shop__0", "short", "Analytics:ApiKeys:shop:0", TestName = "An API key under 16 characters is refused (AnalyticsOptionsValidator)")]
+    [TestCase("Analytics__Sites__shop__TimeZone", "Mars/Olympus", "Mars/Olympus", TestName = "An unknown time zone is refused")]
+    [TestCase("Analytics__RetentionDays", "0", "Analytics:RetentionDays", TestName = "An out-of-range retention is refused")]
+    [TestCase("Analytics__Pth", "/x", "Pth", TestName = "A misspelt analytics key is refused")]
+    [TestCase("AnalyticsSink__GroupId", "a b", "AnalyticsSink:GroupId", TestName = "An invalid sink group id is refused")]
+    [TestCase("Redis__Configuration", "redis:6379", "Redis", TestName = "A Redis setting on the analytics role is refused: it would be ignored")]
+    [TestCase("Journeys__InactivityWindowMinutes", "30", "Journeys", TestName = "A Journeys setting on the analytics role is refused: it would be ignored")]
+    public void Refuses_on_the_analytics_role(string key, string value, string mentioned)
+    {
+        var problems = ServiceSettings.Check(Service.Processor, AnalyticsProcessor((key, value)), "test").Problems;
+        Assert.That(problems, Has.Some.Contains(mentioned));
+    }
+
+    [Test]
+    public void Refuses_analytics_settings_on_the_staging_role()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["Redis__Configuration"] = "redis:6379",
+            ["Kafka__BootstrapServers"] = "kafka:9092",
+            ["Analytics__Path"] = "/var/lib/tt/analytics.duckdb",
+        };
+        Assert.That(ServiceSettings.Check(Service.Processor, env, "test").Problems, Has.Some.Contains("Analytics__Path"));
     }
 
     [Test]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Analytics;
+using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Processor.Analytics;
 using TouchpointTracker.Journeys.Rules;
@@ -74,6 +75,7 @@ public static class ProcessorServiceExtensions
         {
             app.MapAnalyticsApi();
             app.MapAnalyticsApiDocs();
+            app.MapAnalyticsDashboard();
         }
         return app;
     }

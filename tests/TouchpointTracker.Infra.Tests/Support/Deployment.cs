@@ -43,8 +43,22 @@ public static partial class Deployment
         return null;
     }
 
-    /// <summary>A compose service's environment (map or KEY=VALUE list form).</summary>
-    public static Dictionary<string, string> ComposeEnvironment(YNode composeService)
+    /// <summary>What a compose variable without a default (<c>${NAME:?message}</c>, a secret the operator gives) stands for in the tests.</summary>
+    public const string ComposeSecretStandIn = "test-secret-0123456789abcdef";
+
+    /// <summary>Compose interpolation: <c>${NAME:-default}</c> becomes the default, <c>${NAME:?message}</c> (required) <see cref="ComposeSecretStandIn"/>.</summary>
+    public static string ComposeInterpolate(string value) =>
+        ComposeVariable().Replace(value, m => m.Groups[2].Value is "-" or ":-" ? m.Groups[3].Value : m.Groups[2].Value.Length > 0 ? ComposeSecretStandIn : throw new AssertionException($"'{m.Value}': give a default (:-) or require it (:?)"));
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")]
+    private static partial Regex ComposeVariable();
+
+    /// <summary>A compose service's environment (map or KEY=VALUE list form), interpolated (<see cref="ComposeInterpolate"/>).</summary>
+    public static Dictionary<string, string> ComposeEnvironment(YNode composeService) =>
+        ComposeRawEnvironment(composeService).ToDictionary(e => e.Key, e => ComposeInterpolate(e.Value), StringComparer.Ordinal);
+
+    /// <summary>A compose service's environment as written (map or KEY=VALUE list form).</summary>
+    public static Dictionary<string, string> ComposeRawEnvironment(YNode composeService)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         var node = composeService["environment"];

@@ -57,10 +57,12 @@ public sealed class AnalyticsSinkTests
 
             using var ready = await again.GetAsync("/readyz");
             var body = await ready.Content.ReadAsStringAsync();
+            using var dashboard = await again.GetAsync("/dashboard?site=acme");
             Assert.Multiple(() =>
             {
                 Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
                 Assert.That(body, Does.Contain("analytics-sink"));
+                Assert.That(dashboard.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the analytics role serves the dashboard");
             });
         }
         finally
