@@ -77,16 +77,13 @@ public sealed class PathGroups
         {
             return cached;
         }
-        var timedOut = false;
-        var bits = Match(key, ref timedOut);
+        // A match is tried twice before a pattern counts as running away (SafeIsMatch): a verdict reached then
+        // holds for this path, and is remembered so a runaway pattern costs its time once per path, not per touch.
+        var bits = Match(key);
         var normal = Normalise(path, cms);
         if (!string.Equals(normal, key, StringComparison.Ordinal))
         {
-            bits |= Match(normal, ref timedOut);
-        }
-        if (timedOut)
-        {
-            return bits; // not cached: a match cut short (a pattern that runs away, or a starved machine) is tried again next time
+            bits |= Match(normal);
         }
         if (_cache.Count >= CacheCapacity)
         {
@@ -96,21 +93,14 @@ public sealed class PathGroups
         return bits;
     }
 
-    private ulong Match(string path, ref bool timedOut)
+    private ulong Match(string path)
     {
         ulong bits = 0;
         for (var i = 0; i < _regexes.Length; i++)
         {
-            try
+            if (SafeIsMatch(_regexes[i], path))
             {
-                if (_regexes[i].IsMatch(path))
-                {
-                    bits |= 1UL << i;
-                }
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                timedOut = true;
+                bits |= 1UL << i;
             }
         }
         return bits;
@@ -311,14 +301,33 @@ public sealed class PathGroups
     }
 
     /// <summary>A pattern that runs away on some input does not match it (and cannot stall the pipeline).</summary>
-    public static bool SafeIsMatch(Regex regex, string input)
+    public static bool SafeIsMatch(Regex regex, string input) => SafeIsMatch(regex, input, out _);
+
+    /// <summary>How long a match may take on its second try before its pattern counts as running away.</summary>
+    public static readonly TimeSpan PatientTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The match, with a second try under <see cref="PatientTimeout"/> when the first hits
+    /// <see cref="MatchTimeout"/>: on a starved machine the clock runs while the thread waits, so one timeout
+    /// says little; a pattern that times out twice runs away on this input and does not match it.
+    /// </summary>
+    public static bool SafeIsMatch(Regex regex, string input, out bool runaway)
     {
+        runaway = false;
         try
         {
             return regex.IsMatch(input);
         }
         catch (RegexMatchTimeoutException)
         {
+        }
+        try
+        {
+            return Regex.IsMatch(input, regex.ToString(), regex.Options, PatientTimeout);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            runaway = true;
             return false;
         }
     }
