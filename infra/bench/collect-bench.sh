@@ -38,7 +38,7 @@ http {
 CONF
 nginx -p "$work" -c "$work/nginx.conf"
 ASPNETCORE_URLS="http://127.0.0.1:$bare_port" dotnet infra/bench/bare/bin/Release/net10.0/BareEndpoint.dll >/dev/null 2>&1 & pids+=($!)
-Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
+Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Analytics__Path="$work/data/analytics.duckdb" dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
   --urls "http://127.0.0.1:$collector_port" >/dev/null 2>&1 & pids+=($!)
 wait_port "$nginx_port"; wait_port "$bare_port"; wait_port "$collector_port"
 
