@@ -214,8 +214,10 @@ public static class OfflineEventsApi
     }
 
     /// <summary>401 with <c>WWW-Authenticate: Bearer</c>, as RFC 6750 asks.</summary>
-    private sealed class Unauthorized(IResult inner) : IResult
+    private sealed class Unauthorized(IResult inner) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => StatusCodes.Status401Unauthorized;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers.WWWAuthenticate = "Bearer";
