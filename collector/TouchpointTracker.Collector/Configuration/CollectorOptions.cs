@@ -84,10 +84,10 @@ public sealed class CollectorOptions : IValidatableObject
             }
             for (var i = 0; i < site.ServerKeys.Count; i++)
             {
-                if (site.ServerKeys[i] is not { Length: >= MinServerKeyLength } k || string.IsNullOrWhiteSpace(k))
+                if ((site.ServerKeys[i]?.Trim().Length ?? 0) < MinServerKeyLength)
                 {
                     // The key itself is never echoed: only its position.
-                    yield return new ValidationResult($"{Section}:Sites:{key}:ServerKeys:{i} must be at least {MinServerKeyLength} characters");
+                    yield return new ValidationResult($"{Section}:Sites:{key}:ServerKeys:{i} must be at least {MinServerKeyLength} characters (spaces around it do not count)");
                 }
             }
         }

@@ -20,7 +20,8 @@ public sealed class ServerKeyRing
         {
             if (sites.TryGet(site, out var options))
             {
-                keys.AddRange(options.ServerKeys.Where(k => !string.IsNullOrEmpty(k)).Select(k => (site, SHA256.HashData(Encoding.UTF8.GetBytes(k)))));
+                // Trimmed as the presented key is: a key pasted with a trailing newline still works.
+                keys.AddRange(options.ServerKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => (site, SHA256.HashData(Encoding.UTF8.GetBytes(k.Trim())))));
             }
         }
         _keys = [.. keys];

@@ -129,6 +129,42 @@ public sealed class OfflineEventsApiTests
             Assert.That(json, Does.Not.Contain("612345678"));
             Assert.That(json, Does.Not.Contain("12 34 56"));
         });
+
+        // The analytics store takes the offline touch too, and it holds no clear e-mail or phone either.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        string journey = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var answer2 = await _http.GetAsync($"/api/v1/journeys/{visitor}?site=demo");
+            journey = await answer2.Content.ReadAsStringAsync();
+            if (answer2.StatusCode == HttpStatusCode.OK && (int?)JsonNode.Parse(journey)!["touches"] >= 1)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That((int?)JsonNode.Parse(journey)!["touches"], Is.EqualTo(1), journey);
+            Assert.That(journey, Does.Not.Contain("jane.doe").IgnoreCase);
+            Assert.That(journey, Does.Not.Contain("612345678"));
+        });
+    }
+
+    [TestCase("short-key")]
+    [TestCase("               x")]
+    public void A_server_key_shorter_than_16_characters_stops_the_collector_naming_the_setting(string key)
+    {
+        var ex = Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => CollectorHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Collector:Sites:shop:Domains:0"] = "shop.example",
+            ["Collector:Sites:shop:ServerKeys:0"] = key,
+        }));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.Contain("Collector:Sites:shop:ServerKeys:0"));
+            Assert.That(ex.Message, Does.Not.Contain(key.Trim()));
+        });
     }
 
     private static string Sha256(string s) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(s)));
