@@ -115,6 +115,7 @@ public sealed class OfflineEventsApiTests
         Assert.That(staged, Has.Count.EqualTo(1));
         var tp = staged[0]!;
         var json = tp.ToJsonString();
+        TouchpointTracker.Journeys.Tests.Support.Schemas.AssertValid(TouchpointTracker.Journeys.Tests.Support.Schemas.StagedTouchpoint, Encoding.UTF8.GetBytes(json));
         Assert.Multiple(() =>
         {
             Assert.That((string?)tp["type"], Is.EqualTo("offline"));
