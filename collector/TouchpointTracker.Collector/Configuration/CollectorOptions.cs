@@ -7,6 +7,9 @@ public sealed class CollectorOptions : IValidatableObject
 {
     public const string Section = "Collector";
 
+    /// <summary>Shortest server key accepted from configuration (the embedded demo key is a documented exception).</summary>
+    public const int MinServerKeyLength = 16;
+
     /// <summary>
     /// Embedded or Distributed. Unset: Distributed when Redis:Configuration or Kafka:BootstrapServers is set,
     /// Embedded otherwise.
@@ -31,6 +34,8 @@ public sealed class CollectorOptions : IValidatableObject
     /// <summary>Inspection API of the embedded mode: the latest staged touchpoints.</summary>
     public string InspectPath { get; set; } = "/api/events";
     public string DemoPath { get; set; } = "/demo";
+    /// <summary>Offline events from servers (calls, CRM stages, revenue), authenticated by a site's server key.</summary>
+    public string OfflineEventsPath { get; set; } = "/api/v1/offline-events";
 
     [Range(1024, 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;
     [Range(1, 1000)] public int MaxEventsPerBatch { get; set; } = 100;
@@ -77,6 +82,14 @@ public sealed class CollectorOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{Section}:Sites:{key}:Domains must list at least one domain (or * for any)");
             }
+            for (var i = 0; i < site.ServerKeys.Count; i++)
+            {
+                if ((site.ServerKeys[i]?.Trim().Length ?? 0) < MinServerKeyLength)
+                {
+                    // The key itself is never echoed: only its position.
+                    yield return new ValidationResult($"{Section}:Sites:{key}:ServerKeys:{i} must be at least {MinServerKeyLength} characters (spaces around it do not count)");
+                }
+            }
         }
     }
 
@@ -84,7 +97,7 @@ public sealed class CollectorOptions : IValidatableObject
     [
         (nameof(TagPath), TagPath), (nameof(CollectPath), CollectPath), (nameof(LivenessPath), LivenessPath),
         (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath), (nameof(InspectPath), InspectPath),
-        (nameof(DemoPath), DemoPath),
+        (nameof(DemoPath), DemoPath), (nameof(OfflineEventsPath), OfflineEventsPath),
     ];
 }
 
@@ -104,6 +117,13 @@ public sealed class SiteOptions
     /// identifiers are taken, and the collector's own visitor cookie is neither read nor set.
     /// </summary>
     public bool IgnoreGpc { get; set; }
+
+    /// <summary>
+    /// Secrets that servers present as <c>Authorization: Bearer &lt;key&gt;</c> to send offline events for this site
+    /// (a list, so a key can be rotated: add the new one, move the senders, remove the old). At least 16 characters;
+    /// compared in constant time and never logged. Separate from the public site key the tag carries.
+    /// </summary>
+    public List<string> ServerKeys { get; set; } = [];
 
     /// <summary>
     /// Headless browsers are taken (flagged as bots) instead of dropped: set for the embedded mode's own

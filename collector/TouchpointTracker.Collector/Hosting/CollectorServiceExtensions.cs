@@ -6,6 +6,7 @@ using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Collector.Ingest;
+using TouchpointTracker.Collector.Offline;
 using TouchpointTracker.Collector.Serving;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Journeys.Rules;
@@ -55,6 +56,7 @@ public static class CollectorServiceExtensions
         services.AddSingleton<CollectApi>();
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
         services.AddSingleton<InspectAccess>();
+        services.AddOfflineEvents();
         services.AddHostedService<StartupBanner>();
 
         if (mode == CollectorMode.Embedded)
@@ -112,6 +114,7 @@ public static class CollectorServiceExtensions
         app.MapDefaultEndpoints(options.LivenessPath, options.ReadinessPath, options.MetricsPath);
         app.MapTagApi(options.TagPath, app.Services.GetRequiredService<TagAssets>());
         app.Services.GetRequiredService<CollectApi>().Map(app, options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
+        app.MapOfflineEventsApi();
         if (mode == CollectorMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath, app.Services.GetRequiredService<InspectAccess>());

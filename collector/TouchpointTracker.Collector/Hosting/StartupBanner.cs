@@ -51,6 +51,8 @@ public sealed class StartupBanner(
                 : "TouchpointTracker collector: DISTRIBUTED mode (Redis buffer, Kafka forwarder).",
             $"  tag:        {address}{o.TagPath}",
             $"  collect:    {address}{o.CollectPath}",
+            $"  offline:    {address}{o.OfflineEventsPath} (Authorization: Bearer <a Collector:Sites:<site>:ServerKeys key>" +
+                (runtime.IsEmbedded ? "; the built-in demo site's is demo-server-key)" : ")"),
             $"  health:     {address}{o.LivenessPath} (liveness), {address}{o.ReadinessPath} (readiness), {address}{o.MetricsPath} (metrics)",
         };
         if (runtime.IsEmbedded)

@@ -9,6 +9,12 @@ public sealed class SiteRegistry
     /// <summary>The development site key of the embedded mode, accepted from any origin.</summary>
     public const string DemoSite = "demo";
 
+    /// <summary>
+    /// The development server key of the embedded demo site (offline events API). Public by design, like the demo
+    /// site itself: a configured <c>Collector:Sites:demo</c> replaces the demo site and this key with it.
+    /// </summary>
+    public const string DemoServerKey = "demo-server-key";
+
     private readonly Dictionary<string, SiteOptions> _sites;
 
     public SiteRegistry(IOptions<CollectorOptions> options, CollectorRuntime runtime)
@@ -18,7 +24,7 @@ public sealed class SiteRegistry
         {
             // The demo page opts into automation (data-allow-automation: without it the tag sends nothing under
             // navigator.webdriver), so headless browsers walking the demo are shown; real sites still drop them.
-            _sites[DemoSite] = new SiteOptions { Domains = ["*"], AcceptsAutomation = true };
+            _sites[DemoSite] = new SiteOptions { Domains = ["*"], AcceptsAutomation = true, ServerKeys = [DemoServerKey] };
         }
     }
 
