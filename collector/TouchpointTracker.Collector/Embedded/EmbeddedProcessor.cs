@@ -65,42 +65,43 @@ public sealed class EmbeddedProcessor(
 
     private async Task ForwardAsync(CancellationToken ct)
     {
-        var batch = new List<Touchpoint>(BatchSize);
         try
         {
-            while (!ct.IsCancellationRequested)
+            try
             {
-                batch.Clear();
-                if (await buffer.ReadBatchAsync(batch, BatchSize, ct) == 0)
-                {
-                    break;
-                }
-                await MoveAsync(batch);
+                await MoveUntilAsync(ct);
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        try
-        {
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
             // Stopping: what the buffer still holds was answered 202; stage it before the process ends.
             using var drain = new CancellationTokenSource(DrainWait);
-            while (true)
+            try
             {
-                batch.Clear();
-                if (await buffer.ReadBatchAsync(batch, BatchSize, drain.Token) == 0)
-                {
-                    break;
-                }
-                await MoveAsync(batch);
+                await MoveUntilAsync(drain.Token);
             }
-        }
-        catch (OperationCanceledException)
-        {
+            catch (OperationCanceledException) when (drain.IsCancellationRequested)
+            {
+            }
         }
         finally
         {
             _bus.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Moves batches from the buffer to the bus until the buffer completes or <paramref name="ct"/> fires.</summary>
+    private async Task MoveUntilAsync(CancellationToken ct)
+    {
+        var batch = new List<Touchpoint>(BatchSize);
+        while (true)
+        {
+            batch.Clear();
+            if (await buffer.ReadBatchAsync(batch, BatchSize, ct) == 0)
+            {
+                return;
+            }
+            await MoveAsync(batch);
         }
     }
 

@@ -45,19 +45,7 @@ public sealed class AnalyticsSink(
     {
         var k = kafka.Value;
         var o = options.Value;
-        var config = KafkaClientConfig.Configure(new ConsumerConfig
-        {
-            GroupId = o.GroupId,
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            IsolationLevel = IsolationLevel.ReadCommitted,
-            SessionTimeoutMs = k.SessionTimeoutMs,
-        }, k, Kafka.KafkaClients.ServiceName, "analytics");
-        if (k.FetchWaitMaxMs is { } wait)
-        {
-            config.FetchWaitMaxMs = wait;
-        }
+        var config = Kafka.KafkaClients.AnalyticsConsumer(k, o.GroupId);
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsRevokedHandler((_, _) => FlushAndCommit(ct)) // hand over only what is durable
             .SetLogHandler((_, m) => logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))

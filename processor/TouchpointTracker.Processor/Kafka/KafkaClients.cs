@@ -13,23 +13,43 @@ public static class KafkaClients
     /// <summary>Header on every output message: the input offset it came from (ASCII decimal).</summary>
     public const string SourceOffsetHeader = "tt-src-offset";
 
-    public static ConsumerConfig InputConsumer(KafkaOptions o)
+    /// <summary>The staging consumer: the processors' group, range assignment (outputs go on their input's partition number).</summary>
+    public static ConsumerConfig InputConsumer(KafkaOptions o) =>
+        GroupConsumer(o, o.GroupId, role: null, PartitionAssignmentStrategy.Range);
+
+    /// <summary>The analytics sink's consumer: a group of its own, reading the staged topics.</summary>
+    public static ConsumerConfig AnalyticsConsumer(KafkaOptions o, string groupId) =>
+        GroupConsumer(o, groupId, role: "analytics", strategy: null);
+
+    /// <summary>
+    /// A group member that commits offsets itself, after its outputs are durable, and reads only committed
+    /// transactions from the start of what its group has not read.
+    /// </summary>
+    private static ConsumerConfig GroupConsumer(KafkaOptions o, string groupId, string? role, PartitionAssignmentStrategy? strategy)
     {
         var config = new ConsumerConfig
         {
-            GroupId = o.GroupId,
+            GroupId = groupId,
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             IsolationLevel = IsolationLevel.ReadCommitted,
             SessionTimeoutMs = o.SessionTimeoutMs,
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
         };
+        if (strategy is { } s)
+        {
+            config.PartitionAssignmentStrategy = s;
+        }
+        return KafkaClientConfig.Configure(WithFetchWait(config, o), o, ServiceName, role);
+    }
+
+    private static ConsumerConfig WithFetchWait(ConsumerConfig config, KafkaOptions o)
+    {
         if (o.FetchWaitMaxMs is { } wait)
         {
             config.FetchWaitMaxMs = wait;
         }
-        return KafkaClientConfig.Configure(config, o, ServiceName);
+        return config;
     }
 
     /// <summary>A consumer that reads the end of the output topics (assign only; never commits).</summary>
@@ -43,11 +63,7 @@ public static class KafkaClients
             EnablePartitionEof = true,
             IsolationLevel = isolation,
         };
-        if (o.FetchWaitMaxMs is { } wait)
-        {
-            config.FetchWaitMaxMs = wait;
-        }
-        return KafkaClientConfig.Configure(config, o, ServiceName, "tail");
+        return KafkaClientConfig.Configure(WithFetchWait(config, o), o, ServiceName, "tail");
     }
 
     public static ProducerConfig OutputProducer(KafkaOptions o, string instanceId)
