@@ -31,7 +31,7 @@ public class BackForwardCacheTests
         await s.GotoAsync("/bfcache/article.html");
         await s.Log.WaitAsync(bs => PageViews(bs).Count == 1, "the article's page view");
         await s.Page.ClickAsync("#next");
-        await s.Page.WaitForURLAsync(next, CommitOnly); // the page view awaited next says the page ran
+        await s.WaitForCommittedUrlAsync(u => u == next, next); // the page view awaited next says the page ran
         await s.Log.WaitAsync(bs => PageViews(bs).Count == 2, "the next article's page view");
         await GoBackToTheCachedPageAsync(s);
 
@@ -70,7 +70,7 @@ public class BackForwardCacheTests
         await s.GotoAsync("/bfcache/long-read.html");
         await s.Log.WaitAsync(bs => PageViews(bs).Count == 1, "the first page view");
         await s.Page.ClickAsync("#next"); // the first view ends: its engagement leaves with sendBeacon
-        await s.Page.WaitForURLAsync(TagEnvironment.Pages.Url("/bfcache/next.html"), CommitOnly);
+        await s.WaitForCommittedUrlAsync(u => u == TagEnvironment.Pages.Url("/bfcache/next.html"), "the next article");
         await s.Log.WaitAsync(bs => PageViews(bs).Count == 2, "the next article's page view");
         await GoBackToTheCachedPageAsync(s);
         await s.Log.WaitAsync(bs => PageViews(bs).Count == 3, "a page view for the restored long read");
@@ -91,12 +91,6 @@ public class BackForwardCacheTests
         });
         TagSession.AssertStagedOnce(staged);
     }
-
-    /// <summary>
-    /// Navigation committed, not loaded: what the test needs next is the page's own beacon, awaited through the
-    /// log; a load event that a busy machine delays must not fail the test.
-    /// </summary>
-    private static readonly PageWaitForURLOptions CommitOnly = new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 };
 
     private static List<(SentBeacon Beacon, JsonNode Event)> PageViews(IReadOnlyList<SentBeacon> beacons) =>
         beacons.SelectMany(b => b.Events.Where(e => (string?)e["type"] == "pageview").Select(e => (b, e))).ToList();

@@ -32,7 +32,7 @@ public class FullBuildTests
         await s.Page.ClickAsync("#send"); // the browser POSTs the form to /form-thanks.html (a page with the tag)
         // Commit, not load: the thank-you page view is awaited below through the staged events, and a slow
         // load event on a busy machine must not fail the test.
-        await s.Page.WaitForURLAsync("**/form-thanks.html", new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        await s.WaitForCommittedUrlAsync(u => u.EndsWith("/form-thanks.html", StringComparison.Ordinal), "the thank-you page");
 
         var staged = await TagEnvironment.WaitForStagedAsync(await s.VisitorAsync(),
             e => e.Any(x => (string?)x["name"] == "form_submit") && e.Any(x => (string?)x["page"]?["path"] == "/form-thanks.html"),
@@ -87,7 +87,7 @@ public class FullBuildTests
         await s.Page.ClickAsync("#internal"); // same site: not outbound
         await s.Page.ClickAsync("#mail");     // mailto: not an http(s) link to another site
         await s.Page.ClickAsync("#partner");
-        await s.Page.WaitForURLAsync("https://partner.example.org/**");
+        await s.WaitForCommittedUrlAsync(u => u.StartsWith("https://partner.example.org/", StringComparison.Ordinal), "the partner site");
 
         var click = await s.StagedEventAsync(e => (string?)e["name"] == "outbound_click", "the outbound click");
         var spied = await s.WaitForSendBeaconCallsAsync(cs => cs.Any(c => c.Events.Any(e => (string?)e["name"] == "outbound_click")), "the outbound click");

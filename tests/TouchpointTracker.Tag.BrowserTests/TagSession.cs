@@ -39,6 +39,10 @@ public sealed class TagSession : IAsyncDisposable
     public static async Task<TagSession> OpenAsync(IBrowser? browser = null)
     {
         var context = await (browser ?? TagEnvironment.Browser).NewContextAsync();
+        // A busy CI machine can hold a load event back for tens of seconds; what the tests check arrives
+        // through the beacon log, so waiting longer for the browser costs nothing on a fast run.
+        context.SetDefaultNavigationTimeout(90_000);
+        context.SetDefaultTimeout(60_000);
         await context.AddInitScriptAsync(scriptPath: Path.Combine(AppContext.BaseDirectory, "sendbeacon-spy.js"));
         var page = await context.NewPageAsync();
         return new TagSession(context, page);
@@ -81,6 +85,24 @@ public sealed class TagSession : IAsyncDisposable
     /// <summary>Opens a fixture page (path and query on the fixture site), optionally as if coming from <paramref name="referer"/>.</summary>
     public Task GotoAsync(string pathAndQuery, string? referer = null) =>
         Page.GotoAsync(TagEnvironment.Pages.Url(pathAndQuery), new PageGotoOptions { Referer = referer, WaitUntil = WaitUntilState.Load });
+
+    /// <summary>
+    /// Waits until the page's address satisfies <paramref name="matches"/>, i.e. a navigation committed,
+    /// without waiting for any load state: Playwright's WaitForURL waits for the load event when the address
+    /// already matches, whatever WaitUntil says, and a busy machine can delay that event past any timeout.
+    /// </summary>
+    public async Task WaitForCommittedUrlAsync(Func<string, bool> matches, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!matches(Page.Url))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"within 60 s the page did not navigate to {what}; it is at {Page.Url}");
+            }
+            await Task.Delay(50);
+        }
+    }
 
     /// <summary>The visitor id the tag chose, read from its first beacon (waits for one).</summary>
     public async Task<string> VisitorAsync()
