@@ -116,7 +116,7 @@ public sealed class KubernetesTests
             .Select(p => (Path: p.Get("path").Str, Type: p.Get("pathType").Str)).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(paths.Select(p => p.Path), Is.EquivalentTo(new[] { collector.CollectPath, collector.TagPath, TouchpointTracker.Collector.Serving.TagAssets.PathFor(collector.TagPath, "full") }));
+            Assert.That(paths.Select(p => p.Path), Is.EquivalentTo(new[] { collector.CollectPath, collector.TagPath, TouchpointTracker.Collector.Serving.TagAssets.PathFor(collector.TagPath, "full"), collector.OfflineEventsPath }));
             Assert.That(paths.Select(p => p.Type), Has.All.EqualTo("Exact"), "a Prefix / would publish /metrics and /readyz");
         });
     }
@@ -298,19 +298,33 @@ public sealed class KubernetesTests
         Assert.That(analyticsService.At("spec", "type")?.Scalar ?? "ClusterIP", Is.EqualTo("ClusterIP"), "reachable inside the cluster only");
 
         var collectorService = services.Single(s => Deployment.Selects(Deployment.Labels(s.At("spec", "selector")), Deployment.Labels(Workload(Service.Collector).At("spec", "template", "metadata", "labels"))));
+        // Two Ingresses, each with the body limit of the paths it routes: the beacons' 64k for /collect and the
+        // tag, Offline:MaxBodyBytes for the offline events API.
+        var collectorSettings = Settings(Workload(Service.Collector), Service.Collector);
+        var collectorOptions = collectorSettings.Bind<CollectorOptions>();
+        var offlineLimit = collectorSettings.Bind<TouchpointTracker.Collector.Offline.OfflineOptions>().MaxBodyBytes;
         var ingresses = _objects.OfKind("Ingress").ToList();
-        Assert.That(ingresses, Has.Count.EqualTo(1));
-        var backends = ingresses[0].At("spec", "rules")!.Items.SelectMany(r => r.At("http", "paths")!.Items).Select(p => p.At("backend", "service")!).ToList();
-        Assert.That(backends, Is.Not.Empty);
-        foreach (var b in backends)
+        Assert.That(ingresses, Has.Count.EqualTo(2));
+        foreach (var ingress in ingresses)
         {
-            Assert.That(b.Get("name").Str, Is.EqualTo(Deployment.NameOf(collectorService)));
-            var portName = b.At("port", "name")?.Scalar;
-            Assert.That(collectorService.At("spec", "ports")!.Items.Select(p => p["name"]?.Scalar), Does.Contain(portName));
+            var paths = ingress.At("spec", "rules")!.Items.SelectMany(r => r.At("http", "paths")!.Items).ToList();
+            Assert.That(paths, Is.Not.Empty);
+            foreach (var b in paths.Select(p => p.At("backend", "service")!))
+            {
+                Assert.That(b.Get("name").Str, Is.EqualTo(Deployment.NameOf(collectorService)));
+                var portName = b.At("port", "name")?.Scalar;
+                Assert.That(collectorService.At("spec", "ports")!.Items.Select(p => p["name"]?.Scalar), Does.Contain(portName));
+            }
+            var bodySize = Deployment.Labels(ingress.At("metadata", "annotations")).GetValueOrDefault("nginx.ingress.kubernetes.io/proxy-body-size");
+            Assert.That(bodySize, Is.Not.Null);
+            var serves = paths.Select(p => p.Get("path").Str).ToList();
+            var expected = serves.Contains(collectorOptions.OfflineEventsPath) ? offlineLimit : collectorOptions.MaxBodyBytes;
+            if (serves.Contains(collectorOptions.OfflineEventsPath))
+            {
+                Assert.That(serves, Is.EqualTo(new[] { collectorOptions.OfflineEventsPath }), "the offline API's limit applies to it alone");
+            }
+            Assert.That(NginxConf.Size(bodySize!), Is.EqualTo(expected), $"body limit of the Ingress serving {string.Join(", ", serves)}");
         }
-        var bodySize = Deployment.Labels(ingresses[0].At("metadata", "annotations")).GetValueOrDefault("nginx.ingress.kubernetes.io/proxy-body-size");
-        Assert.That(bodySize, Is.Not.Null);
-        Assert.That(NginxConf.Size(bodySize!), Is.EqualTo(Settings(Workload(Service.Collector), Service.Collector).Bind<CollectorOptions>().MaxBodyBytes));
     }
 
     [Test]

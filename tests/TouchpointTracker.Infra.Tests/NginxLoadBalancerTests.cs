@@ -95,6 +95,33 @@ public sealed class NginxLoadBalancerTests
     }
 
     [Test]
+    public async Task A_megabyte_of_offline_events_passes_where_a_beacon_that_size_is_refused()
+    {
+        var refusing = await CollectorAsync(503);
+        var healthy = await CollectorAsync(202);
+        await StartAsync(refusing.Port, healthy.Port);
+
+        // A CSV export just under Offline:MaxBodyBytes: reaches a collector whole, after the refusing one's 503.
+        var csv = new StringBuilder("event_id,type,occurred_at,visitor_id\n");
+        for (var i = 0; csv.Length < 1000 * 1024; i++)
+        {
+            csv.Append("call-").Append(i).Append(",call,2026-03-01T14:05:00Z,visitor-0123456789abcdef\n");
+        }
+        var body = Encoding.UTF8.GetBytes(csv.ToString());
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        using var offline = await _http.PostAsync("/api/v1/offline-events?site=shop", content);
+        Assert.That(offline.StatusCode, Is.EqualTo(HttpStatusCode.OK), await offline.Content.ReadAsStringAsync());
+        Assert.That(await offline.Content.ReadAsStringAsync(), Is.EqualTo($"{{\"bytes\":{body.Length}}}"), "the whole body reached the collector");
+        Assert.That(healthy.Count("POST /api/v1/offline-events"), Is.EqualTo(1));
+
+        using var tooBig = await _http.PostAsync("/api/v1/offline-events?site=shop", new ByteArrayContent(new byte[1024 * 1024 + 1]));
+        Assert.That(tooBig.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge), "over Offline:MaxBodyBytes: nginx refuses");
+        using var beacon = await _http.PostAsync("/collect", Beacon(100 * 1024));
+        Assert.That(beacon.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge), "beacons keep their 64k limit");
+    }
+
+    [Test]
     public async Task When_every_collector_refuses_the_client_gets_503_with_retry_after()
     {
         var a = await CollectorAsync(503);

@@ -102,6 +102,21 @@ public sealed class NginxTests
     }
 
     [TestCaseSource(nameof(Both))]
+    public void Offline_events_take_their_own_body_limit_and_are_retried(NginxDirective http)
+    {
+        var server = http.Only("server");
+        var offline = NginxConf.SelectLocation(server, Paths.OfflineEventsPath);
+        Assert.That(offline, Is.Not.Null);
+        Assert.That(offline!.Args[0], Is.Not.EqualTo("/"), "a location of its own: the beacons' 64k limit stays on every other path");
+        Assert.That(offline.Child("proxy_pass"), Is.Not.Null);
+        var limit = NginxConf.Size(offline.Effective("client_max_body_size").Single().Args.Single());
+        Assert.That(limit, Is.EqualTo(new TouchpointTracker.Collector.Offline.OfflineOptions().MaxBodyBytes), "client_max_body_size = Offline:MaxBodyBytes");
+        Assert.That(NginxConf.Size(offline.Effective("client_body_buffer_size").Single().Args.Single()), Is.GreaterThanOrEqualTo(limit), "kept in memory, so a retry can resend it");
+        Assert.That(offline.Effective("proxy_next_upstream").Single().Args, Does.Contain("non_idempotent"), "a 503 (full buffer) or a dead collector is retried on the next");
+        Assert.That(server.Effective("client_max_body_size").Single().Args.Single(), Is.EqualTo("64k"), "the server-wide limit stays the beacons'");
+    }
+
+    [TestCaseSource(nameof(Both))]
     public void Tag_is_proxied_with_its_caching_headers_untouched(NginxDirective http)
     {
         var server = http.Only("server");

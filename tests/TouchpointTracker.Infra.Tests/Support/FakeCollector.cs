@@ -60,6 +60,19 @@ public sealed class FakeCollector : IAsyncDisposable
             }
             await ctx.Response.WriteAsync(collectStatus == StatusCodes.Status202Accepted ? "{\"accepted\":1,\"rejected\":[]}" : "{}");
         });
+        // The offline events API: answers with the number of body bytes it received (or the chosen 503).
+        app.MapPost("/api/v1/offline-events", async (HttpContext ctx) =>
+        {
+            using var copy = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(copy);
+            if (collectStatus == StatusCodes.Status503ServiceUnavailable)
+            {
+                ctx.Response.Headers.RetryAfter = "5";
+                ctx.Response.StatusCode = collectStatus;
+                return;
+            }
+            await ctx.Response.WriteAsJsonAsync(new { bytes = copy.Length });
+        });
         app.MapGet("/tt.js", (HttpContext ctx) =>
         {
             ctx.Response.Headers.ETag = TagETag;
