@@ -46,6 +46,32 @@ public class SiteOwnerTests
     }
 
     [Test]
+    public async Task With_cookies_and_storage_blocked_each_page_is_counted_as_a_visit_without_storage()
+    {
+        await using var s = await TagSession.OpenAsync();
+        // What a browser with cookies and site data blocked shows a script: localStorage throws a
+        // SecurityError on access and document.cookie keeps nothing.
+        await s.Context.AddInitScriptAsync("""
+            Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('The operation is insecure.', 'SecurityError') } });
+            Object.defineProperty(Document.prototype, 'cookie', { get: () => '', set: () => {} });
+            """);
+        await s.GotoAsync("/storage-blocked.html");
+        var pageview = await s.StagedEventAsync(e => (string?)e["type"] == "pageview", "the page view");
+        await s.Tt("'track', 'still_counted'");
+        await s.GotoAsync("/storage-blocked.html?again");
+        var beacons = await s.Log.WaitAsync(bs => bs.Count(b => b.Accepted && b.Events.Any(e => (string?)e["type"] == "pageview")) >= 2, "a page view per page");
+        var custom = await TagEnvironment.WaitForStagedAsync((string)pageview["visitor_id"]!, e => e.Any(x => (string?)x["name"] == "still_counted"), "the custom event of the first page");
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)pageview["context"]?["storage"], Is.EqualTo("none"), "staged touchpoints say nothing could be stored");
+            Assert.That(beacons.Where(b => b.Accepted).Select(b => (string?)b.Json["ctx"]?["storage"]), Has.All.EqualTo("none"));
+            Assert.That(beacons.Select(b => (string?)b.Json["vid"]).Distinct().Count(), Is.EqualTo(2), "ids last one page load: the second page is another visitor");
+            Assert.That(custom.Count(e => (string?)e["name"] == "still_counted"), Is.EqualTo(1), "events of the page are still sent, once");
+            Assert.That(s.PageErrors, Is.Empty, "a blocked storage throws nothing into the page");
+        });
+    }
+
+    [Test]
     public async Task After_an_outage_one_batch_at_a_time_and_a_prompt_retry_when_the_network_is_back()
     {
         await using var s = await TagSession.OpenAsync();
