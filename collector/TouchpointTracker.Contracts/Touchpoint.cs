@@ -100,6 +100,11 @@ public sealed class GeoInfo
     [JsonPropertyName("city")] public string? City { get; set; }
     /// <summary>The client IP cut to /24 (IPv4) or /48 (IPv6), only when the collector is configured to keep it.</summary>
     [JsonPropertyName("ip_truncated")] public string? IpTruncated { get; set; }
+    /// <summary>
+    /// The IANA time zone of the location (City databases only). Not on the wire: the collector copies it to
+    /// <see cref="ContextInfo.TimeZone"/> when the browser did not say.
+    /// </summary>
+    [JsonIgnore] public string? TimeZone { get; set; }
 }
 
 public sealed class ContextInfo

@@ -1,4 +1,10 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Ingest;
+using TouchpointTracker.Contracts;
+using TouchpointTracker.Enrichment;
+using TouchpointTracker.Enrichment.Geo;
 
 namespace TouchpointTracker.Collector.Tests;
 
@@ -23,4 +29,40 @@ public class TouchpointFactoryTests
     [TestCase(2_000L, 1_000L)]
     public void Derived_time_falls_back_to_the_received_time(long? created, long? sent) =>
         Assert.That(TouchpointFactory.DerivedTimestamp(created, sent, Received), Is.EqualTo(Received));
+
+    /// <summary>A location that knows its time zone (a City database's answer).</summary>
+    private sealed class ParisLocator : IGeoLocator
+    {
+        public GeoInfo? Locate(IPAddress? address) => new() { Country = "FR", City = "Paris", TimeZone = "Europe/Paris" };
+    }
+
+    private static Touchpoint Create(string? browserZone)
+    {
+        var factory = new TouchpointFactory(new Enricher(new EnricherOptions { GeoLocator = new ParisLocator() }), Options.Create(new EnrichmentOptions()));
+        var beacon = new Beacon { Version = 1, Site = "shop", VisitorId = "v-1", SessionId = "s-1", Context = browserZone is null ? null : new BeaconContext { TimeZone = browserZone } };
+        var e = new BeaconEvent { Id = "e-1", Type = "pageview", Url = "https://shop.example/", Timestamp = Received.ToUnixTimeMilliseconds() };
+        return factory.Create(beacon, e, new RequestFacts(Received, "Mozilla/5.0", IPAddress.Parse("81.2.69.1")));
+    }
+
+    [Test]
+    public void Without_the_browsers_time_zone_the_locations_stands_in()
+    {
+        var tp = Create(browserZone: null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(tp.Context?.TimeZone, Is.EqualTo("Europe/Paris"));
+            Assert.That(tp.Geo?.City, Is.EqualTo("Paris"));
+        });
+    }
+
+    [Test]
+    public void The_browsers_time_zone_wins_when_sent() =>
+        Assert.That(Create(browserZone: "America/Montreal").Context?.TimeZone, Is.EqualTo("America/Montreal"));
+
+    [Test]
+    public void The_location_time_zone_is_not_written_twice_on_the_wire()
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(Create(browserZone: null), ContractsJsonContext.Default.Touchpoint);
+        Assert.That(json, Does.Contain("\"timezone\":\"Europe/Paris\"").And.Not.Contain("time_zone"));
+    }
 }

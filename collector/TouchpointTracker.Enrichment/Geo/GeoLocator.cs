@@ -101,7 +101,12 @@ public sealed class GeoLocator : IGeoLocator, IDisposable
                     return null;
                 }
 
-                return Make(city.Country.IsoCode, city.Subdivisions.Count > 0 ? city.Subdivisions[0].IsoCode : null, city.City.Name);
+                var geo = Make(city.Country.IsoCode, city.Subdivisions.Count > 0 ? city.Subdivisions[0].IsoCode : null, city.City.Name);
+                if (geo is not null)
+                {
+                    geo.TimeZone = city.Location.TimeZone;
+                }
+                return geo;
             }
 
             return _reader.TryCountry(address, out var country) && country is not null ? Make(country.Country.IsoCode, null, null) : null;

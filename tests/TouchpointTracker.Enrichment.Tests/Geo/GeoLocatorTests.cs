@@ -32,6 +32,12 @@ public class GeoLocatorTests
         Assert.That(Describe(_city.Locate(IPAddress.Parse(ip))), Is.EqualTo(expected));
     }
 
+    [TestCase("81.2.69.160", "Europe/Paris")]
+    [TestCase("2001:db8::42", "Europe/Berlin")]
+    [TestCase("175.16.199.7", "Asia/Shanghai")]
+    public void City_databases_give_the_time_zone(string ip, string zone) =>
+        Assert.That(_city.Locate(IPAddress.Parse(ip))?.TimeZone, Is.EqualTo(zone));
+
     [Test]
     public void Null_address_is_null()
     {

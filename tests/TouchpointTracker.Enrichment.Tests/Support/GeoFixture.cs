@@ -33,6 +33,11 @@ internal static class GeoFixture
         }
 
         record["location"] = new Dictionary<string, object> { ["latitude"] = 48.8566, ["longitude"] = 2.3522, ["accuracy_radius"] = (ushort)20 };
+        var zone = country switch { "FR" => "Europe/Paris", "DE" => "Europe/Berlin", "CN" => "Asia/Shanghai", _ => null };
+        if (zone is not null)
+        {
+            ((Dictionary<string, object>)record["location"])["time_zone"] = zone;
+        }
         return record;
     }
 
