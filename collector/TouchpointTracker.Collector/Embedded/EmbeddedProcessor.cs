@@ -12,8 +12,8 @@ namespace TouchpointTracker.Collector.Embedded;
 /// The embedded mode's forwarder and processor in one process: touchpoints move from the in-memory buffer
 /// to an in-memory bus and are staged per visitor by the same call as the Kafka processor's
 /// (<see cref="JourneyProcessor.Stage"/>), counted under the same metric names, written to the analytics store
-/// and kept for the inspection API. Journey states are saved to <see cref="JourneyStateFile"/> whenever the loop
-/// goes idle and at least every <see cref="EmbeddedStorage.SaveInterval"/> under load; a graceful stop stages what
+/// and kept for the inspection API. Journey states that changed are saved to <see cref="JourneyStateFile"/> once
+/// per <see cref="EmbeddedStorage.SaveInterval"/>, under load or when traffic pauses; a graceful stop stages what
 /// the buffer still holds, saves the states and flushes the analytics store.
 /// Same stages, same order guarantees (one visitor's events stay in order) as Redis and Kafka give, and
 /// the same journey engine and rules file (reloaded on change) as the Kafka processor.
@@ -120,15 +120,38 @@ public sealed class EmbeddedProcessor(
     private async Task ProcessAsync()
     {
         var lastSave = Environment.TickCount64;
+        var interval = (long)storage.SaveInterval.TotalMilliseconds;
         while (true)
         {
             var waiting = _bus.Reader.WaitToReadAsync();
+            bool more;
             if (!waiting.IsCompleted && states.ChangedCount > 0)
             {
-                SaveStates(); // going idle: save what changed
-                lastSave = Environment.TickCount64;
+                // The bus is empty, which under load happens between most beacons: saving (an fsync) each
+                // time cost more than staging. Wait for the next touch until the save is due, and save
+                // then if nothing came, so a pause in traffic is on disk within one interval.
+                var next = waiting.AsTask();
+                var due = interval - (Environment.TickCount64 - lastSave);
+                if (due > 0)
+                {
+                    using var timer = new CancellationTokenSource();
+                    if (await Task.WhenAny(next, Task.Delay(TimeSpan.FromMilliseconds(due), timer.Token)) == next)
+                    {
+                        timer.Cancel();
+                    }
+                }
+                if (!next.IsCompleted)
+                {
+                    SaveStates();
+                    lastSave = Environment.TickCount64;
+                }
+                more = await next;
             }
-            if (!await waiting)
+            else
+            {
+                more = await waiting;
+            }
+            if (!more)
             {
                 break;
             }
@@ -142,7 +165,7 @@ public sealed class EmbeddedProcessor(
                         await analytics.AddAsync(transition);
                     }
                 }
-                if (Environment.TickCount64 - lastSave >= storage.SaveInterval.TotalMilliseconds)
+                if (Environment.TickCount64 - lastSave >= interval)
                 {
                     SaveStates();
                     lastSave = Environment.TickCount64;

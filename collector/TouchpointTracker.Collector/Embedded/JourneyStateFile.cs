@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using TouchpointTracker.Journeys;
@@ -16,6 +17,8 @@ public sealed class JourneyStateFile : IDisposable
 {
     private static readonly byte[] Newline = "\n"u8.ToArray();
     private readonly string _path;
+    private readonly ArrayBufferWriter<byte> _line = new(4096);
+    private Utf8JsonWriter? _json;
     private FileStream? _log;
     private long _lines;
 
@@ -82,18 +85,21 @@ public sealed class JourneyStateFile : IDisposable
 
     private FileStream Open(FileMode mode) => new(_path, mode, FileAccess.Write, FileShare.Read, 1 << 16);
 
-    private static void WriteLine(Stream stream, string site, string visitor, JourneyState state)
+    /// <summary>One line into a reused buffer, then one write to the file: no writer or flush per line.</summary>
+    private void WriteLine(Stream stream, string site, string visitor, JourneyState state)
     {
-        using (var json = new Utf8JsonWriter(stream))
-        {
-            json.WriteStartObject();
-            json.WriteString("s", site);
-            json.WriteString("v", visitor);
-            json.WritePropertyName("j");
-            JsonSerializer.Serialize(json, state, JourneysJsonContext.Default.JourneyState);
-            json.WriteEndObject();
-        }
-        stream.Write(Newline);
+        _line.ResetWrittenCount();
+        var json = _json ??= new Utf8JsonWriter(_line);
+        json.Reset(_line);
+        json.WriteStartObject();
+        json.WriteString("s", site);
+        json.WriteString("v", visitor);
+        json.WritePropertyName("j");
+        JsonSerializer.Serialize(json, state, JourneysJsonContext.Default.JourneyState);
+        json.WriteEndObject();
+        json.Flush();
+        _line.Write(Newline);
+        stream.Write(_line.WrittenSpan);
     }
 
     private static (string Site, string Visitor, JourneyState State)? Parse(string line)
@@ -119,6 +125,7 @@ public sealed class JourneyStateFile : IDisposable
 
     public void Dispose()
     {
+        _json?.Dispose();
         _log?.Dispose();
         _log = null;
     }
