@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Measures POST /collect with a realistic 600-byte beacon, in one run, against:
-#   (a) nginx answering 204, (b) a bare minimal API parsing the body, (c) the collector in embedded mode;
-# prints requests/s and the ratios, then the collector's latency (p50/p99) at half its peak load.
-# Needs wrk and nginx (apt-get install wrk nginx). Usage: infra/bench/collect-bench.sh [seconds] [connections]
+#   (a) nginx answering 204, (b) a bare minimal API parsing the body, (c) the collector in embedded mode,
+#   (d) the collector in distributed mode: a redis-server (AOF, fsync every second) and librdkafka's mock
+#       cluster (infra/bench/kafka-peer) on loopback, the forwarder moving the buffer to Kafka;
+# prints requests/s and the ratios, each collector's latency (p50/p99) at half its peak load, and for the
+# distributed mode the forwarding rate and how long the buffer took to empty after the load stopped.
+# Needs wrk, nginx and redis-server (apt-get install wrk nginx redis-server).
+# Usage: infra/bench/collect-bench.sh [seconds] [connections]   (MODES="embedded" skips the distributed run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-15}
@@ -17,11 +21,13 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
 
-for tool in wrk nginx dotnet; do command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install wrk nginx)"; exit 1; }; done
+MODES=${MODES:-embedded distributed}
+for tool in wrk nginx dotnet redis-server; do command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install wrk nginx)"; exit 1; }; done
 
 echo "==> building (Release)"
 dotnet build infra/bench/bare/BareEndpoint.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
 dotnet build collector/TouchpointTracker.Collector/TouchpointTracker.Collector.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
+[[ $MODES == *distributed* ]] && dotnet build infra/bench/kafka-peer/KafkaPeer.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
 
 nginx_port=$(port); bare_port=$(port); collector_port=$(port)
 mkdir -p "$work/logs"
@@ -38,34 +44,75 @@ http {
 CONF
 nginx -p "$work" -c "$work/nginx.conf"
 ASPNETCORE_URLS="http://127.0.0.1:$bare_port" dotnet infra/bench/bare/bin/Release/net10.0/BareEndpoint.dll >/dev/null 2>&1 & pids+=($!)
-Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Analytics__Path="$work/data/analytics.duckdb" dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
-  --urls "http://127.0.0.1:$collector_port" >/dev/null 2>&1 & pids+=($!)
-wait_port "$nginx_port"; wait_port "$bare_port"; wait_port "$collector_port"
+wait_port "$nginx_port"; wait_port "$bare_port"
 
 run() { # url seconds [rate]
   RATE=${3:-0} THREADS=$THREADS wrk -t$THREADS -c"$CONNECTIONS" -d"${2}s" --latency -s infra/bench/post.lua "$1"
 }
+metric() { # port name: the sum of a metric's series on the collector's /metrics
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ "^"m"({|$)" { s += $NF } END { printf "%d\n", s }'
+}
+measure() { # label port: flat out, then half that rate; sets the globals of the summary
+  local out half_out
+  run "http://127.0.0.1:$2/collect" 10 >/dev/null # warm-up, past tiered compilation
+  out=$(run "http://127.0.0.1:$2/collect" "$DURATION")
+  peak=$(rps <<<"$out")
+  non2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$out"); non2xx=${non2xx:-0}
+  half=$(python3 -c "print(int($peak/2))")
+  half_out=$(run "http://127.0.0.1:$2/collect" "$DURATION" "$half")
+  hrate=$(rps <<<"$half_out")
+  p50=$(sed -nE 's/^ +50% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
+  p99=$(sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
+  summary+=("$1|$peak|$non2xx|$half|$hrate|$p50|$p99")
+}
+summary=()
+
 echo "==> warm-up"
 run "http://127.0.0.1:$bare_port/collect" 3 >/dev/null
-run "http://127.0.0.1:$collector_port/collect" 10 >/dev/null # past tiered compilation
 
 echo "==> ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads"
 a=$(run "http://127.0.0.1:$nginx_port/collect" "$DURATION" | rps)
 b=$(run "http://127.0.0.1:$bare_port/collect" "$DURATION" | rps)
-c_out=$(run "http://127.0.0.1:$collector_port/collect" "$DURATION")
-c=$(rps <<<"$c_out")
-non2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$c_out"); non2xx=${non2xx:-0}
-half=$(python3 -c "print(int($c/2))")
-h_out=$(run "http://127.0.0.1:$collector_port/collect" "$DURATION" "$half")
-p50=$(sed -nE 's/^ +50% +([0-9.]+[a-z]+).*/\1/p' <<<"$h_out")
-p99=$(sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p' <<<"$h_out")
-h=$(rps <<<"$h_out")
+if [[ $MODES == *embedded* ]]; then
+  Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Analytics__Path="$work/data/analytics.duckdb" dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
+    --urls "http://127.0.0.1:$collector_port" >/dev/null 2>&1 & embedded_pid=$!; pids+=($embedded_pid)
+  wait_port "$collector_port"
+  measure "collector, embedded mode" "$collector_port"
+  kill "$embedded_pid"; wait "$embedded_pid" 2>/dev/null || true
+fi
+drain=""
+if [[ $MODES == *distributed* ]]; then
+  redis_port=$(port); dist_port=$(port); mkdir -p "$work/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work/redis" >/dev/null 2>&1 & pids+=($!)
+  topic=tt.touchpoints.bench; partitions=6
+  dotnet infra/bench/kafka-peer/bin/Release/net10.0/KafkaPeer.dll "$topic" "$partitions" > "$work/kafka.out" 2>"$work/kafka.err" & pids+=($!)
+  for _ in $(seq 1 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
+  bootstrap=$(head -1 "$work/kafka.out"); [ -n "$bootstrap" ] || { echo "the Kafka peer did not start: $(cat "$work/kafka.err")"; exit 1; }
+  wait_port "$redis_port"
+  Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Redis__Configuration="127.0.0.1:$redis_port" \
+    Kafka__BootstrapServers="$bootstrap" Kafka__TouchpointsTopic="$topic" Kafka__TouchpointsPartitions="$partitions" \
+    Kafka__ReplicationFactor=1 Kafka__CreateTopics=false Kafka__Properties__log_level=3 Collector__Sites__demo__Domains__0='*' \
+    dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
+    --urls "http://127.0.0.1:$dist_port" >"$work/distributed.log" 2>&1 & pids+=($!)
+  wait_port "$dist_port"
+  f0=$(metric "$dist_port" tt_forwarded_events_total); t0=$(date +%s.%N)
+  measure "collector, distributed mode" "$dist_port"
+  # The load has stopped: how deep is the buffer, and how long until the forwarder has emptied it?
+  depth=$(metric "$dist_port" tt_buffer_depth); t1=$(date +%s.%N); waited=0
+  while [ "$(metric "$dist_port" tt_buffer_depth)" -gt 0 ] && [ "$waited" -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
+  t2=$(date +%s.%N); f2=$(metric "$dist_port" tt_forwarded_events_total); left=$(metric "$dist_port" tt_buffer_depth)
+  drain=$(python3 -c "print(f'forwarded {$f2-$f0:.0f} events at {($f2-$f0)/($t2-$t0):.0f}/s over the runs; buffer depth {$depth} when the load stopped, {$left} after {$t2-$t1:.1f} s')")
+fi
 
-python3 - "$a" "$b" "$c" "$half" "$h" "$p50" "$p99" "$non2xx" <<'PY'
+python3 - "$a" "$b" "${summary[@]}" <<'PY'
 import sys
-a, b, c, half, h = map(float, sys.argv[1:6]); p50, p99, non2xx = sys.argv[6:9]
-print(f"nginx return 204          {a:10.0f} req/s   1.00")
-print(f"bare minimal API (parse)  {b:10.0f} req/s   {b/a:.2f} x nginx")
-print(f"collector, embedded mode  {c:10.0f} req/s   {c/a:.2f} x nginx   {c/b:.2f} x bare   (non-2xx: {non2xx})")
-print(f"collector at half load    {h:10.0f} req/s (target {half:.0f})   p50 {p50}   p99 {p99}")
+a, b = float(sys.argv[1]), float(sys.argv[2])
+print(f"nginx return 204             {a:10.0f} req/s   1.00")
+print(f"bare minimal API (parse)     {b:10.0f} req/s   {b/a:.2f} x nginx")
+for row in sys.argv[3:]:
+    label, peak, non2xx, half, hrate, p50, p99 = row.split("|")
+    peak = float(peak)
+    print(f"{label:28} {peak:10.0f} req/s   {peak/a:.2f} x nginx   {peak/b:.2f} x bare   (non-2xx: {non2xx})")
+    print(f"  at half load               {float(hrate):10.0f} req/s (target {half})   p50 {p50}   p99 {p99}")
 PY
+[ -n "$drain" ] && echo "distributed: $drain"
