@@ -181,15 +181,15 @@ public sealed class AttributionBuilder
         t.Revenue += conversion.Value;
     }
 
-    /// <summary>A path that ended without conversion (needed by the Markov model; no credit).</summary>
-    public void AddNonConvertingPath(ReadOnlySpan<Touch> path)
+    /// <summary><paramref name="count"/> paths like <paramref name="path"/> that ended without conversion (needed by the Markov model; no credit).</summary>
+    public void AddNonConvertingPath(ReadOnlySpan<Touch> path, long count = 1)
     {
-        if (path.Length == 0)
+        if (path.Length == 0 || count <= 0)
         {
             return;
         }
-        _nonConverting++;
-        Tally(path).NonConverting += 1;
+        _nonConverting += count;
+        Tally(path).NonConverting += count;
     }
 
     private PathTally Tally(ReadOnlySpan<Touch> path)
