@@ -161,7 +161,7 @@ public sealed class MarkovChain
             }
             if (m > 1)
             {
-                Invert(inv, m);
+                InvertBlocked(inv, m);
             }
             for (var a = 0; a < m; a++)
             {
@@ -296,6 +296,164 @@ public sealed class MarkovChain
                 {
                     Eliminate(i);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// In-place inversion of a row-major m×m M-matrix by blocked Gauss–Jordan (the block form of the same sweep:
+    /// with P the b×b pivot block, A_ij −= A_iP P⁻¹ A_Pj, A_Pj := P⁻¹ A_Pj, A_iP := −A_iP P⁻¹, P := P⁻¹). Every principal
+    /// block met along the way is a nonsingular M-matrix, so no pivoting. The update is a rank-b product applied tile by
+    /// tile (a tile of the pivot rows stays in cache while every row passes), in parallel over tiles; rows whose pivot
+    /// columns are all zero are skipped, which keeps sparse chains cheap. Small matrices go to <see cref="Invert"/>.
+    /// </summary>
+    internal static void InvertBlocked(double[] a, int m, int block = 64)
+    {
+        if (m <= 2 * block)
+        {
+            Invert(a, m);
+            return;
+        }
+        const int tile = 256;
+        var panel = new double[block * m]; // P⁻¹ A_P· (pivot block columns zero)
+        var w = new double[m * block];     // A_·P before the step
+        var active = new bool[m];
+        var pinv = new double[block * block];
+        for (var k0 = 0; k0 < m; k0 += block)
+        {
+            var b = Math.Min(block, m - k0);
+            for (var r = 0; r < b; r++)
+            {
+                Array.Copy(a, (k0 + r) * m + k0, pinv, r * b, b);
+            }
+            Invert(pinv, b);
+            for (var i = 0; i < m; i++)
+            {
+                var any = false;
+                for (var t = 0; t < b; t++)
+                {
+                    var x = w[i * block + t] = a[i * m + k0 + t];
+                    any |= x != 0;
+                }
+                active[i] = any && (i < k0 || i >= k0 + b);
+            }
+            Parallel.For(0, b, r =>
+            {
+                var dst = panel.AsSpan(r * m, m);
+                dst.Clear();
+                for (var t = 0; t < b; t++)
+                {
+                    var f = pinv[r * b + t];
+                    if (f != 0)
+                    {
+                        Axpy(dst, a.AsSpan((k0 + t) * m, m), f);
+                    }
+                }
+                dst.Slice(k0, b).Clear();
+            });
+            var tiles = (m + tile - 1) / tile;
+            Parallel.For(0, tiles, ti =>
+            {
+                var j0 = ti * tile;
+                var len = Math.Min(tile, m - j0);
+                for (var i = 0; i < m; i++)
+                {
+                    if (active[i])
+                    {
+                        RankUpdate(a.AsSpan(i * m + j0, len), w.AsSpan(i * block, b), panel, m, j0);
+                    }
+                }
+            });
+            // the pivot columns of the other rows: −A_iP P⁻¹; the pivot rows: P⁻¹ A_Pj and P⁻¹
+            for (var i = 0; i < m; i++)
+            {
+                if (i >= k0 && i < k0 + b)
+                {
+                    continue;
+                }
+                for (var s2 = 0; s2 < b; s2++)
+                {
+                    double sum = 0;
+                    for (var t = 0; t < b; t++)
+                    {
+                        sum += w[i * block + t] * pinv[t * b + s2];
+                    }
+                    a[i * m + k0 + s2] = -sum;
+                }
+            }
+            for (var r = 0; r < b; r++)
+            {
+                Array.Copy(panel, r * m, a, (k0 + r) * m, m);
+                Array.Copy(pinv, r * b, a, (k0 + r) * m + k0, b);
+            }
+        }
+    }
+
+    private static void Axpy(Span<double> dst, ReadOnlySpan<double> src, double f)
+    {
+        var j = 0;
+        var width = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vf = new Vector<double>(f);
+            for (; j <= dst.Length - width; j += width)
+            {
+                (new Vector<double>(dst[j..]) + vf * new Vector<double>(src[j..])).CopyTo(dst[j..]);
+            }
+        }
+        for (; j < dst.Length; j++)
+        {
+            dst[j] += f * src[j];
+        }
+    }
+
+    /// <summary>row −= Σ_t w_t · panel[t][j0 .. j0 + row.Length), eight pivot rows per pass over the row.</summary>
+    private static void RankUpdate(Span<double> row, ReadOnlySpan<double> w, double[] panel, int m, int j0)
+    {
+        var len = row.Length;
+        var width = Vector<double>.Count;
+        var vlen = Vector.IsHardwareAccelerated ? len - len % width : 0;
+        ref var r = ref MemoryMarshal.GetReference(row);
+        var t = 0;
+        for (; t + 8 <= w.Length; t += 8)
+        {
+            var ws = w.Slice(t, 8);
+            if (ws.IndexOfAnyExcept(0.0) < 0)
+            {
+                continue;
+            }
+            ref var p0 = ref panel[t * m + j0];
+            ref var p1 = ref panel[(t + 1) * m + j0];
+            ref var p2 = ref panel[(t + 2) * m + j0];
+            ref var p3 = ref panel[(t + 3) * m + j0];
+            ref var p4 = ref panel[(t + 4) * m + j0];
+            ref var p5 = ref panel[(t + 5) * m + j0];
+            ref var p6 = ref panel[(t + 6) * m + j0];
+            ref var p7 = ref panel[(t + 7) * m + j0];
+            Vector<double> v0 = new(ws[0]), v1 = new(ws[1]), v2 = new(ws[2]), v3 = new(ws[3]);
+            Vector<double> v4 = new(ws[4]), v5 = new(ws[5]), v6 = new(ws[6]), v7 = new(ws[7]);
+            nuint j = 0;
+            for (; (int)j < vlen; j += (nuint)width)
+            {
+                var acc = v0 * Vector.LoadUnsafe(ref p0, j) + v1 * Vector.LoadUnsafe(ref p1, j)
+                          + v2 * Vector.LoadUnsafe(ref p2, j) + v3 * Vector.LoadUnsafe(ref p3, j)
+                          + v4 * Vector.LoadUnsafe(ref p4, j) + v5 * Vector.LoadUnsafe(ref p5, j)
+                          + v6 * Vector.LoadUnsafe(ref p6, j) + v7 * Vector.LoadUnsafe(ref p7, j);
+                (Vector.LoadUnsafe(ref r, j) - acc).StoreUnsafe(ref r, j);
+            }
+            for (var k = (int)j; k < len; k++)
+            {
+                for (var u = 0; u < 8; u++)
+                {
+                    row[k] -= ws[u] * panel[(t + u) * m + j0 + k];
+                }
+            }
+        }
+        for (; t < w.Length; t++)
+        {
+            if (w[t] != 0)
+            {
+                Axpy(row, panel.AsSpan(t * m + j0, len), -w[t]);
             }
         }
     }

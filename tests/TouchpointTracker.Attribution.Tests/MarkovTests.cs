@@ -108,10 +108,11 @@ public class MarkovTests
         }
     }
 
-    [Test]
-    public void Gauss_Jordan_inverts_a_large_block()
+    [TestCase(400, false)] // the plain sweep, above its parallel threshold
+    [TestCase(300, true)]  // blocked: four blocks of 64 and one of 44
+    [TestCase(130, true)]  // small enough to go to the plain sweep
+    public void Gauss_Jordan_inverts_a_large_block(int m, bool blocked)
     {
-        const int m = 500; // above the parallel threshold
         var rnd = new Random(9);
         var a = new double[m * m];
         for (var i = 0; i < m; i++)
@@ -127,7 +128,14 @@ public class MarkovTests
             a[i * m + i] = Math.Abs(row) + 0.1;
         }
         var copy = (double[])a.Clone();
-        MarkovChain.Invert(a, m);
+        if (blocked)
+        {
+            MarkovChain.InvertBlocked(a, m);
+        }
+        else
+        {
+            MarkovChain.Invert(a, m);
+        }
         for (var i = 0; i < m; i += 37)
         {
             for (var j = 0; j < m; j += 41)
