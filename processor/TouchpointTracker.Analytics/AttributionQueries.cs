@@ -49,6 +49,11 @@ public sealed class AttributionQueries(AnalyticsStore store)
         var to = range.ToUtcExclusive;
         var key = $"replace({Dimensions[request.By]}, chr(31), ' ')";
         var typeFilter = request.ConversionType is null ? "" : " AND type = $type";
+        // Non-converting paths only feed the Markov chain (and their count): without Markov they are not read.
+        var withNonConverting = request.Models.Contains(AttributionModel.Markov);
+        var nonConverting = withNonConverting
+            ? "SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, path AS key, false AS direct, count(*)::DOUBLE AS value FROM n GROUP BY path\n    UNION ALL "
+            : "";
         var sql = $"""
             WITH pv AS (SELECT vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE site = $site GROUP BY vkey),
             cr AS (
@@ -65,8 +70,7 @@ public sealed class AttributionQueries(AnalyticsStore store)
             cp AS (SELECT DISTINCT person FROM c),
             n AS (SELECT string_agg(key, chr(31) ORDER BY ts, key) AS path FROM t
                   WHERE ts >= $from_utc AND person NOT IN (SELECT person FROM cp) GROUP BY person)
-            SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, path AS key, false AS direct, count(*)::DOUBLE AS value FROM n GROUP BY path
-            UNION ALL SELECT 1, person, ts, key, direct, 0 FROM t WHERE person IN (SELECT person FROM cp)
+            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, 0::DOUBLE AS value FROM t WHERE person IN (SELECT person FROM cp)
             UNION ALL SELECT 2, person, ts, NULL, false, value FROM c
             ORDER BY person NULLS FIRST, ts, kind, key
             """;

@@ -194,6 +194,19 @@ public sealed class AttributionApiTests
     }
 
     [Test]
+    public async Task Without_markov_the_non_converting_persons_are_not_read()
+    {
+        var (_, heuristic) = await Get($"/api/v1/attribution?{March}&conversion_type=purchase&models=first_touch,linear");
+        var (_, markov) = await Get($"/api/v1/attribution?{March}&conversion_type=purchase&models=first_touch,markov");
+        Assert.Multiple(() =>
+        {
+            Assert.That(heuristic.GetProperty("non_converting_paths").GetInt64(), Is.Zero);
+            Assert.That(markov.GetProperty("non_converting_paths").GetInt64(), Is.EqualTo(3));
+            Assert.That(Revenue(heuristic, "Email", "first_touch"), Is.EqualTo(Revenue(markov, "Email", "first_touch")));
+        });
+    }
+
+    [Test]
     public async Task The_rows_export_as_csv()
     {
         using var req = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/export?view=attribution&{March}&conversion_type=purchase&models=first_touch,last_touch&format=csv");
