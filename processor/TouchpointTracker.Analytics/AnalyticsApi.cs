@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
+using TouchpointTracker.Attribution;
 
 namespace TouchpointTracker.Analytics;
 
@@ -29,6 +30,16 @@ public sealed class AnalyticsParameters
     [FromQuery(Name = "by")] public string? By { get; init; }
     [FromQuery(Name = "limit")] public string? Limit { get; init; }
     [FromQuery(Name = "key")] public string? Key { get; init; }
+}
+
+/// <summary>Query-string parameters of the attribution view (validated by the handler).</summary>
+public sealed class AttributionParameters
+{
+    [FromQuery(Name = "models")] public string? Models { get; init; }
+    [FromQuery(Name = "conversion_type")] public string? ConversionType { get; init; }
+    [FromQuery(Name = "lookback_days")] public string? LookbackDays { get; init; }
+    [FromQuery(Name = "half_life_days")] public string? HalfLifeDays { get; init; }
+    [FromQuery(Name = "paths")] public string? Paths { get; init; }
 }
 
 /// <summary>What the handlers need besides the query string.</summary>
@@ -54,10 +65,13 @@ public static class AnalyticsApi
             .WithSummary("One visitor's touches in time order, grouped by session").Produces<JourneyResult>();
         g.MapGet("/journeys", SearchJourneys).WithName("analytics-journey-search")
             .WithSummary("Visitors whose id starts with ?search=").Produces<JourneySearchResult>();
+        g.MapGet("/attribution", GetAttribution).WithName("analytics-attribution")
+            .WithSummary("Conversions and revenue credited to each value of a dimension under each attribution model, with path statistics and the top converting paths")
+            .Produces<AttributionReport>();
         g.MapGet("/realtime", GetRealtime).WithName("analytics-realtime")
             .WithSummary("Visitors in the last 5 minutes and their current stage").Produces<RealtimeResult>();
         g.MapGet("/export", Export).WithName("analytics-export")
-            .WithSummary("Any view as CSV: ?view=overview|breakdown|funnel|journey|journeys|realtime&format=csv").Produces<string>(200, "text/csv");
+            .WithSummary("Any view as CSV: ?view=overview|breakdown|funnel|journey|journeys|realtime|attribution&format=csv").Produces<string>(200, "text/csv");
         return g;
     }
 
@@ -131,9 +145,20 @@ public static class AnalyticsApi
             AnalyticsJsonContext.Default.RealtimeResult);
     }
 
+    public static Results<JsonHttpResult<AttributionReport>, ValidationProblem, ProblemHttpResult> GetAttribution(
+        [AsParameters] AnalyticsParameters p, [AsParameters] AttributionParameters a, [AsParameters] AnalyticsServices s,
+        [FromServices] AttributionQueries attribution)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem)) return problem;
+        if (!TryAttribution(request, p, a, out var ar, out problem)) return problem;
+        return TypedResults.Json(attribution.Attribution(ar), AnalyticsJsonContext.Default.AttributionReport);
+    }
+
     public static Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult> Export(
         [FromQuery(Name = "view")] string? view, [FromQuery(Name = "format")] string? format, [FromQuery(Name = "id")] string? id,
-        [FromQuery(Name = "search")] string? search, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+        [FromQuery(Name = "search")] string? search, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s,
+        [AsParameters] AttributionParameters a, [FromServices] AttributionQueries attribution)
     {
         if (Authorize(p, s) is { } denied) return denied;
         if (format is not (null or "csv")) return Invalid("format", "format must be csv.");
@@ -164,11 +189,15 @@ public static class AnalyticsApi
                 if (!TryLimit(p, 1000, out var sl, out problem)) return problem;
                 csv = Csv.Search(s.Queries.SearchJourneys(request, search, sl));
                 break;
+            case "attribution":
+                if (!TryAttribution(request, p, a, out var ar, out problem)) return problem;
+                csv = Csv.Attribution(attribution.Attribution(ar));
+                break;
             case "realtime":
                 csv = Csv.Realtime(s.Queries.Realtime(request.Range.Site, request.Filters, s.Time.GetUtcNow(), limit: 1000));
                 break;
             default:
-                return Invalid("view", "view must be one of overview, breakdown, funnel, journey, journeys, realtime.");
+                return Invalid("view", "view must be one of overview, breakdown, funnel, journey, journeys, realtime, attribution.");
         }
         var name = $"{request.Range.Site}-{view}-{request.Range.From:yyyy-MM-dd}-{request.Range.To:yyyy-MM-dd}.csv";
         return TypedResults.File(Encoding.UTF8.GetBytes(csv), "text/csv; charset=utf-8", name);
@@ -278,6 +307,75 @@ public static class AnalyticsApi
             new AnalyticsFilters(p.Channel, p.Source, p.Medium, p.Campaign, p.Term, p.LandingPage, p.Device, p.Country, p.Stage));
         return true;
     }
+
+    internal static bool TryAttribution(AnalyticsRequest request, AnalyticsParameters p, AttributionParameters a, out AttributionRequest result, out ValidationProblem problem)
+    {
+        result = null!;
+        problem = null!;
+        var by = p.By ?? "channel";
+        if (!AttributionQueries.Dimensions.ContainsKey(by))
+        {
+            problem = Invalid("by", $"by must be one of {string.Join(", ", AttributionQueries.Dimensions.Keys)} (got '{by}').");
+            return false;
+        }
+        var models = new List<AttributionModel>();
+        if (a.Models is null)
+        {
+            models.AddRange(AttributionModels.All);
+        }
+        else
+        {
+            foreach (var name in a.Models.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!AttributionModels.TryParse(name, out var m))
+                {
+                    problem = Invalid("models", $"models must be a comma-separated list of {string.Join(", ", AttributionModels.All.Select(x => x.Name()))} (got '{Clip(name)}').");
+                    return false;
+                }
+                if (!models.Contains(m))
+                {
+                    models.Add(m);
+                }
+            }
+            if (models.Count == 0)
+            {
+                problem = Invalid("models", "models must name at least one model.");
+                return false;
+            }
+        }
+        if (a.ConversionType is { Length: 0 or > 100 })
+        {
+            problem = Invalid("conversion_type", "conversion_type must have 1 to 100 characters.");
+            return false;
+        }
+        var lookback = 30;
+        if (a.LookbackDays is not null && (!int.TryParse(a.LookbackDays, NumberStyles.None, CultureInfo.InvariantCulture, out lookback) || lookback is < 1 or > 365))
+        {
+            problem = Invalid("lookback_days", $"lookback_days must be a whole number from 1 to 365 (got '{Clip(a.LookbackDays)}').");
+            return false;
+        }
+        var halfLife = 7.0;
+        if (a.HalfLifeDays is not null && (!double.TryParse(a.HalfLifeDays, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out halfLife)
+                                           || halfLife is < 0.1 or > 365))
+        {
+            problem = Invalid("half_life_days", $"half_life_days must be a number from 0.1 to 365 (got '{Clip(a.HalfLifeDays)}').");
+            return false;
+        }
+        var paths = 20;
+        if (a.Paths is not null && (!int.TryParse(a.Paths, NumberStyles.None, CultureInfo.InvariantCulture, out paths) || paths > 100))
+        {
+            problem = Invalid("paths", $"paths must be a whole number from 0 to 100 (got '{Clip(a.Paths)}').");
+            return false;
+        }
+        if (!TryLimit(p, 1000, out var limit, out problem))
+        {
+            return false;
+        }
+        result = new AttributionRequest(request.Range, by, models, a.ConversionType, lookback, halfLife, limit, paths);
+        return true;
+    }
+
+    private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "...";
 
     private static bool TryBy(AnalyticsParameters p, bool required, out string? by, out ValidationProblem problem)
     {

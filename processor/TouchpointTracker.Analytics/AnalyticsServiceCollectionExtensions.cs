@@ -14,7 +14,7 @@ public static class AnalyticsServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="AnalyticsOptions"/> (section <c>Analytics</c>, validated at start-up), the
     /// <see cref="AnalyticsStore"/>, the <see cref="AnalyticsWriter"/> (its flush loop starts when first resolved;
-    /// disposing the container commits what it holds), <see cref="AnalyticsQueries"/> and the OpenAPI document.
+    /// disposing the container commits what it holds), <see cref="AnalyticsQueries"/>, <see cref="AttributionQueries"/> and the OpenAPI document.
     /// </summary>
     public static IServiceCollection AddTouchpointAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,6 +24,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.TryAddSingleton(sp => new AnalyticsStore(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
         services.TryAddSingleton(sp => new AnalyticsWriter(sp.GetRequiredService<AnalyticsStore>(), sp.GetService<ILogger<AnalyticsWriter>>()));
         services.TryAddSingleton(sp => new AnalyticsQueries(sp.GetRequiredService<AnalyticsStore>()));
+        services.TryAddSingleton(sp => new AttributionQueries(sp.GetRequiredService<AnalyticsStore>()));
         services.AddOpenApi(OpenApiDocument);
         return services;
     }

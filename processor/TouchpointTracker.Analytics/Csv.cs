@@ -87,6 +87,18 @@ internal static class Csv
         return b.ToString();
     }
 
+    /// <summary>One row per key: conversions then revenue per model (<c>conversions_first_touch</c>, ..., <c>revenue_markov</c>).</summary>
+    public static string Attribution(AttributionReport r)
+    {
+        var b = new Builder();
+        b.Row([r.By, .. r.Models.Select(m => "conversions_" + m), .. r.Models.Select(m => "revenue_" + m)]);
+        foreach (var row in r.Rows)
+        {
+            b.Row([row.Key, .. r.Models.Select(m => D(row.Conversions[m])), .. r.Models.Select(m => D(row.Revenue[m]))]);
+        }
+        return b.ToString();
+    }
+
     private static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
     private static string D(double? v) => v?.ToString("0.######", CultureInfo.InvariantCulture) ?? "";
     private static string T(DateTime v) => DateTime.SpecifyKind(v, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);

@@ -58,12 +58,17 @@ internal sealed class DatasetGenerator(long touchpoints, int visitors, int days,
 
     private readonly record struct Session(long StartTicks, int Visitor, int Touches, byte Channel, byte TargetRank);
 
+    /// <summary>A conversion: half of the visitors who enter decision buy (a purchase with a value; 3% of those refunded five
+    /// days later, a retracting row), the other half leave a lead (no value).</summary>
+    public readonly record struct GeneratedConversion(string ConversionId, string Type, DateTime Ts, string VisitorId, string JourneyId, double? Value, bool Retracted);
+
     public long TotalTouchpoints { get; private set; }
 
     /// <summary>The stream, in session start order. <paramref name="onTransition"/> gets each stage change.</summary>
-    public IEnumerable<Touchpoint> Generate(Action<StageTransition> onTransition, DateTime start)
+    public IEnumerable<Touchpoint> Generate(Action<StageTransition> onTransition, DateTime start, Action<GeneratedConversion>? onConversion = null)
     {
         var r = new Random(seed);
+        var cr = new Random(seed + 1); // conversions draw from their own stream, so the touchpoints stay as they were
         var perVisitor = (double)touchpoints / visitors;
         // Sessions: each visitor gets a number of touches (geometric-ish around the mean), split into sessions of 1-8 touches.
         var sessions = new List<Session>((int)(touchpoints / 3.2) + 1000);
@@ -233,6 +238,24 @@ internal sealed class DatasetGenerator(long touchpoints, int visitors, int days,
                         SessionIndex = sessionIndex[v],
                     },
                 };
+                if (next == 3 && before == 2 && onConversion is not null)
+                {
+                    var at = tsTouch.AddSeconds(30 + cr.Next(600));
+                    var id = "cv-" + ev;
+                    if (cr.NextDouble() < 0.5)
+                    {
+                        var value = Math.Round(49 + cr.NextDouble() * cr.NextDouble() * 1950, 2);
+                        onConversion(new GeneratedConversion(id, "purchase", at, visitorIds[v], tp.Journey.Id, value, false));
+                        if (cr.NextDouble() < 0.03)
+                        {
+                            onConversion(new GeneratedConversion(id, "purchase", at.AddDays(5), visitorIds[v], tp.Journey.Id, -value, true));
+                        }
+                    }
+                    else
+                    {
+                        onConversion(new GeneratedConversion(id, "lead", at, visitorIds[v], tp.Journey.Id, null, false));
+                    }
+                }
                 if (next != before)
                 {
                     onTransition(new StageTransition

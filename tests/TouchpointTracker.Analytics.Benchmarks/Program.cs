@@ -11,7 +11,8 @@ using TouchpointTracker.Journeys;
 //
 //   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90]
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
-//            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only)
+//            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
+//            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run)
 //   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush.
 var touchpoints = Arg("--touchpoints", 10_000_000L);
 var visitors = (int)Arg("--visitors", touchpoints / 10);
@@ -35,13 +36,14 @@ if (!skipWrite)
     File.Delete(path + ".wal");
     var gen = new DatasetGenerator(touchpoints, visitors, days);
     var pending = new Queue<StageTransition>();
+    var conversions = new List<DatasetGenerator.GeneratedConversion>();
     long rows = 0, transitions = 0;
     var sw = Stopwatch.StartNew();
     using (var store = new AnalyticsStore(options))
     {
         await using var writer = new AnalyticsWriter(store);
         var lastReport = sw.Elapsed;
-        foreach (var tp in gen.Generate(pending.Enqueue, start))
+        foreach (var tp in gen.Generate(pending.Enqueue, start, conversions.Add))
         {
             await writer.AddAsync(tp);
             while (pending.TryDequeue(out var t))
@@ -55,8 +57,11 @@ if (!skipWrite)
             }
         }
         await writer.FlushAsync();
+        WriteConversions(store, conversions);
         var written = sw.Elapsed;
         Console.WriteLine();
+        Console.WriteLine($"Conversions: {conversions.Count(x => !x.Retracted):N0} ({conversions.Count(x => x.Type == "purchase" && !x.Retracted):N0} purchases, " +
+                          $"{conversions.Count(x => x.Retracted):N0} refunded; {conversions.Count(x => x.Type == "lead"):N0} leads)");
         Console.WriteLine($"Write: {rows:N0} touchpoints + {transitions:N0} transitions in {written.TotalSeconds:N1} s = {rows / written.TotalSeconds:N0} touchpoints/s " +
                           $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates)");
         // replay the first 200k touchpoints: idempotency cost and check
@@ -126,6 +131,7 @@ if (args.Contains("--no-queries"))
 {
     return;
 }
+var onlyAttribution = args.Contains("--only-attribution");
 var views = new (string Name, Func<AnalyticsQueries, object?> Run)[]
 {
     ("overview", q => q.Overview(all)),
@@ -143,9 +149,55 @@ var views = new (string Name, Func<AnalyticsQueries, object?> Run)[]
     ("journeys?search=<2 chars>", q => q.SearchJourneys(all, visitor![..2])),
     ("realtime", q => q.Realtime(site, AnalyticsFilters.None, new DateTimeOffset(end, TimeSpan.Zero))),
 };
+// Attribution: every model (Markov included) over the whole period, per dimension.
+AttributionRequest Attribution(string by, IReadOnlyList<TouchpointTracker.Attribution.AttributionModel>? models = null, int lookback = 30) =>
+    new(range, by, models ?? TouchpointTracker.Attribution.AttributionModels.All, null, lookback, 7);
+var attributionViews = new (string Name, Func<AttributionQueries, object?> Run)[]
+{
+    ("attribution by=channel (8 models)", q => q.Attribution(Attribution("channel"))),
+    ("attribution by=channel markov only", q => q.Attribution(Attribution("channel", [TouchpointTracker.Attribution.AttributionModel.Markov]))),
+    ("attribution by=channel first_touch only", q => q.Attribution(Attribution("channel", [TouchpointTracker.Attribution.AttributionModel.FirstTouch]))),
+    ("attribution by=source_medium", q => q.Attribution(Attribution("source_medium"))),
+    ("attribution by=campaign (8 models)", q => q.Attribution(Attribution("campaign"))),
+    ("attribution by=term (8 models)", q => q.Attribution(Attribution("term"))),
+    ("attribution by=landing_page (8 models)", q => q.Attribution(Attribution("landing_page"))),
+    ("attribution by=channel lookback 90", q => q.Attribution(Attribution("channel", lookback: 90))),
+};
+{
+    using var store = new AnalyticsStore(options);
+    var report = new AttributionQueries(store).Attribution(Attribution("campaign"));
+    Console.WriteLine($"Attribution input: {report.Conversions:N0} conversions, revenue {report.Revenue:N0}, {report.NonConvertingPaths:N0} non-converting paths, " +
+                      $"{report.Keys:N0} campaigns, average path {report.AveragePathLength:N2} touches, {report.AverageDaysToConvert:N1} days to convert");
+}
 Console.WriteLine();
 Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10}");
-foreach (var (name, run) in views)
+foreach (var (name, run) in attributionViews)
+{
+    var cold = new List<double>();
+    for (var i = 0; i < Math.Min(coldRuns, 3); i++)
+    {
+        using var store = new AnalyticsStore(options);
+        var q = new AttributionQueries(store);
+        var sw = Stopwatch.StartNew();
+        run(q);
+        cold.Add(sw.Elapsed.TotalMilliseconds);
+    }
+    var warm = new List<double>();
+    using (var store = new AnalyticsStore(options))
+    {
+        var q = new AttributionQueries(store);
+        run(q);
+        for (var i = 0; i < Math.Min(warmRuns, 10); i++)
+        {
+            var sw = Stopwatch.StartNew();
+            run(q);
+            warm.Add(sw.Elapsed.TotalMilliseconds);
+        }
+    }
+    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms");
+}
+MarkovScale((int)Arg("--markov-keys", 3000));
+foreach (var (name, run) in onlyAttribution ? [] : views)
 {
     var cold = new List<double>();
     for (var i = 0; i < coldRuns; i++)
@@ -175,6 +227,65 @@ if (!keep)
 {
     File.Delete(path);
     File.Delete(path + ".wal");
+}
+
+// Conversions are not written by AnalyticsWriter: staged with the appender, then keyed in SQL like the other tables.
+static void WriteConversions(AnalyticsStore store, List<DatasetGenerator.GeneratedConversion> conversions)
+{
+    using var c = store.OpenReadConnection();
+    void Exec(string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+    Exec("CREATE TEMP TABLE gen_conversions (conversion_id VARCHAR, type VARCHAR, ts TIMESTAMP, visitor VARCHAR, journey VARCHAR, value DOUBLE, retracted BOOLEAN)");
+    using (var app = c.CreateAppender("gen_conversions"))
+    {
+        foreach (var x in conversions)
+        {
+            app.CreateRow().AppendValue(x.ConversionId).AppendValue(x.Type).AppendValue(x.Ts).AppendValue(x.VisitorId).AppendValue(x.JourneyId)
+                .AppendValue(x.Value).AppendValue(x.Retracted).EndRow();
+        }
+    }
+    Exec("""
+        INSERT INTO conversions SELECT 'acme', conversion_id, type, NULL, ts, md5_number_lower(visitor), md5_number_lower(journey), NULL,
+            conversion_id || CASE WHEN retracted THEN '-refund' ELSE '' END, NULL, value, CASE WHEN value IS NULL THEN NULL ELSE 'EUR' END, value, retracted
+        FROM gen_conversions
+        """);
+}
+
+// The Markov solve alone over a chain of many keys with cycles everywhere (one strongly connected component): random
+// paths of 1-6 touches over `keys` keys, a third converting. The cost is the dense inverse of that component.
+static void MarkovScale(int keys)
+{
+    var r = new Random(5);
+    var b = new TouchpointTracker.Attribution.AttributionBuilder(TouchpointTracker.Attribution.AttributionModels.All);
+    var names = Enumerable.Range(0, keys).Select(i => $"campaign-{i}").ToArray();
+    var path = new List<TouchpointTracker.Attribution.Touch>();
+    var sw = Stopwatch.StartNew();
+    for (var p = 0; p < keys * 100; p++)
+    {
+        path.Clear();
+        var n = 1 + r.Next(6);
+        for (var i = 0; i < n; i++)
+        {
+            path.Add(new TouchpointTracker.Attribution.Touch(b.Key(names[(int)(keys * Math.Pow(r.NextDouble(), 1.5))]), i * TimeSpan.TicksPerDay, false));
+        }
+        if (r.NextDouble() < 0.33)
+        {
+            b.AddConversionPath(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(path), new(n * TimeSpan.TicksPerDay, 1, 100));
+        }
+        else
+        {
+            b.AddNonConvertingPath(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(path));
+        }
+    }
+    var added = sw.Elapsed;
+    sw.Restart();
+    var result = b.Compute();
+    Console.WriteLine($"Markov scale: {keys:N0} keys, {keys * 100:N0} paths (per-path models while adding: {added.TotalMilliseconds:N0} ms), " +
+                      $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms, P(conversion) {result.MarkovConversionProbability:N3}");
 }
 
 static double P(List<double> xs, double q)

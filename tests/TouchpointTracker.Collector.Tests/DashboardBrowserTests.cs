@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using TouchpointTracker.Testing;
 
@@ -445,6 +446,81 @@ public sealed class DashboardBrowserTests
         await download.SaveAsAsync(file);
         Assert.That(await File.ReadAllTextAsync(file, Encoding.UTF8), Does.StartWith("group,stage,"));
         await view.FinishAsync("key-1280");
+    }
+
+    [TestCase(1280)]
+    [TestCase(390)]
+    public async Task Attribution_shows_every_model_side_by_side_with_the_switcher_and_the_top_paths(int width)
+    {
+        AddConversions();
+        var api = await ApiAsync("/api/v1/attribution?site=demo");
+        await using var view = await OpenAsync(width, "/dashboard?site=demo&view=attribution", "attribution");
+        var page = view.Page;
+        var rows = api["rows"]!.AsArray();
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That((double)api["conversions"]!, Is.EqualTo(2), "cat's and ann's conversions");
+            Assert.That(await page.InnerTextAsync("[data-kpi='conversions'] .kpi-value"), Is.EqualTo("2.00"));
+            Assert.That(await page.InnerTextAsync("[data-kpi='revenue'] .kpi-value"), Is.EqualTo("200.00"));
+            var table = await TableAsync(page, "#table-attribution");
+            Assert.That(table.Keys, Is.EquivalentTo(rows.Select(r => (string)r!["key"]!)));
+            foreach (var row in rows)
+            {
+                var cells = table[(string)row!["key"]!];
+                Assert.That(cells[0], Is.EqualTo(((double)row["conversions"]!["first_touch"]!).ToString("N2", CultureInfo.InvariantCulture)));
+                Assert.That(cells[6], Is.EqualTo(((double)row["conversions"]!["markov"]!).ToString("N2", CultureInfo.InvariantCulture)));
+            }
+            // ann: Organic Search first, Direct last; the difference is highlighted both ways
+            Assert.That(await page.Locator("#table-attribution tbody tr", new() { HasText = "Organic Search" }).Locator(".diff-down").CountAsync(), Is.EqualTo(1));
+            Assert.That(await page.Locator("#table-attribution tbody tr", new() { HasText = "Direct" }).Locator(".diff-up").CountAsync(), Is.EqualTo(1));
+            Assert.That(await page.Locator("#table-attribution thead th.current").InnerTextAsync(), Is.EqualTo("Markov"));
+            Assert.That(await page.Locator("#table-paths tbody tr").CountAsync(), Is.EqualTo(api["top_paths"]!.AsArray().Count));
+            Assert.That(await page.Locator("#table-attribution").Locator("xpath=ancestor::section").Locator("a.export").GetAttributeAsync("href"),
+                Does.StartWith("/api/v1/export?site=demo").And.Contain("view=attribution").And.Contain("format=csv"));
+        });
+
+        // The model switcher moves the highlight and the order, and lands in the URL; revenue and campaigns likewise.
+        await view.NavigateAsync(() => page.SelectOptionAsync("#attr-model", "first_touch"), "attribution");
+        await view.NavigateAsync(() => page.SelectOptionAsync("#attr-measure", "revenue"), "attribution");
+        await Assert.MultipleAsync(async () =>
+        {
+            Assert.That(page.Url, Does.Contain("model=first_touch").And.Contain("measure=revenue"));
+            Assert.That(await page.Locator("#table-attribution thead th.current").InnerTextAsync(), Is.EqualTo("First touch"));
+            Assert.That(await page.Locator("#table-attribution tbody tr th").First.InnerTextAsync(), Is.EqualTo("Paid Search"), "ordered by first-touch revenue: cat 120 to Paid Search, ann 80 to Organic Search");
+        });
+        await view.NavigateAsync(() => page.ClickAsync("#attr-by-campaign"), "attribution");
+        var campaigns = await ApiAsync("/api/v1/attribution?site=demo&by=campaign");
+        Assert.That(await TableAsync(page, "#table-attribution"), Has.Count.EqualTo(campaigns["rows"]!.AsArray().Count));
+        await view.FinishAsync($"attribution-{width}");
+    }
+
+    private bool _conversionsAdded;
+
+    /// <summary>Conversions go straight into the embedded store (the conversion pipeline is not part of this test): cat buys
+    /// for 120 after his paid search session, ann for 80 after her direct return (her first touch was organic search).</summary>
+    private void AddConversions()
+    {
+        if (_conversionsAdded)
+        {
+            return;
+        }
+        _conversionsAdded = true;
+        var store = _host.Services.GetRequiredService<TouchpointTracker.Analytics.AnalyticsStore>();
+        using var c = store.OpenReadConnection();
+        var now = DateTime.UtcNow;
+        foreach (var (id, visitor, ts, value) in new[] { ("cv-cat", "dash-cat", now.AddDays(-1).AddMinutes(-30), 120.0), ("cv-ann", "dash-ann", now.AddSeconds(-30), 80.0) })
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                INSERT INTO conversions VALUES ('demo', $id, 'purchase', NULL, $ts, md5_number_lower($visitor), md5_number_lower($visitor), NULL,
+                    'ev-' || $id, NULL, $value, 'EUR', $value, false)
+                """;
+            cmd.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("id", id));
+            cmd.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("ts", ts));
+            cmd.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("visitor", visitor));
+            cmd.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("value", value));
+            cmd.ExecuteNonQuery();
+        }
     }
 
     // ---- helpers ----

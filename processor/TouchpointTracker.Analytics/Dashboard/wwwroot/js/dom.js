@@ -49,17 +49,17 @@ export function duration(s) {
 
 /**
  * A section with a heading, an optional CSV export link and a table (caption, th scope=col/row).
- * columns: [{label, num?: true}], rows: arrays of cells (node or text); the first cell is the row header.
+ * columns: [{label, num?: true, cls?: 'class'}], rows: arrays of cells (node or text); the first cell is the row header.
  */
 export function tableSection({ title, id, exportParams, site, columns, rows, empty = 'No data in this range.', note }) {
   const headId = id + '-title';
   const table = h('table', { id, 'aria-labelledby': headId },
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th' + (c.num ? '.num' : ''), { scope: 'col' }, c.label)))),
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th' + (c.num ? '.num' : '') + (c.cls ? '.' + c.cls : ''), { scope: 'col' }, c.label)))),
     h('tbody', {}, rows.length === 0
       ? h('tr', {}, h('td.empty', { colspan: columns.length }, empty))
       : rows.map((r) => h('tr', {}, r.map((cell, i) => i === 0
         ? h('th', { scope: 'row' }, cell)
-        : h('td' + (columns[i]?.num ? '.num' : ''), {}, cell))))));
+        : h('td' + (columns[i]?.num ? '.num' : '') + (columns[i]?.cls ? '.' + columns[i].cls : ''), {}, cell))))));
   return h('section.card', { 'aria-labelledby': headId },
     h('div.card-head', {},
       h('h2', { id: headId }, title),

@@ -1,4 +1,4 @@
-// The dashboard: one page, five views, all state in the query string (shareable). Each view module renders
+// The dashboard: one page, six views, all state in the query string (shareable). Each view module renders
 // into <main> from the JSON API; navigation uses history.pushState and re-renders, links stay real links.
 
 import { readState, stateQuery, withState, effectiveRange, FILTERS } from './state.js';
@@ -8,11 +8,12 @@ import { disposeCharts } from './charts.js';
 import * as overview from './views/overview.js';
 import * as sources from './views/sources.js';
 import * as funnel from './views/funnel.js';
+import * as attribution from './views/attribution.js';
 import * as journeys from './views/journeys.js';
 import * as realtime from './views/realtime.js';
 import { arrowKeys } from './views/sources.js';
 
-const VIEWS = { overview, sources, funnel, journeys, realtime };
+const VIEWS = { overview, sources, funnel, attribution, journeys, realtime };
 const base = document.body.dataset.base || '/dashboard';
 const main = document.getElementById('main');
 const controls = document.getElementById('controls');

@@ -3,7 +3,9 @@
 
 export const STAGES = ['awareness', 'consideration', 'decision', 'retention', 'advocacy'];
 export const FILTERS = ['channel', 'source', 'medium', 'campaign', 'term', 'landing_page', 'device', 'country', 'stage'];
-export const VIEWS = ['overview', 'sources', 'funnel', 'journeys', 'realtime'];
+export const VIEWS = ['overview', 'sources', 'funnel', 'attribution', 'journeys', 'realtime'];
+export const ATTRIBUTION_BY = ['channel', 'source_medium', 'campaign', 'term', 'content', 'landing_page', 'click_platform'];
+export const MODELS = ['first_touch', 'last_touch', 'last_non_direct', 'linear', 'position_based', 'time_decay', 'markov', 'shapley'];
 export const SOURCE_TABS = { channels: 'channel', sources: 'source', campaigns: 'campaign', keywords: 'term' };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -29,6 +31,11 @@ export function readState(search) {
     tab,
     search: q.get('search') || '',
     visitor: q.get('visitor') || '',
+    by: ATTRIBUTION_BY.includes(q.get('by')) ? q.get('by') : 'channel',
+    model: MODELS.includes(q.get('model')) ? q.get('model') : 'markov',
+    measure: q.get('measure') === 'revenue' ? 'revenue' : 'conversions',
+    lookback: /^\d{1,3}$/.test(q.get('lookback_days') ?? '') ? Number(q.get('lookback_days')) : null,
+    conversionType: (q.get('conversion_type') || '').slice(0, 100),
   };
 }
 
@@ -42,6 +49,13 @@ export function stateQuery(s) {
   if (!s.from && !s.to && s.days) q.set('days', String(s.days));
   for (const f of FILTERS) if (s.filters[f]) q.set(f, s.filters[f]);
   if (s.view === 'sources' && s.tab !== 'channels') q.set('tab', s.tab);
+  if (s.view === 'attribution') {
+    if (s.by !== 'channel') q.set('by', s.by);
+    if (s.model !== 'markov') q.set('model', s.model);
+    if (s.measure !== 'conversions') q.set('measure', s.measure);
+    if (s.lookback) q.set('lookback_days', String(s.lookback));
+    if (s.conversionType) q.set('conversion_type', s.conversionType);
+  }
   if (s.view === 'journeys') {
     if (s.search) q.set('search', s.search);
     if (s.visitor) q.set('visitor', s.visitor);
