@@ -45,15 +45,22 @@ public sealed class JourneyOptions : IValidatableObject
         new(RulesPath, ToSettings(), TimeSpan.FromSeconds(ReloadIntervalSeconds));
 
     /// <summary>
-    /// As <see cref="CreateRulesSource()"/>, with each site's brand terms: <see cref="Sites"/>, else derived from
+    /// As <see cref="CreateRulesSource()"/>, with the reporting currencies and rates of the <c>Conversions</c> section
+    /// (docs/conversions.md; a bad one throws, naming its key) and each site's brand terms: <see cref="Sites"/>, else derived from
     /// <c>Collector:Sites:&lt;site&gt;:Domains</c> read from the host's flattened <paramref name="configuration"/>
     /// (<c>IConfiguration.AsEnumerable()</c>). <paramref name="warn"/> hears of each site left without terms.
     /// </summary>
     public StageRulesSource CreateRulesSource(IEnumerable<KeyValuePair<string, string?>> configuration, Action<string> warn)
     {
-        var brands = BuildBrandTerms(configuration, out var warnings);
+        var flat = configuration as IReadOnlyCollection<KeyValuePair<string, string?>> ?? [.. configuration];
+        var brands = BuildBrandTerms(flat, out var warnings);
         warnings.ForEach(warn);
-        return new(RulesPath, ToSettings() with { BrandTerms = brands }, TimeSpan.FromSeconds(ReloadIntervalSeconds));
+        var currencies = Conversions.ReportingCurrencies.FromConfiguration(flat, out var errors);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Conversions settings: " + string.Join(" ", errors));
+        }
+        return new(RulesPath, ToSettings() with { BrandTerms = brands, Currencies = currencies }, TimeSpan.FromSeconds(ReloadIntervalSeconds));
     }
 
     /// <summary>Each site's brand terms from <see cref="Sites"/> and, where absent, the collector's site domains.</summary>
