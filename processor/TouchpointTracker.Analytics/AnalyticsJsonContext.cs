@@ -10,4 +10,5 @@ namespace TouchpointTracker.Analytics;
 [JsonSerializable(typeof(JourneyResult))]
 [JsonSerializable(typeof(JourneySearchResult))]
 [JsonSerializable(typeof(RealtimeResult))]
+[JsonSerializable(typeof(ConversionsResult))]
 public sealed partial class AnalyticsJsonContext : JsonSerializerContext;

@@ -99,6 +99,25 @@ internal static class Migrations
             country VARCHAR
         );
         """,
+        // 2: conversions (one row per conversion; a refund or a replacement adds a row that retracts).
+        """
+        CREATE TABLE conversions (
+            site VARCHAR NOT NULL,
+            conversion_id VARCHAR NOT NULL,
+            type VARCHAR NOT NULL,
+            goal VARCHAR,
+            ts TIMESTAMP NOT NULL,
+            vkey UBIGINT NOT NULL,
+            jkey UBIGINT NOT NULL,
+            skey UBIGINT,
+            event_id VARCHAR NOT NULL,
+            order_id VARCHAR,
+            value DOUBLE,
+            currency VARCHAR,
+            reporting_value DOUBLE,
+            retracted BOOLEAN NOT NULL DEFAULT false
+        );
+        """,
     ];
 
     internal static int Apply(DuckDBConnection c)

@@ -187,6 +187,7 @@ public sealed class EmbeddedProcessor(
         }
         var t = _tally;
         staging.Count(t.Staged, t.Duplicates, t.Bots, t.Invalid, t.Late, t.TooLate, t.TransitionsTo);
+        staging.CountConversions(t.ConversionTypes, t.DuplicateConversions, t.UnknownCurrency);
         t.Clear();
         return step;
     }
