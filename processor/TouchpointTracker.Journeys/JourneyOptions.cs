@@ -27,6 +27,13 @@ public sealed class JourneyOptions : IValidatableObject
     [Range(0, 3600, ErrorMessage = "Journeys:ReloadIntervalSeconds must be between 0 and 3600.")]
     public int ReloadIntervalSeconds { get; set; } = 1;
 
+    /// <summary>Session landings kept per visitor for conversion records and attribution (the first one always kept).</summary>
+    [Range(50, 1000, ErrorMessage = "Journeys:LandingHistory must be between 50 and 1000.")]
+    public int LandingHistory { get; set; } = LandingLog.DefaultMaxLandings;
+    /// <summary>Hard cap in bytes on one visitor's encoded landings; past it the oldest go first (the first one stays).</summary>
+    [Range(2048, 65536, ErrorMessage = "Journeys:LandingBytes must be between 2048 and 65536.")]
+    public int LandingBytes { get; set; } = LandingLog.DefaultMaxBytes;
+
     /// <summary>Embedded mode: staged touchpoints kept for the inspection API.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Journeys:InspectCapacity must be between 1 and 1000000.")]
     public int InspectCapacity { get; set; } = 10_000;
@@ -38,7 +45,11 @@ public sealed class JourneyOptions : IValidatableObject
     public Dictionary<string, JourneySiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
 
     public JourneySettings ToSettings() => new(
-        TimeSpan.FromDays(InactivityDays), TimeSpan.FromMinutes(SessionTimeoutMinutes), TimeSpan.FromMinutes(LateEventWindowMinutes));
+        TimeSpan.FromDays(InactivityDays), TimeSpan.FromMinutes(SessionTimeoutMinutes), TimeSpan.FromMinutes(LateEventWindowMinutes))
+    {
+        LandingHistory = LandingHistory,
+        LandingBytes = LandingBytes,
+    };
 
     /// <summary>The rules of <see cref="RulesPath"/> (or the defaults) with these settings, reloaded on change.</summary>
     public StageRulesSource CreateRulesSource() =>

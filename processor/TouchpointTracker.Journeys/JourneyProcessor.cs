@@ -11,6 +11,12 @@ public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan Session
     /// <summary>Each site's reporting currency and the fixed rates (configuration <c>Conversions</c>).</summary>
     public Conversions.ReportingCurrencies Currencies { get; init; } = Conversions.ReportingCurrencies.Default;
 
+    /// <summary>Session landings kept per visitor (<c>Journeys:LandingHistory</c>), the first one always among them.</summary>
+    public int LandingHistory { get; init; } = LandingLog.DefaultMaxLandings;
+
+    /// <summary>Hard cap on the encoded landings of one visitor (<c>Journeys:LandingBytes</c>).</summary>
+    public int LandingBytes { get; init; } = LandingLog.DefaultMaxBytes;
+
     public static readonly JourneySettings Default = new(TimeSpan.FromDays(30), TimeSpan.FromMinutes(30), TimeSpan.FromHours(24));
 
     /// <summary>The problems with these settings, empty when they are usable.</summary>
@@ -31,6 +37,14 @@ public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan Session
         if (LateEventWindow >= InactivityWindow)
         {
             yield return "the late event window must be shorter than the inactivity window";
+        }
+        if (LandingHistory < 2)
+        {
+            yield return "the landing history must keep at least 2 landings";
+        }
+        if (LandingBytes < 1024)
+        {
+            yield return "the landing history's byte cap must be at least 1024";
         }
     }
 }
@@ -394,6 +408,7 @@ public sealed class JourneyProcessor
         {
             state.RecentSessions.RemoveAt(0);
         }
+        (state.Landings ??= new LandingLog()).Add(LandingLog.FromSession(tp, session), _settings.LandingHistory, _settings.LandingBytes);
         return session;
     }
 

@@ -50,6 +50,8 @@ public sealed class JourneyState
     /// kept across journeys, so a resent order counts once and a refund finds what it takes back.
     /// </summary>
     [JsonPropertyName("orders")] public List<OrderMemory>? Orders { get; set; }
+    /// <summary>The visitor's latest session landings, compact and bounded (<see cref="LandingLog"/>); kept across journeys.</summary>
+    [JsonPropertyName("landings")] public LandingLog? Landings { get; set; }
     /// <summary>The journey's stage changes with their times, oldest first, at most <see cref="StageHistoryCapacity"/>.</summary>
     [JsonPropertyName("stage_history")] public List<StageEntry>? StageHistory { get; set; }
 

@@ -6,4 +6,5 @@ namespace TouchpointTracker.Journeys;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(JourneyState))]
 [JsonSerializable(typeof(StageTransition))]
+[JsonSerializable(typeof(Conversions.ConversionRecord))]
 public sealed partial class JourneysJsonContext : JsonSerializerContext;
