@@ -7,4 +7,5 @@ namespace TouchpointTracker.Journeys;
 [JsonSerializable(typeof(JourneyState))]
 [JsonSerializable(typeof(StageTransition))]
 [JsonSerializable(typeof(Conversions.ConversionRecord))]
+[JsonSerializable(typeof(List<Conversions.ConversionRecord>))]
 public sealed partial class JourneysJsonContext : JsonSerializerContext;

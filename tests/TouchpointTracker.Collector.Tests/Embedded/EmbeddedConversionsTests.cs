@@ -80,6 +80,18 @@ public sealed class EmbeddedConversionsTests
             Assert.That((long?)overview["conversions"], Is.EqualTo(1));
             Assert.That((double?)overview["revenue"], Is.EqualTo(0).Within(1e-9));
         });
+        var records = JsonNode.Parse(await http.GetStringAsync($"/api/conversion-records?visitor={visitor}"))!.AsArray();
+        foreach (var record in records)
+        {
+            Schemas.AssertValid(Schemas.Conversion, Encoding.UTF8.GetBytes(record!.ToJsonString()));
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(records.Select(r => (string?)r!["type"]), Is.EqualTo(new[] { "purchase", "lead", "refund" }), "one record per conversion, as tt.conversions carries them");
+            Assert.That((string?)records[0]!["lead_touch"]!["page"], Is.EqualTo("/thanks"));
+            Assert.That((string?)records[0]!["reporting_currency"], Is.EqualTo("EUR"));
+            Assert.That((string?)records[2]!["retracts"], Is.EqualTo((string?)records[0]!["conversion_id"]));
+        });
         var metrics = await http.GetStringAsync("/metrics");
         Assert.That(metrics, Does.Contain("tt_conversion_duplicates_total{} 1").And.Contain("tt_conversions_total{type=\"refund\"} 1"));
     }
