@@ -12,4 +12,5 @@ namespace TouchpointTracker.Contracts;
 [JsonSerializable(typeof(Touchpoint))]
 [JsonSerializable(typeof(List<Touchpoint>))]
 [JsonSerializable(typeof(JourneyInfo))]
+[JsonSerializable(typeof(ConversionInfo))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

@@ -22,6 +22,30 @@ public sealed class JourneyInfo
     [JsonPropertyName("session_index")] public int? SessionIndex { get; set; }
     /// <summary>The site-search term this page view carries (its q, s, search or query parameter; rules key <c>site_search_params</c>).</summary>
     [JsonPropertyName("site_search")] public string? SiteSearch { get; set; }
+    /// <summary>The conversion this touch produced (a purchase, a lead, a won deal, a goal...), absent when none.</summary>
+    [JsonPropertyName("conversion")] public ConversionInfo? Conversion { get; set; }
+}
+
+/// <summary>
+/// A conversion produced by one touch (docs/conversions.md). Its id is deterministic (site, journey and the
+/// order, deal or lead id, else the event id), so a replay or a resent order names it the same.
+/// </summary>
+public sealed class ConversionInfo
+{
+    [JsonPropertyName("conversion_id")] public string ConversionId { get; set; } = "";
+    /// <summary>lead, signup, purchase, call, meeting, opportunity, won, refund, or a type named by a goal.</summary>
+    [JsonPropertyName("type")] public string Type { get; set; } = "";
+    /// <summary>The id of the goal of the rules file that matched, absent for the built-in conversions.</summary>
+    [JsonPropertyName("goal")] public string? Goal { get; set; }
+    /// <summary>The value in <see cref="Currency"/>; negative for a refund.</summary>
+    [JsonPropertyName("value")] public double? Value { get; set; }
+    [JsonPropertyName("currency")] public string? Currency { get; set; }
+    /// <summary>The value in the site's reporting currency (fixed rates); absent when the currency has no configured rate.</summary>
+    [JsonPropertyName("reporting_value")] public double? ReportingValue { get; set; }
+    /// <summary>The order, deal or lead id that deduplicates the conversion.</summary>
+    [JsonPropertyName("order_id")] public string? OrderId { get; set; }
+    /// <summary>A refund: the conversion id of the conversion it takes back.</summary>
+    [JsonPropertyName("retracts")] public string? Retracts { get; set; }
 }
 
 public static class JourneyStages

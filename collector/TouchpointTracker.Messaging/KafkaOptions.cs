@@ -23,6 +23,8 @@ public sealed class KafkaOptions : IValidatableObject
     public string StagedTopic { get; set; } = "tt.touchpoints.staged";
     /// <summary>Stage changes, published by the processor.</summary>
     public string TransitionsTopic { get; set; } = "tt.stage-transitions";
+    /// <summary>Conversion records (a conversion and the journey behind it, docs/conversions.md), published by the processor.</summary>
+    public string ConversionsTopic { get; set; } = "tt.conversions";
 
     /// <summary>The former name of <see cref="TouchpointsTopic"/> in the processor; refused with a message naming the new key.</summary>
     public string? InputTopic { get; set; }
@@ -103,7 +105,7 @@ public sealed class KafkaOptions : IValidatableObject
         {
             yield return new ValidationResult($"Kafka:InputTopic was renamed Kafka:TouchpointsTopic (one name for the topic both services use); set Kafka:TouchpointsTopic={InputTopic} instead.", [nameof(InputTopic)]);
         }
-        var topics = new[] { (nameof(TouchpointsTopic), TouchpointsTopic), (nameof(StagedTopic), StagedTopic), (nameof(TransitionsTopic), TransitionsTopic) };
+        var topics = new[] { (nameof(TouchpointsTopic), TouchpointsTopic), (nameof(StagedTopic), StagedTopic), (nameof(TransitionsTopic), TransitionsTopic), (nameof(ConversionsTopic), ConversionsTopic) };
         foreach (var (name, topic) in topics)
         {
             if (!IsTopicName(topic))
@@ -113,7 +115,7 @@ public sealed class KafkaOptions : IValidatableObject
         }
         if (topics.Select(t => t.Item2).Distinct(StringComparer.Ordinal).Count() != topics.Length)
         {
-            yield return new ValidationResult("Kafka:TouchpointsTopic, Kafka:StagedTopic and Kafka:TransitionsTopic must differ.", [nameof(TouchpointsTopic)]);
+            yield return new ValidationResult("Kafka:TouchpointsTopic, Kafka:StagedTopic, Kafka:TransitionsTopic and Kafka:ConversionsTopic must differ.", [nameof(TouchpointsTopic)]);
         }
         if (!Compressions.Contains(Compression, StringComparer.Ordinal))
         {

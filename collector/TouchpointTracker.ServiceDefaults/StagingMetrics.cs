@@ -22,6 +22,28 @@ public sealed class StagingMetrics(MetricsRegistry registry)
     public Counter LateEvents { get; } = registry.Counter("tt_late_events_total",
         "Touchpoints older than the journey's latest one, by placement (late = within the window, too_late = outside it).");
     public Counter RuleReloads { get; } = registry.Counter("tt_rules_reloads_total", "Rules file reloads, by result.");
+    public Counter Conversions { get; } = registry.Counter("tt_conversions_total", "Conversions produced by staged touches, by type (refund included).");
+    public Counter ConversionDuplicates { get; } = registry.Counter("tt_conversion_duplicates_total",
+        "Conversions not produced because their order, deal or lead id had already converted (or was already refunded in full).");
+    public Counter UnknownCurrency { get; } = registry.Counter("tt_conversions_unknown_currency_total",
+        "Conversions with a value whose currency has no configured rate (no reporting value).");
+
+    /// <summary>Counts the conversions of a run of staged touches.</summary>
+    public void CountConversions(IEnumerable<string> types, int duplicates, int unknownCurrency)
+    {
+        foreach (var type in types)
+        {
+            Conversions.Inc(MetricsRegistry.Labels(("type", type)));
+        }
+        if (duplicates > 0)
+        {
+            ConversionDuplicates.Inc(by: duplicates);
+        }
+        if (unknownCurrency > 0)
+        {
+            UnknownCurrency.Inc(by: unknownCurrency);
+        }
+    }
 
     /// <summary>Counts the outcomes of a run of staged touches (a batch, or one touch in the embedded mode).</summary>
     public void Count(int staged, int duplicates, int bots, int invalid, int late, int tooLate, IEnumerable<string> stagesReached)

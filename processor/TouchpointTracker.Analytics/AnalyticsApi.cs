@@ -46,7 +46,7 @@ public sealed class AttributionParameters
 public sealed record AnalyticsServices(HttpContext Http, AnalyticsQueries Queries, IOptions<AnalyticsOptions> Options, TimeProvider Time);
 
 /// <summary>The analytics JSON API under <c>/api/v1/</c>.</summary>
-public static class AnalyticsApi
+public static partial class AnalyticsApi
 {
     public const int MaxRangeDays = 400;
     private const int MaxFilterLength = 500;
@@ -70,6 +70,9 @@ public static class AnalyticsApi
             .Produces<AttributionReport>();
         g.MapGet("/realtime", GetRealtime).WithName("analytics-realtime")
             .WithSummary("Visitors in the last 5 minutes and their current stage").Produces<RealtimeResult>();
+        g.MapGet("/conversions", GetConversions).WithName("analytics-conversions")
+            .WithSummary("Conversions by type, their count, net revenue in the site's reporting currency, and the latest conversions (?type=, ?limit=)")
+            .Produces<ConversionsResult>();
         g.MapGet("/export", Export).WithName("analytics-export")
             .WithSummary("Any view as CSV: ?view=overview|breakdown|funnel|journey|journeys|realtime|attribution&format=csv").Produces<string>(200, "text/csv");
         return g;
@@ -154,6 +157,21 @@ public static class AnalyticsApi
         if (!TryAttribution(request, p, a, out var ar, out problem)) return problem;
         return TypedResults.Json(attribution.Attribution(ar), AnalyticsJsonContext.Default.AttributionReport);
     }
+
+    public static Results<JsonHttpResult<ConversionsResult>, ValidationProblem, ProblemHttpResult> GetConversions(
+        [FromQuery(Name = "type")] string? type, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem)) return problem;
+        if (type is not null && !ConversionType().IsMatch(type)) return Invalid("type", $"type must be a conversion type: lower-case letters, digits and '_' (got '{Cut(type)}').");
+        if (!TryLimit(p, 100, out var limit, out problem)) return problem;
+        return TypedResults.Json(s.Queries.Conversions(request.Range, type, limit), AnalyticsJsonContext.Default.ConversionsResult);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
+    private static partial System.Text.RegularExpressions.Regex ConversionType();
+
+    private static string Cut(string s) => s.Length > 80 ? s[..80] : s;
 
     public static Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult> Export(
         [FromQuery(Name = "view")] string? view, [FromQuery(Name = "format")] string? format, [FromQuery(Name = "id")] string? id,

@@ -11,4 +11,5 @@ namespace TouchpointTracker.Analytics;
 [JsonSerializable(typeof(JourneySearchResult))]
 [JsonSerializable(typeof(RealtimeResult))]
 [JsonSerializable(typeof(AttributionReport))]
+[JsonSerializable(typeof(ConversionsResult))]
 public sealed partial class AnalyticsJsonContext : JsonSerializerContext;

@@ -12,8 +12,13 @@ namespace TouchpointTracker.Analytics;
 /// the touchpoints) with 64-bit visitor keys, so distinct counts stay cheap; journeys and realtime read
 /// <c>touchpoints</c>. Each call opens its own read connection.
 /// </summary>
-public sealed class AnalyticsQueries(AnalyticsStore store)
+public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Journeys.Conversions.ReportingCurrencies? currencies = null)
 {
+    private readonly TouchpointTracker.Journeys.Conversions.ReportingCurrencies _currencies = currencies ?? TouchpointTracker.Journeys.Conversions.ReportingCurrencies.Default;
+
+    /// <summary>The site's reporting currency (configuration <c>Conversions</c>).</summary>
+    public string ReportingCurrencyOf(string site) => _currencies.CurrencyOf(site);
+
     private static readonly string[] Stages = [.. AnalyticsVocabulary.Stages];
 
     /// <summary>A site's time zone from the options (UTC when not configured).</summary>
@@ -56,8 +61,91 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
             days.Add(byDay.GetValueOrDefault(d) ?? new OverviewDay(d, 0, 0, 0, StageMap(null, 0), StageMap(null, 0)));
         }
         total ??= new OverviewDay(default, 0, 0, 0, StageMap(null, 0), StageMap(null, 0));
+        var (conversions, revenue) = ConversionTotals(request.Range);
         return new OverviewResult(range.Site, range.From, range.To, range.Zone.Id, total.Visitors, total.Sessions, total.Touchpoints,
-            total.Reached, total.Entered, days);
+            total.Reached, total.Entered, days)
+        {
+            Conversions = conversions,
+            Revenue = revenue,
+            ReportingCurrency = ReportingCurrencyOf(range.Site),
+        };
+    }
+
+    /// <summary>Conversions (not refunds, not retracted) and net revenue in the range.</summary>
+    private (long Conversions, double Revenue) ConversionTotals(AnalyticsRange range)
+    {
+        var q = new Sql();
+        q.Param("site", range.Site);
+        q.Param("from_utc", range.FromUtc);
+        q.Param("to_utc", range.ToUtcExclusive);
+        q.Text.Append("""
+            SELECT count(*) FILTER (type <> 'refund' AND NOT retracted), coalesce(sum(reporting_value), 0)
+            FROM conversions WHERE site = $site AND ts >= $from_utc AND ts < $to_utc
+            """);
+        (long, double) result = default;
+        q.Read(store, r => result = (Long(r, 0), r.IsDBNull(1) ? 0 : Convert.ToDouble(r.GetValue(1))));
+        return result;
+    }
+
+    /// <summary>
+    /// Conversions in the range, optionally of one type: totals by type, and the latest <paramref name="limit"/> rows
+    /// with the visitor and the traffic source of the touch that produced each.
+    /// </summary>
+    public ConversionsResult Conversions(AnalyticsRange range, string? type, int limit = 100)
+    {
+        var byType = new List<ConversionTypeTotal>();
+        {
+            var q = new Sql();
+            q.Param("site", range.Site);
+            q.Param("from_utc", range.FromUtc);
+            q.Param("to_utc", range.ToUtcExclusive);
+            q.Text.Append("""
+                SELECT type, count(*) FILTER (NOT retracted), count(*) FILTER (retracted), coalesce(sum(reporting_value), 0),
+                       count(*) FILTER (value IS NOT NULL AND reporting_value IS NULL)
+                FROM conversions WHERE site = $site AND ts >= $from_utc AND ts < $to_utc
+                """);
+            if (type is not null)
+            {
+                q.Param("type", type);
+                q.Text.Append(" AND type = $type");
+            }
+            q.Text.Append(" GROUP BY type ORDER BY type");
+            q.Read(store, r => byType.Add(new ConversionTypeTotal(r.GetString(0), Long(r, 1), Long(r, 2), Convert.ToDouble(r.GetValue(3)), Long(r, 4))));
+        }
+        var items = new List<ConversionItem>();
+        {
+            var q = new Sql();
+            q.Param("site", range.Site);
+            q.Param("from_utc", range.FromUtc);
+            q.Param("to_utc", range.ToUtcExclusive);
+            q.Param("limit", limit);
+            q.Text.Append("""
+                WITH c AS (SELECT * FROM conversions WHERE site = $site AND ts >= $from_utc AND ts < $to_utc
+                """);
+            if (type is not null)
+            {
+                q.Param("type", type);
+                q.Text.Append(" AND type = $type");
+            }
+            q.Text.Append("""
+                 ORDER BY ts DESC, conversion_id LIMIT $limit)
+                SELECT c.conversion_id, c.ts, c.type, c.goal, v.visitor, c.event_id, c.order_id, c.value, c.currency, c.reporting_value, c.retracted,
+                       t.channel, t.source, t.medium
+                FROM c LEFT JOIN visitors v ON v.site = c.site AND v.vkey = c.vkey
+                LEFT JOIN touchpoints t ON t.site = c.site AND t.event_id = c.event_id AND t.ts = c.ts
+                ORDER BY c.ts DESC, c.conversion_id
+                """);
+            q.Read(store, r => items.Add(new ConversionItem(r.GetString(0), r.GetDateTime(1), r.GetString(2), Str(r, 3), Str(r, 4), r.GetString(5),
+                Str(r, 6), NullableDouble(r, 7), Str(r, 8), NullableDouble(r, 9), r.GetBoolean(10), Str(r, 11), Str(r, 12), Str(r, 13))));
+        }
+        var refunds = byType.Where(t => t.Type == "refund").ToList();
+        return new ConversionsResult(range.Site, range.From, range.To, type, ReportingCurrencyOf(range.Site),
+            byType.Where(t => t.Type != "refund").Sum(t => t.Conversions),
+            Math.Round(byType.Sum(t => t.Value), 6),
+            refunds.Sum(t => t.Conversions + t.Retracted),
+            Math.Round(-refunds.Sum(t => t.Value), 6),
+            byType.Sum(t => t.UnknownCurrency),
+            byType, items);
     }
 
     /// <summary>Visitors, sessions and touchpoints per value of <paramref name="by"/>, with the visitors whose sessions of

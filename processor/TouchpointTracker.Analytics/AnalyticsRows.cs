@@ -19,6 +19,8 @@ internal sealed class TouchpointRow
     public required string Reasons;
     public double Score;
     public int TouchIndex, SessionIndex, Rank, Entered;
+    /// <summary>The conversion the touch produced, written to the conversions table with it.</summary>
+    public ConversionInfo? Conversion;
 }
 
 internal sealed class TransitionRow
@@ -90,6 +92,7 @@ internal static class RowMapper
             SessionIndex = j.SessionIndex ?? tp.SessionIndex ?? 0,
             Rank = rank,
             Entered = rank > 0 && !string.Equals(j.Stage, j.PreviousStage, StringComparison.Ordinal) ? 1 << rank : 0,
+            Conversion = j.Conversion is { ConversionId.Length: > 0, Type.Length: > 0 } c ? c : null,
         };
     }
 

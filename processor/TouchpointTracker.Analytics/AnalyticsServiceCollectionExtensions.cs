@@ -23,8 +23,16 @@ public static class AnalyticsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new AnalyticsStore(sp.GetRequiredService<IOptions<AnalyticsOptions>>().Value));
         services.TryAddSingleton(sp => new AnalyticsWriter(sp.GetRequiredService<AnalyticsStore>(), sp.GetService<ILogger<AnalyticsWriter>>()));
-        services.TryAddSingleton(sp => new AnalyticsQueries(sp.GetRequiredService<AnalyticsStore>()));
         services.TryAddSingleton(sp => new AttributionQueries(sp.GetRequiredService<AnalyticsStore>()));
+        services.TryAddSingleton(sp =>
+        {
+            var currencies = TouchpointTracker.Journeys.Conversions.ReportingCurrencies.FromConfiguration(configuration.AsEnumerable(), out var errors);
+            if (errors.Count > 0)
+            {
+                throw new InvalidOperationException("Conversions settings: " + string.Join(" ", errors));
+            }
+            return new AnalyticsQueries(sp.GetRequiredService<AnalyticsStore>(), currencies);
+        });
         services.AddOpenApi(OpenApiDocument);
         return services;
     }

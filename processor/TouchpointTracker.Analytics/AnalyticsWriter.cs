@@ -260,6 +260,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 AppendTouchpoints(c);
                 AppendSessions(c);
                 AppendVisitors(c);
+                AppendConversions(c);
             }
             if (_trs.Count > 0)
             {
@@ -439,6 +440,50 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Exec(c, FlushSql.InsertVisitors);
     }
 
+    /// <summary>
+    /// One conversions row per touchpoint of the batch that produced a conversion (the touchpoints' deduplication
+    /// covers them: a replayed touch brings no second row). A refund that names the conversion it retracts marks
+    /// that conversion <c>retracted</c> once the refunds of its order add up to its value (or it had none).
+    /// </summary>
+    private void AppendConversions(DuckDBConnection c)
+    {
+        var refunds = new List<(string Site, string Retracts)>();
+        var any = false;
+        using (var app = c.CreateAppender("conversions"))
+        {
+            foreach (var r in _tps)
+            {
+                if (r.Conversion is not { } cv)
+                {
+                    continue;
+                }
+                any = true;
+                app.CreateRow()
+                    .AppendValue(r.Site).AppendValue(cv.ConversionId).AppendValue(cv.Type).AppendValue(cv.Goal).AppendValue(r.Ts)
+                    .AppendValue(Key(r.Visitor)).AppendValue(Key(r.JourneyId)).AppendValue((ulong?)Key(r.SessionId)).AppendValue(r.EventId)
+                    .AppendValue(cv.OrderId).AppendValue(cv.Value).AppendValue(cv.Currency).AppendValue(cv.ReportingValue).AppendValue(false)
+                    .EndRow();
+                if (cv.Retracts is { Length: > 0 } retracts)
+                {
+                    refunds.Add((r.Site, retracts));
+                }
+            }
+        }
+        if (!any || refunds.Count == 0)
+        {
+            return;
+        }
+        Exec(c, "DELETE FROM stage_r");
+        using (var app = c.CreateAppender("stage_r"))
+        {
+            foreach (var (site, id) in refunds)
+            {
+                app.CreateRow().AppendValue(site).AppendValue(id).EndRow();
+            }
+        }
+        Exec(c, FlushSql.RetractConversions);
+    }
+
     private void AppendTransitions(DuckDBConnection c)
     {
         using var app = c.CreateAppender("stage_transitions");
@@ -461,6 +506,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             var n = Exec(c, "DELETE FROM touchpoints WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM stage_transitions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
+            Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
             Exec(c, "COMMIT");
             return n;
@@ -506,6 +552,16 @@ internal static class FlushSql
     internal const string CreateStaging = """
         CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
         CREATE OR REPLACE TEMP TABLE stage_v (site VARCHAR, vkey UBIGINT, visitor VARCHAR, first_ts TIMESTAMP);
+        CREATE OR REPLACE TEMP TABLE stage_r (site VARCHAR, conversion_id VARCHAR);
+        """;
+
+    // A conversion named by a refund of the batch is retracted once its order's refunds (negative values) cover its value.
+    internal const string RetractConversions = """
+        UPDATE conversions o SET retracted = true
+        FROM (SELECT DISTINCT site, conversion_id FROM stage_r) r
+        WHERE o.site = r.site AND o.conversion_id = r.conversion_id AND o.type <> 'refund' AND NOT o.retracted
+          AND (o.value IS NULL OR o.order_id IS NULL OR -(SELECT coalesce(sum(f.value), 0) FROM conversions f
+               WHERE f.site = o.site AND f.type = 'refund' AND f.order_id = o.order_id) >= abs(o.value) - 1e-9)
         """;
 
     // Idempotency: (site, event_id) is the key. No index: a join of the batch's ids with the stored rows whose ts lies

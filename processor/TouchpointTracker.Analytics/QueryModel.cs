@@ -66,7 +66,29 @@ public sealed record OverviewDay(DateOnly Day, long Visitors, long Sessions, lon
 
 public sealed record OverviewResult(string Site, DateOnly From, DateOnly To, string TimeZone,
     long Visitors, long Sessions, long Touchpoints, Dictionary<string, long> Reached, Dictionary<string, long> Entered,
-    List<OverviewDay> Days);
+    List<OverviewDay> Days)
+{
+    /// <summary>Conversions in the range (refunds and retracted conversions left out).</summary>
+    public long Conversions { get; init; }
+    /// <summary>Net revenue in the range in <see cref="ReportingCurrency"/>: conversion values minus refunds.</summary>
+    public double Revenue { get; init; }
+    public string? ReportingCurrency { get; init; }
+}
+
+/// <summary>Conversions of one type in the range.</summary>
+public sealed record ConversionTypeTotal(string Type, long Conversions, long Retracted, double Value, long UnknownCurrency);
+
+/// <summary>One conversion row.</summary>
+public sealed record ConversionItem(string ConversionId, DateTime Ts, string Type, string? Goal, string? VisitorId, string EventId,
+    string? OrderId, double? Value, string? Currency, double? ReportingValue, bool Retracted, string? Channel, string? Source, string? Medium);
+
+/// <summary>
+/// Conversions of a site in the range: totals by type (refunds are their own type, with negative values), the count of
+/// conversions (refunds and retracted ones left out), net revenue in the reporting currency, and the latest conversions.
+/// </summary>
+public sealed record ConversionsResult(string Site, DateOnly From, DateOnly To, string? Type, string ReportingCurrency,
+    long Conversions, double Revenue, long Refunds, double Refunded, long UnknownCurrency, List<ConversionTypeTotal> ByType,
+    List<ConversionItem> Items);
 
 public sealed record BreakdownRow(string Value, long Visitors, long Sessions, long Touchpoints,
     Dictionary<string, long> Reached, Dictionary<string, double?> Conversion);

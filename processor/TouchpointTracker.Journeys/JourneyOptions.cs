@@ -27,6 +27,13 @@ public sealed class JourneyOptions : IValidatableObject
     [Range(0, 3600, ErrorMessage = "Journeys:ReloadIntervalSeconds must be between 0 and 3600.")]
     public int ReloadIntervalSeconds { get; set; } = 1;
 
+    /// <summary>Session landings kept per visitor for conversion records and attribution (the first one always kept).</summary>
+    [Range(50, 1000, ErrorMessage = "Journeys:LandingHistory must be between 50 and 1000.")]
+    public int LandingHistory { get; set; } = LandingLog.DefaultMaxLandings;
+    /// <summary>Hard cap in bytes on one visitor's encoded landings; past it the oldest go first (the first one stays).</summary>
+    [Range(2048, 65536, ErrorMessage = "Journeys:LandingBytes must be between 2048 and 65536.")]
+    public int LandingBytes { get; set; } = LandingLog.DefaultMaxBytes;
+
     /// <summary>Embedded mode: staged touchpoints kept for the inspection API.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Journeys:InspectCapacity must be between 1 and 1000000.")]
     public int InspectCapacity { get; set; } = 10_000;
@@ -38,22 +45,33 @@ public sealed class JourneyOptions : IValidatableObject
     public Dictionary<string, JourneySiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
 
     public JourneySettings ToSettings() => new(
-        TimeSpan.FromDays(InactivityDays), TimeSpan.FromMinutes(SessionTimeoutMinutes), TimeSpan.FromMinutes(LateEventWindowMinutes));
+        TimeSpan.FromDays(InactivityDays), TimeSpan.FromMinutes(SessionTimeoutMinutes), TimeSpan.FromMinutes(LateEventWindowMinutes))
+    {
+        LandingHistory = LandingHistory,
+        LandingBytes = LandingBytes,
+    };
 
     /// <summary>The rules of <see cref="RulesPath"/> (or the defaults) with these settings, reloaded on change.</summary>
     public StageRulesSource CreateRulesSource() =>
         new(RulesPath, ToSettings(), TimeSpan.FromSeconds(ReloadIntervalSeconds));
 
     /// <summary>
-    /// As <see cref="CreateRulesSource()"/>, with each site's brand terms: <see cref="Sites"/>, else derived from
+    /// As <see cref="CreateRulesSource()"/>, with the reporting currencies and rates of the <c>Conversions</c> section
+    /// (docs/conversions.md; a bad one throws, naming its key) and each site's brand terms: <see cref="Sites"/>, else derived from
     /// <c>Collector:Sites:&lt;site&gt;:Domains</c> read from the host's flattened <paramref name="configuration"/>
     /// (<c>IConfiguration.AsEnumerable()</c>). <paramref name="warn"/> hears of each site left without terms.
     /// </summary>
     public StageRulesSource CreateRulesSource(IEnumerable<KeyValuePair<string, string?>> configuration, Action<string> warn)
     {
-        var brands = BuildBrandTerms(configuration, out var warnings);
+        var flat = configuration as IReadOnlyCollection<KeyValuePair<string, string?>> ?? [.. configuration];
+        var brands = BuildBrandTerms(flat, out var warnings);
         warnings.ForEach(warn);
-        return new(RulesPath, ToSettings() with { BrandTerms = brands }, TimeSpan.FromSeconds(ReloadIntervalSeconds));
+        var currencies = Conversions.ReportingCurrencies.FromConfiguration(flat, out var errors);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Conversions settings: " + string.Join(" ", errors));
+        }
+        return new(RulesPath, ToSettings() with { BrandTerms = brands, Currencies = currencies }, TimeSpan.FromSeconds(ReloadIntervalSeconds));
     }
 
     /// <summary>Each site's brand terms from <see cref="Sites"/> and, where absent, the collector's site domains.</summary>

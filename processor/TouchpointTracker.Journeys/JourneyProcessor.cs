@@ -8,6 +8,15 @@ public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan Session
     /// <summary>Each site's brand terms (configuration, not rules): a keyword containing one is branded.</summary>
     public Signals.BrandTerms BrandTerms { get; init; } = Signals.BrandTerms.None;
 
+    /// <summary>Each site's reporting currency and the fixed rates (configuration <c>Conversions</c>).</summary>
+    public Conversions.ReportingCurrencies Currencies { get; init; } = Conversions.ReportingCurrencies.Default;
+
+    /// <summary>Session landings kept per visitor (<c>Journeys:LandingHistory</c>), the first one always among them.</summary>
+    public int LandingHistory { get; init; } = LandingLog.DefaultMaxLandings;
+
+    /// <summary>Hard cap on the encoded landings of one visitor (<c>Journeys:LandingBytes</c>).</summary>
+    public int LandingBytes { get; init; } = LandingLog.DefaultMaxBytes;
+
     public static readonly JourneySettings Default = new(TimeSpan.FromDays(30), TimeSpan.FromMinutes(30), TimeSpan.FromHours(24));
 
     /// <summary>The problems with these settings, empty when they are usable.</summary>
@@ -28,6 +37,14 @@ public sealed record JourneySettings(TimeSpan InactivityWindow, TimeSpan Session
         if (LateEventWindow >= InactivityWindow)
         {
             yield return "the late event window must be shorter than the inactivity window";
+        }
+        if (LandingHistory < 2)
+        {
+            yield return "the landing history must keep at least 2 landings";
+        }
+        if (LandingBytes < 1024)
+        {
+            yield return "the landing history's byte cap must be at least 1024";
         }
     }
 }
@@ -53,8 +70,12 @@ public enum Lateness
 }
 
 /// <summary>The outcome of one touch: the staged touchpoint, and the stage transition when the stage changed.</summary>
-public readonly record struct JourneyStep(TouchOutcome Outcome, Touchpoint? Staged, StageTransition? Transition, Lateness Lateness = Lateness.InOrder)
+public readonly record struct JourneyStep(TouchOutcome Outcome, Touchpoint? Staged, StageTransition? Transition, Lateness Lateness = Lateness.InOrder,
+    bool DuplicateConversion = false)
 {
+    /// <summary>The conversion the touch produced, if any (also on the staged touchpoint's <c>journey.conversion</c>).</summary>
+    public ConversionInfo? Conversion => Staged?.Journey?.Conversion;
+
     public bool IsDuplicate => Outcome == TouchOutcome.Duplicate;
     public bool StageChanged => Transition is not null;
 }
@@ -131,6 +152,11 @@ public sealed class JourneyProcessor
         var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
         var (reasons, pointed, siteSearch) = FireRules(touchpoint, state, session, isFirst, isSessionStart, stageBefore);
         var (next, furthest) = MoveStage(state, stageBefore, pointed);
+        if (!string.Equals(stageBefore, next, StringComparison.Ordinal))
+        {
+            state.RecordStage(next, at);
+        }
+        var conversion = Conversions.ConversionLogic.Detect(touchpoint, state, session, _engine, _settings.Currencies, out var duplicateConversion);
         state.Remember(touchpoint.EventId);
 
         touchpoint.Schema = Touchpoint.StagedSchema;
@@ -146,10 +172,11 @@ public sealed class JourneyProcessor
             SessionId = session.Id,
             SessionIndex = session.Index,
             SiteSearch = siteSearch,
+            Conversion = conversion,
         };
         var transition = string.Equals(stageBefore, next, StringComparison.Ordinal) ? null
             : TransitionOf(touchpoint, state, session, stageBefore, next, reasons, at);
-        return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, lateness);
+        return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, lateness, duplicateConversion);
     }
 
     /// <summary>
@@ -381,6 +408,7 @@ public sealed class JourneyProcessor
         {
             state.RecentSessions.RemoveAt(0);
         }
+        (state.Landings ??= new LandingLog()).Add(LandingLog.FromSession(tp, session), _settings.LandingHistory, _settings.LandingBytes);
         return session;
     }
 
@@ -413,6 +441,7 @@ public sealed class JourneyProcessor
         state.EventCounts = null;
         state.FiredOnce = null;
         state.RecentSessions = [];
+        state.StageHistory = null;
     }
 
     private static bool HasCampaign(CampaignInfo c) =>

@@ -16,6 +16,10 @@ public sealed class JourneyState
     public const int DedupCapacity = 128;
     /// <summary>How many recent sessions are remembered to place late events in the session they belong to.</summary>
     public const int SessionHistory = 6;
+    /// <summary>How many orders (order, deal or lead ids of conversions) are remembered to deduplicate and refund them.</summary>
+    public const int OrderHistory = 20;
+    /// <summary>How many stage changes of the journey are remembered (its stage history with times).</summary>
+    public const int StageHistoryCapacity = 16;
 
     [JsonPropertyName("v")] public int Version { get; set; } = 1;
     [JsonPropertyName("journey_id")] public string JourneyId { get; set; } = "";
@@ -40,6 +44,53 @@ public sealed class JourneyState
     [JsonPropertyName("recent_ids")]
     [JsonConverter(typeof(EventIdHashesConverter))]
     public List<ulong> RecentEventIds { get; set; } = [];
+
+    /// <summary>
+    /// The visitor's latest keyed conversions (order, deal or lead id), oldest first, at most <see cref="OrderHistory"/>:
+    /// kept across journeys, so a resent order counts once and a refund finds what it takes back.
+    /// </summary>
+    [JsonPropertyName("orders")] public List<OrderMemory>? Orders { get; set; }
+    /// <summary>The visitor's latest session landings, compact and bounded (<see cref="LandingLog"/>); kept across journeys.</summary>
+    [JsonPropertyName("landings")] public LandingLog? Landings { get; set; }
+    /// <summary>The journey's stage changes with their times, oldest first, at most <see cref="StageHistoryCapacity"/>.</summary>
+    [JsonPropertyName("stage_history")] public List<StageEntry>? StageHistory { get; set; }
+
+    public OrderMemory? FindOrder(ulong hash)
+    {
+        if (Orders is null)
+        {
+            return null;
+        }
+        foreach (var o in Orders)
+        {
+            if (o.Hash == hash)
+            {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    public void RememberOrder(OrderMemory order)
+    {
+        Orders ??= [];
+        if (Orders.Count >= OrderHistory)
+        {
+            Orders.RemoveAt(0);
+        }
+        Orders.Add(order);
+    }
+
+    /// <summary>Records that the journey entered <paramref name="stage"/> at <paramref name="at"/> (the oldest entry but the first is dropped past the capacity).</summary>
+    public void RecordStage(string stage, DateTimeOffset at)
+    {
+        StageHistory ??= [];
+        if (StageHistory.Count >= StageHistoryCapacity)
+        {
+            StageHistory.RemoveAt(1);
+        }
+        StageHistory.Add(new StageEntry { Stage = stage, At = at });
+    }
 
     [JsonIgnore] public SessionState? CurrentSession => RecentSessions.Count == 0 ? null : RecentSessions[^1];
 
@@ -71,6 +122,32 @@ public sealed class JourneyState
         }
         return hash;
     }
+}
+
+/// <summary>A keyed conversion remembered for deduplication and refunds.</summary>
+public sealed class OrderMemory
+{
+    /// <summary>Hash of the kind and id (<c>order:A-1001</c>).</summary>
+    [JsonPropertyName("k")] public ulong Hash { get; set; }
+    /// <summary>The conversion id it produced.</summary>
+    [JsonPropertyName("id")] public string Id { get; set; } = "";
+    [JsonPropertyName("v")] public double? Value { get; set; }
+    [JsonPropertyName("c")] public string? Currency { get; set; }
+    /// <summary>Amount refunded so far (positive).</summary>
+    [JsonPropertyName("rf")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double Refunded { get; set; }
+    /// <summary>Refunded in full: a further refund of it is a duplicate.</summary>
+    [JsonPropertyName("x")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Retracted { get; set; }
+}
+
+/// <summary>One entry of a journey's stage history.</summary>
+public sealed class StageEntry
+{
+    [JsonPropertyName("s")] public string Stage { get; set; } = "";
+    [JsonPropertyName("t")] public DateTimeOffset At { get; set; }
 }
 
 /// <summary>One server-side session: its time span, counters and what it landed with.</summary>

@@ -6,4 +6,6 @@ namespace TouchpointTracker.Journeys;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(JourneyState))]
 [JsonSerializable(typeof(StageTransition))]
+[JsonSerializable(typeof(Conversions.ConversionRecord))]
+[JsonSerializable(typeof(List<Conversions.ConversionRecord>))]
 public sealed partial class JourneysJsonContext : JsonSerializerContext;

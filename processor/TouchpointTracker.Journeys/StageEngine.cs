@@ -30,8 +30,10 @@ public sealed class StageEngine
         PathGroups pathGroups,
         IEnumerable<StageRule> rules,
         IEnumerable<ScoreBand> bands,
-        IReadOnlyList<string>? siteSearchParams = null)
+        IReadOnlyList<string>? siteSearchParams = null,
+        IReadOnlyList<Conversions.ConversionGoal>? goals = null)
     {
+        Goals = goals ?? [];
         Source = source;
         Stages = stages;
         ForwardOnly = forwardOnly;
@@ -59,6 +61,8 @@ public sealed class StageEngine
     public PathGroups PathGroups { get; }
     public IReadOnlyList<StageRule> Rules => _rules;
     public IReadOnlyList<ScoreBand> ScoreBands => _bands;
+    /// <summary>The rules file's goals, in file order (the first that matches a touch converts it).</summary>
+    public IReadOnlyList<Conversions.ConversionGoal> Goals { get; }
     /// <summary>Event names whose counts rules look at (<c>min_events_before</c>); the journey counts only these.</summary>
     public IReadOnlySet<string> CountedEvents { get; }
     /// <summary>Every event name a rule (or a nested condition) listens for (<c>event</c>), ignoring case.</summary>

@@ -19,6 +19,12 @@ public class StagingTally
     public int TooLate { get; set; }
     /// <summary>The stage reached by each stage change, in order.</summary>
     public List<string> TransitionsTo { get; } = [];
+    /// <summary>The type of each conversion produced, in order.</summary>
+    public List<string> ConversionTypes { get; } = [];
+    /// <summary>Conversions not produced because their order, deal or lead id had already converted.</summary>
+    public int DuplicateConversions { get; set; }
+    /// <summary>Conversions with a value whose currency has no configured rate (no reporting value).</summary>
+    public int UnknownCurrency { get; set; }
 
     /// <summary>Counts one step's outcome.</summary>
     public void Count(in JourneyStep step)
@@ -45,12 +51,25 @@ public class StagingTally
         {
             TransitionsTo.Add(transition.ToStage);
         }
+        if (step.DuplicateConversion)
+        {
+            DuplicateConversions++;
+        }
+        if (step.Conversion is { } conversion)
+        {
+            ConversionTypes.Add(conversion.Type);
+            if (conversion.Value is not null && conversion.ReportingValue is null)
+            {
+                UnknownCurrency++;
+            }
+        }
     }
 
     public void Clear()
     {
-        Staged = Duplicates = Bots = Invalid = Late = TooLate = 0;
+        Staged = Duplicates = Bots = Invalid = Late = TooLate = DuplicateConversions = UnknownCurrency = 0;
         TransitionsTo.Clear();
+        ConversionTypes.Clear();
     }
 }
 

@@ -39,7 +39,7 @@ public sealed class ScaleOutTests
         await using var redis = await RedisServer.StartDurableAsync();
         using var kafka = MockKafkaCluster.Start(3);
         kafka.SetGroupInitialRebalanceDelay(TimeSpan.FromMilliseconds(100));
-        foreach (var topic in new[] { InputTopic, StagedTopic, TransitionsTopic })
+        foreach (var topic in new[] { InputTopic, StagedTopic, TransitionsTopic, "tt.conversions" })
         {
             kafka.CreateTopic(topic, Partitions); // the mock has no controller: Admin CreateTopics cannot work against it
         }

@@ -33,6 +33,8 @@ public sealed class CollectorOptions : IValidatableObject
     public string MetricsPath { get; set; } = "/metrics";
     /// <summary>Inspection API of the embedded mode: the latest staged touchpoints.</summary>
     public string InspectPath { get; set; } = "/api/events";
+    /// <summary>Embedded mode: the latest conversion records (what the processor publishes on tt.conversions), same access as <see cref="InspectPath"/>.</summary>
+    public string ConversionRecordsPath { get; set; } = "/api/conversion-records";
     public string DemoPath { get; set; } = "/demo";
     /// <summary>Offline events from servers (calls, CRM stages, revenue), authenticated by a site's server key.</summary>
     public string OfflineEventsPath { get; set; } = "/api/v1/offline-events";
@@ -97,7 +99,7 @@ public sealed class CollectorOptions : IValidatableObject
     [
         (nameof(TagPath), TagPath), (nameof(CollectPath), CollectPath), (nameof(LivenessPath), LivenessPath),
         (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath), (nameof(InspectPath), InspectPath),
-        (nameof(DemoPath), DemoPath), (nameof(OfflineEventsPath), OfflineEventsPath),
+        (nameof(DemoPath), DemoPath), (nameof(OfflineEventsPath), OfflineEventsPath), (nameof(ConversionRecordsPath), ConversionRecordsPath),
     ];
 }
 

@@ -3,6 +3,7 @@ using TouchpointTracker.Analytics;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Conversions;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
@@ -23,6 +24,7 @@ public sealed class EmbeddedProcessor(
     StageRulesSource rules,
     InMemoryJourneyStore states,
     StagedEventLog log,
+    ConversionRecordLog conversions,
     MetricsRegistry metrics,
     StagingMetrics staging,
     AnalyticsWriter analytics,
@@ -199,6 +201,11 @@ public sealed class EmbeddedProcessor(
             {
                 states.MarkChanged(tp.SiteId, tp.VisitorId);
                 log.Add(staged.Staged!);
+                if (staged.Conversion is not null)
+                {
+                    // what the processor publishes on tt.conversions, from the state as this touch left it
+                    conversions.Add(ConversionRecord.Build(staged.Staged!, states.GetOrCreate(tp), rules.Current.Settings.Currencies)!);
+                }
             }
             step = staged;
         }
@@ -210,6 +217,7 @@ public sealed class EmbeddedProcessor(
         }
         var t = _tally;
         staging.Count(t.Staged, t.Duplicates, t.Bots, t.Invalid, t.Late, t.TooLate, t.TransitionsTo);
+        staging.CountConversions(t.ConversionTypes, t.DuplicateConversions, t.UnknownCurrency);
         t.Clear();
         return step;
     }

@@ -16,6 +16,29 @@ public static class InspectApi
     {
         var group = app.MapGroup(path);
         group.MapGet("", GetEvents);
+        return Guard(group, access);
+    }
+
+    /// <summary>GET <paramref name="path"/>: the latest conversion records, newest last, with the inspection API's access rule.</summary>
+    public static RouteGroupBuilder MapConversionRecordsApi(this IEndpointRouteBuilder app, string path, InspectAccess access)
+    {
+        var group = app.MapGroup(path);
+        group.MapGet("", GetConversionRecords);
+        return Guard(group, access);
+    }
+
+    public static IResult GetConversionRecords(ConversionRecordLog log, int? limit, string? site, string? visitor)
+    {
+        var n = limit ?? DefaultLimit;
+        if (n < 1 || n > MaxLimit)
+        {
+            return TypedResults.Problem(detail: $"limit must be between 1 and {MaxLimit}.", statusCode: StatusCodes.Status400BadRequest, title: "invalid limit");
+        }
+        return TypedResults.Json(log.Latest(n, site, visitor), TouchpointTracker.Journeys.JourneysJsonContext.Default.ListConversionRecord);
+    }
+
+    private static RouteGroupBuilder Guard(RouteGroupBuilder group, InspectAccess access)
+    {
         group.AddEndpointFilter(async (context, next) =>
             access.Allows(context.HttpContext.Request)
                 ? await next(context)

@@ -100,6 +100,7 @@ public static class CollectorServiceExtensions
             sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));
         services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
         services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
+        services.AddSingleton(sp => new ConversionRecordLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
         services.AddSingleton<StagingMetrics>();
         services.AddHostedService<EmbeddedProcessor>();
         services.AddHealthChecks().AddCheck<InMemoryBufferHealthCheck>("buffer", tags: [ServiceDefaultsExtensions.ReadyTag]);
@@ -118,6 +119,7 @@ public static class CollectorServiceExtensions
         if (mode == CollectorMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath, app.Services.GetRequiredService<InspectAccess>());
+            app.MapConversionRecordsApi(options.ConversionRecordsPath, app.Services.GetRequiredService<InspectAccess>());
             app.MapAnalyticsApi();
             app.MapAnalyticsApiDocs();
             app.MapAnalyticsDashboard();

@@ -59,6 +59,7 @@ public sealed class StartupBanner(
         {
             lines.Add($"  demo site:  {address}{o.DemoPath}/");
             lines.Add($"  inspection: {address}{o.InspectPath}?limit=20" + (inspect.HasKey ? " (header X-Api-Key: Collector:InspectApiKey)" : " (loopback only, no key)"));
+            lines.Add($"  conversions: {address}{o.ConversionRecordsPath}?limit=20 (conversion records, as tt.conversions carries them; same access as the inspection API)");
             lines.Add($"  dashboard:  {address}{AnalyticsDashboard.DefaultPath}?site=demo" + (inspect.HasKey ? " (key: Collector:InspectApiKey)" : ""));
             lines.Add($"  analytics:  {address}/api/v1/overview?site=demo (API; other sites need Analytics:ApiKeys), {address}/api/docs (API reference)");
         }

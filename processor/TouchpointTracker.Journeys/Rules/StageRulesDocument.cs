@@ -35,6 +35,29 @@ public sealed class StageRulesDocument
 
     /// <summary>Score thresholds that move a journey to a stage on their own.</summary>
     public List<ScoreBandDefinition>? ScoreBands { get; set; }
+
+    /// <summary>Conversions beyond the built-in ones: a page view, an event, a form or an offline event of a given type.</summary>
+    public List<GoalDefinition>? Goals { get; set; }
+}
+
+/// <summary>
+/// One goal: exactly one of <c>pageview</c> (path regex), <c>event</c> (names), <c>form_submit</c> (path regex) or
+/// <c>offline</c> (offline event types); optional <c>props</c> conditions, a fixed <c>value</c>/<c>currency</c> and <c>repeat</c>.
+/// </summary>
+public sealed class GoalDefinition
+{
+    public string? Id { get; set; }
+    /// <summary>The conversion type: lead, signup, purchase, call, meeting, opportunity, won, or a name of your own.</summary>
+    public string? Type { get; set; }
+    public string? Description { get; set; }
+    public string? Pageview { get; set; }
+    public List<string>? Event { get; set; }
+    public string? FormSubmit { get; set; }
+    public List<string>? Offline { get; set; }
+    public Dictionary<string, string>? Props { get; set; }
+    public double? Value { get; set; }
+    public string? Currency { get; set; }
+    public string? Repeat { get; set; }
 }
 
 /// <summary>One rule: when every condition under <c>when</c> holds, it fires, adds its points and points to its stage.</summary>

@@ -70,7 +70,7 @@ public static class StageRulesLoader
             throw new StageRulesException($"{sourceName}: the file is empty");
         }
         var errors = new List<string>();
-        var engine = Compile(doc, sourceName, errors);
+        var engine = Compile(doc, sourceName, errors, GoalLines(text));
         if (errors.Count > 0 || engine is null)
         {
             throw new StageRulesException($"{sourceName}: {errors.Count} problem(s): {string.Join("; ", errors)}");
@@ -78,7 +78,7 @@ public static class StageRulesLoader
         return engine;
     }
 
-    private static StageEngine? Compile(StageRulesDocument doc, string source, List<string> errors)
+    private static StageEngine? Compile(StageRulesDocument doc, string source, List<string> errors, List<int>? goalLines = null)
     {
         if (doc.Version != 1)
         {
@@ -170,7 +170,155 @@ public static class StageRulesLoader
             }
         }
 
-        return errors.Count > 0 ? null : new StageEngine(source, stages, doc.ForwardOnly, doc.ScoreHalfLifeDays, keywords, pathGroups, rules, bands, searchParams);
+        var goals = CompileGoals(doc, ids, goalLines, errors);
+
+        return errors.Count > 0 ? null : new StageEngine(source, stages, doc.ForwardOnly, doc.ScoreHalfLifeDays, keywords, pathGroups, rules, bands, searchParams, goals);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex TypeName = new("^[a-z][a-z0-9_]{0,63}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Validates the goals; each problem names the goal, its place and its line.</summary>
+    private static List<Conversions.ConversionGoal> CompileGoals(StageRulesDocument doc, HashSet<string> ids, List<int>? lines, List<string> errors)
+    {
+        var goals = new List<Conversions.ConversionGoal>();
+        var goalIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (doc.Goals?.Count ?? 0); i++)
+        {
+            var g = doc.Goals![i];
+            var line = lines is not null && i < lines.Count ? $" (line {lines[i]})" : "";
+            var where = (string.IsNullOrWhiteSpace(g?.Id) ? $"goals[{i}]" : $"goals[{i}] '{g.Id}'") + line;
+            if (g is null)
+            {
+                errors.Add($"{where}: empty goal");
+                continue;
+            }
+            var before = errors.Count;
+            if (string.IsNullOrWhiteSpace(g.Id))
+            {
+                errors.Add($"{where}: 'id' is required");
+            }
+            else if (!goalIds.Add(g.Id) || ids.Contains(g.Id))
+            {
+                errors.Add($"{where}: duplicate id (goal ids must be unique and differ from rule ids)");
+            }
+            var type = g.Type?.Trim();
+            if (string.IsNullOrEmpty(type) || !TypeName.IsMatch(type))
+            {
+                errors.Add($"{where}: 'type' must be one of {string.Join(", ", Conversions.ConversionTypes.Known.Where(t => t != Conversions.ConversionTypes.Refund))} or a name of your own (lower-case letters, digits, '_'; got '{g.Type}')");
+            }
+            else if (type == Conversions.ConversionTypes.Refund)
+            {
+                errors.Add($"{where}: 'type' cannot be refund (refunds come from refund events with the order's id)");
+            }
+            var given = (g.Pageview is not null ? 1 : 0) + (g.Event is not null ? 1 : 0) + (g.FormSubmit is not null ? 1 : 0) + (g.Offline is not null ? 1 : 0);
+            if (given != 1)
+            {
+                errors.Add($"{where}: give exactly one of 'pageview' (a path regex), 'event' (event names), 'form_submit' (a path regex) or 'offline' (offline event types); got {given}");
+            }
+            System.Text.RegularExpressions.Regex? path = null;
+            var kind = Conversions.GoalKind.Pageview;
+            if (g.Pageview is not null || g.FormSubmit is not null)
+            {
+                kind = g.Pageview is not null ? Conversions.GoalKind.Pageview : Conversions.GoalKind.FormSubmit;
+                var pattern = g.Pageview ?? g.FormSubmit!;
+                var key = g.Pageview is not null ? "pageview" : "form_submit";
+                if (string.IsNullOrWhiteSpace(pattern))
+                {
+                    errors.Add($"{where}: '{key}' must be a regular expression of the page path ('.' for any page)");
+                }
+                else if (PathGroups.TryCreate(pattern, out var error) is { } regex)
+                {
+                    path = regex;
+                }
+                else
+                {
+                    errors.Add($"{where}: {key}: '{pattern}' is not a valid regular expression: {error}");
+                }
+            }
+            HashSet<string>? names = null;
+            if (g.Event is not null || g.Offline is not null)
+            {
+                kind = g.Event is not null ? Conversions.GoalKind.Event : Conversions.GoalKind.Offline;
+                var list = g.Event ?? g.Offline!;
+                var key = g.Event is not null ? "event" : "offline";
+                if (list.Count == 0 || list.Any(string.IsNullOrWhiteSpace))
+                {
+                    errors.Add($"{where}: '{key}' must list one or more names");
+                }
+                names = new HashSet<string>(list.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()), StringComparer.Ordinal);
+            }
+            var props = new List<(string, System.Text.RegularExpressions.Regex)>();
+            foreach (var (name, pattern) in g.Props ?? [])
+            {
+                if (string.IsNullOrWhiteSpace(name) || string.IsNullOrEmpty(pattern))
+                {
+                    errors.Add($"{where}: props: give property names with a regular expression each (got '{name}': '{pattern}')");
+                }
+                else if (PathGroups.TryCreate(pattern, out var error) is { } regex)
+                {
+                    props.Add((name, regex));
+                }
+                else
+                {
+                    errors.Add($"{where}: props.{name}: '{pattern}' is not a valid regular expression: {error}");
+                }
+            }
+            if (g.Value is { } value && (!double.IsFinite(value) || value < 0 || value > 1e12))
+            {
+                errors.Add($"{where}: 'value' must be a number from 0 to 1e12 (got {value})");
+            }
+            var currency = g.Currency?.Trim();
+            if (currency is not null && !Conversions.ReportingCurrencies.CurrencyCode().IsMatch(currency))
+            {
+                errors.Add($"{where}: 'currency' must be an ISO 4217 code of three capital letters (got '{g.Currency}')");
+            }
+            if (currency is not null && g.Value is null)
+            {
+                errors.Add($"{where}: 'currency' needs a 'value' (the goal's fixed value)");
+            }
+            var repeat = g.Repeat?.Trim() switch
+            {
+                null or "" => kind == Conversions.GoalKind.Pageview ? RuleRepeat.OncePerSession : RuleRepeat.EveryTouch,
+                "every_touch" => RuleRepeat.EveryTouch,
+                "once_per_session" => RuleRepeat.OncePerSession,
+                "once_per_journey" => RuleRepeat.OncePerJourney,
+                _ => (RuleRepeat?)null,
+            };
+            if (repeat is null)
+            {
+                errors.Add($"{where}: 'repeat' must be every_touch, once_per_session or once_per_journey (got '{g.Repeat}')");
+            }
+            if (errors.Count == before)
+            {
+                goals.Add(new Conversions.ConversionGoal(g.Id!.Trim(), type!, kind, path, names, [.. props], g.Value, currency, repeat!.Value));
+            }
+        }
+        return goals;
+    }
+
+    /// <summary>The line (1-based) of each item of the top-level <c>goals</c> list, or null when the text cannot be read so.</summary>
+    private static List<int>? GoalLines(string text)
+    {
+        try
+        {
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
+            stream.Load(new StringReader(text));
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlDotNet.RepresentationModel.YamlMappingNode root)
+            {
+                return null;
+            }
+            foreach (var (key, value) in root.Children)
+            {
+                if (key is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "goals" } && value is YamlDotNet.RepresentationModel.YamlSequenceNode items)
+                {
+                    return [.. items.Children.Select(n => (int)n.Start.Line)];
+                }
+            }
+        }
+        catch (YamlException)
+        {
+        }
+        return null;
     }
 
     private static KeywordIntentClassifier CompileKeywords(StageRulesDocument doc, List<string> errors)

@@ -27,6 +27,8 @@ public sealed class ProcessorOptions : IValidatableObject
     public string Role { get; set; } = StagingRole;
     public const string StagingRole = "staging";
     public const string AnalyticsRole = "analytics";
+    /// <summary>Delivers the conversion records of tt.conversions to each site's webhook (docs/conversions.md).</summary>
+    public const string WebhooksRole = "webhooks";
 
     public bool IsAnalytics => string.Equals(Role, AnalyticsRole, StringComparison.Ordinal);
 
@@ -40,9 +42,9 @@ public sealed class ProcessorOptions : IValidatableObject
         {
             yield return new ValidationResult($"{Section}:InstanceId must be a non-empty name without spaces (got '{InstanceId}')");
         }
-        if (Role is not (StagingRole or AnalyticsRole))
+        if (Role is not (StagingRole or AnalyticsRole or WebhooksRole))
         {
-            yield return new ValidationResult($"{Section}:Role must be '{StagingRole}' or '{AnalyticsRole}' (got '{Role}')");
+            yield return new ValidationResult($"{Section}:Role must be '{StagingRole}', '{AnalyticsRole}' or '{WebhooksRole}' (got '{Role}')");
         }
         foreach (var (name, path) in new[] { (nameof(LivenessPath), LivenessPath), (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath) })
         {

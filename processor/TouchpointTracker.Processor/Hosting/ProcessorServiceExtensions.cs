@@ -32,6 +32,12 @@ public static class ProcessorServiceExtensions
             services.AddAnalyticsSink(builder.Configuration);
             return builder;
         }
+        if (string.Equals(builder.Configuration[$"{ProcessorOptions.Section}:Role"], ProcessorOptions.WebhooksRole, StringComparison.Ordinal))
+        {
+            services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+            services.AddHostedService<Webhooks.WebhookDelivery>();
+            return builder;
+        }
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

@@ -102,7 +102,7 @@ public static class KafkaClients
         {
             return null;
         }
-        foreach (var topic in new[] { o.StagedTopic, o.TransitionsTopic })
+        foreach (var topic in new[] { o.StagedTopic, o.TransitionsTopic, o.ConversionsTopic })
         {
             ct.ThrowIfCancellationRequested();
             var count = await PartitionCountAsync(admin, topic);
@@ -126,7 +126,7 @@ public static class KafkaClients
             if (count != input)
             {
                 throw new InvalidOperationException(
-                    $"Kafka: topic '{topic}' has {count} partitions but '{o.TouchpointsTopic}' has {input}: each output is written on its input's partition number, so they must match (recreate '{topic}' or point Kafka:{(topic == o.StagedTopic ? "StagedTopic" : "TransitionsTopic")} at another topic)");
+                    $"Kafka: topic '{topic}' has {count} partitions but '{o.TouchpointsTopic}' has {input}: each output is written on its input's partition number, so they must match (recreate '{topic}' or point Kafka:{(topic == o.StagedTopic ? "StagedTopic" : topic == o.TransitionsTopic ? "TransitionsTopic" : "ConversionsTopic")} at another topic)");
             }
         }
         return input;

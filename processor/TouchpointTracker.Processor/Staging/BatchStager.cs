@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Conversions;
 
 namespace TouchpointTracker.Processor.Staging;
 
@@ -12,6 +13,8 @@ public enum OutputKind
 {
     Staged,
     Transition,
+    /// <summary>A conversion record (tt.conversions).</summary>
+    Conversion,
 }
 
 /// <summary>A message to publish, on the same partition number as the input it came from.</summary>
@@ -72,7 +75,8 @@ public static class BatchStager
     /// (null for a visitor never seen); it is updated in place. Outputs of records at or below the
     /// tails (the last source offsets already published on each output partition) are not built again.
     /// </summary>
-    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states, long stagedTail = -1, long transitionsTail = -1)
+    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states,
+        long stagedTail = -1, long transitionsTail = -1, long conversionsTail = -1)
     {
         var outcome = new BatchOutcome();
         var lookup = new BatchStates(states);
@@ -106,6 +110,20 @@ public static class BatchStager
                 {
                     outcome.Outputs.Add(new OutputMessage(OutputKind.Transition, record.Partition, record.Offset, messageKey,
                         JsonSerializer.SerializeToUtf8Bytes(transition, JourneysJsonContext.Default.StageTransition)));
+                }
+                else
+                {
+                    outcome.Suppressed++;
+                }
+            }
+            // The conversion record is read from the state as this touch left it (the next touch may change it).
+            if (step.Conversion is not null)
+            {
+                if (record.Offset > conversionsTail)
+                {
+                    var conversion = ConversionRecord.Build(step.Staged!, states[key]!, journeys.Settings.Currencies)!;
+                    outcome.Outputs.Add(new OutputMessage(OutputKind.Conversion, record.Partition, record.Offset, messageKey,
+                        JsonSerializer.SerializeToUtf8Bytes(conversion, JourneysJsonContext.Default.ConversionRecord)));
                 }
                 else
                 {

@@ -41,7 +41,12 @@ internal sealed class OutputPublisher : IDisposable
         }
     }
 
-    public string TopicOf(OutputKind kind) => kind == OutputKind.Staged ? _kafka.StagedTopic : _kafka.TransitionsTopic;
+    public string TopicOf(OutputKind kind) => kind switch
+    {
+        OutputKind.Staged => _kafka.StagedTopic,
+        OutputKind.Transition => _kafka.TransitionsTopic,
+        _ => _kafka.ConversionsTopic,
+    };
 
     /// <summary>Starts a batch: clears the delivery count and, in transactional mode, begins the transaction.</summary>
     public void Begin()

@@ -124,10 +124,11 @@ internal sealed class PartitionOwnership(
         var claim = store.ClaimAsync(partition, stopping).GetAwaiter().GetResult();
         var stagedTail = tails.LastSourceOffset(kafka.StagedTopic, partition, stopping);
         var transitionsTail = tails.LastSourceOffset(kafka.TransitionsTopic, partition, stopping);
+        var conversionsTail = tails.LastSourceOffset(kafka.ConversionsTopic, partition, stopping);
         metrics.Claims.Inc();
         logger.LogInformation(
-            "Partition {Partition}: claimed (epoch {Epoch}); state applied up to offset {Applied}; outputs published up to offsets {Staged} (staged) and {Transitions} (transitions)",
-            partition, claim.Epoch, claim.AppliedOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", stagedTail, transitionsTail);
-        return new OwnedPartition(claim, stagedTail, transitionsTail);
+            "Partition {Partition}: claimed (epoch {Epoch}); state applied up to offset {Applied}; outputs published up to offsets {Staged} (staged), {Transitions} (transitions) and {Conversions} (conversions)",
+            partition, claim.Epoch, claim.AppliedOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", stagedTail, transitionsTail, conversionsTail);
+        return new OwnedPartition(claim, stagedTail, transitionsTail, conversionsTail);
     }
 }

@@ -18,6 +18,7 @@ public sealed class ProcessorMetrics(MetricsRegistry registry, StagingMetrics st
     internal void CountStaged(BatchOutcome o, Func<OutputKind, string> topicOf)
     {
         staging.Count(o.Staged, o.Duplicates, o.Bots, o.Invalid, o.Late, o.TooLate, o.TransitionsTo);
+        staging.CountConversions(o.ConversionTypes, o.DuplicateConversions, o.UnknownCurrency);
         Suppressed.Inc(by: o.Suppressed);
         foreach (var kind in o.Outputs.GroupBy(x => x.Kind))
         {

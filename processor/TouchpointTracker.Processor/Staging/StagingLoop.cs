@@ -86,8 +86,8 @@ public sealed class StagingLoop : BackgroundService
                 return;
             }
             _logger.LogInformation(
-                "Staging '{Input}' into '{Staged}' and '{Transitions}' as group '{Group}', instance '{Instance}' ({Mode}); rules: {Rules}",
-                _kafka.TouchpointsTopic, _kafka.StagedTopic, _kafka.TransitionsTopic, _kafka.GroupId, _options.InstanceId,
+                "Staging '{Input}' into '{Staged}', '{Transitions}' and '{Conversions}' as group '{Group}', instance '{Instance}' ({Mode}); rules: {Rules}",
+                _kafka.TouchpointsTopic, _kafka.StagedTopic, _kafka.TransitionsTopic, _kafka.ConversionsTopic, _kafka.GroupId, _options.InstanceId,
                 _kafka.Transactional ? "transactional" : "idempotent, not transactional", _rules.Current.Engine.Source);
             _tails = new OutputTailReader(_kafka);
             _ownership = new PartitionOwnership(_kafka, _store, _tails, _metrics, _logger, ct);
@@ -218,7 +218,7 @@ public sealed class StagingLoop : BackgroundService
             var states = new Dictionary<string, JourneyState?>(StringComparer.Ordinal);
             var keys = parsed.Where(p => p.Key is not null).Select(p => p.Key!).Distinct(StringComparer.Ordinal).ToList();
             _store.LoadAsync(run.Claim, keys, states, ct).GetAwaiter().GetResult();
-            var outcome = BatchStager.Stage(journeys, parsed, states, run.StagedTail, run.TransitionsTail);
+            var outcome = BatchStager.Stage(journeys, parsed, states, run.StagedTail, run.TransitionsTail, run.ConversionsTail);
             slices.Add((run, outcome, records[^1].Offset));
         }
 

@@ -15,6 +15,7 @@ public static class Schemas
     public const string Touchpoint = "touchpoint";
     public const string StagedTouchpoint = "staged_touchpoint";
     public const string StageTransition = "stage_transition";
+    public const string Conversion = "conversion";
 
     private static readonly Lazy<Dictionary<string, JsonSchema>> All = new(Load);
     private static long _validated;
@@ -27,7 +28,7 @@ public static class Schemas
     {
         var dir = Path.Combine(AppContext.BaseDirectory, "schemas");
         var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
-        foreach (var name in new[] { Touchpoint, StagedTouchpoint, StageTransition })
+        foreach (var name in new[] { Touchpoint, StagedTouchpoint, StageTransition, Conversion })
         {
             var schema = JsonSchema.FromFile(Path.Combine(dir, name + ".schema.json"));
             SchemaRegistry.Global.Register(schema);
@@ -61,6 +62,9 @@ public static class Schemas
 
     public static void AssertValid(Touchpoint tp) =>
         AssertValid(tp.Journey is null ? Touchpoint : StagedTouchpoint, JsonSerializer.SerializeToUtf8Bytes(tp, ContractsJsonContext.Default.Touchpoint));
+
+    public static void AssertValid(Journeys.Conversions.ConversionRecord record) =>
+        AssertValid(Conversion, JsonSerializer.SerializeToUtf8Bytes(record, JourneysJsonContext.Default.ConversionRecord));
 
     public static void AssertValid(StageTransition transition) =>
         AssertValid(StageTransition, JsonSerializer.SerializeToUtf8Bytes(transition, JourneysJsonContext.Default.StageTransition));

@@ -32,6 +32,9 @@ public sealed class Touch
 
     public static Touch Event(string name, string path = "/") => new("event", name, path);
 
+    /// <summary>An offline event as the offline events API stages it: no page, channel Offline, its fields in props.</summary>
+    public static Touch Offline(string type) => new Touch("offline", type, null).Channel("Offline");
+
     public static Touch Engagement(long engagedMs, string path = "/") =>
         new Touch("engagement", null, path).Props(("engaged_ms", engagedMs.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("scroll_pct", "80"));
 

@@ -54,6 +54,11 @@ public sealed class AnalyticsSinkTests
             await WaitForTouchpointsAsync(again, n => n >= expected.Staged.Count, "every staged touchpoint", survivor);
             await Task.Delay(1500); // anything counted twice would show up now
             Assert.That(await TouchpointsAsync(again), Is.EqualTo(expected.Staged.Count), "each staged touchpoint once: none lost, none counted twice");
+            var conversions = JsonNode.Parse(await again.GetStringAsync("/api/v1/conversions?site=acme&from=2026-02-01&to=2026-04-30"))!;
+            var stored = conversions["by_type"]!.AsArray().Sum(t => (long)t!["conversions"]! + (long)t["retracted"]!);
+            var produced = expected.Staged.Count(s => s.Journey!.Conversion is not null);
+            Assert.That(produced, Is.GreaterThan(0), "the workload's purchases and leads convert");
+            Assert.That(stored, Is.EqualTo(produced), "the sink writes a conversions row for each staged conversion, once: " + conversions.ToJsonString());
 
             using var ready = await again.GetAsync("/readyz");
             var body = await ready.Content.ReadAsStringAsync();

@@ -96,6 +96,10 @@ public sealed class ProcessorKafkaTests
 
             Assert.That(killedAt, Has.All.LessThan(expected.Staged.Count), "every kill happened mid-stream");
             Workload.AssertSameAsExpected(expected, staged, transitions);
+            var conversions = KafkaEnvironment.ExpectedConversions(expected);
+            Assert.That(conversions, Is.Not.Empty);
+            Assert.That(_env.ReadConversions(conversions.Count, TimeSpan.FromSeconds(60)).Select(c => c.ConversionId), Is.EquivalentTo(conversions),
+                "each conversion record once, through the kills");
         }
         finally
         {

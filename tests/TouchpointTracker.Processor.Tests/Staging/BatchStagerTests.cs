@@ -20,12 +20,12 @@ public sealed class BatchStagerTests
     private static List<InputRecord> Records(IEnumerable<Touchpoint> touchpoints, int partition = 0) =>
         [.. touchpoints.Select((tp, i) => new InputRecord(partition, i, JsonSerializer.SerializeToUtf8Bytes(tp, ContractsJsonContext.Default.Touchpoint)))];
 
-    private static async Task<BatchOutcome> StageAsync(IJourneyStateStore store, PartitionClaim claim, List<InputRecord> records, long stagedTail = -1, long transitionsTail = -1, bool save = true)
+    private static async Task<BatchOutcome> StageAsync(IJourneyStateStore store, PartitionClaim claim, List<InputRecord> records, long stagedTail = -1, long transitionsTail = -1, bool save = true, long conversionsTail = -1)
     {
         var parsed = BatchStager.Parse(records);
         var states = new Dictionary<string, JourneyState?>();
         await store.LoadAsync(claim, [.. parsed.Where(p => p.Key is not null).Select(p => p.Key!).Distinct()], states, CancellationToken.None);
-        var outcome = BatchStager.Stage(Journeys, parsed, states, stagedTail, transitionsTail);
+        var outcome = BatchStager.Stage(Journeys, parsed, states, stagedTail, transitionsTail, conversionsTail);
         if (save)
         {
             Assert.That(await store.SaveAsync(claim, records[^1].Offset, outcome.Changed, CancellationToken.None), Is.True);
@@ -53,12 +53,17 @@ public sealed class BatchStagerTests
         // The restart: a new claim sees the state of the first half only; the replay skips what was published.
         var again = await store.ClaimAsync(0, CancellationToken.None);
         Assert.That(again.AppliedOffset, Is.EqualTo(firstHalf[^1].Offset));
-        var replay = await StageAsync(store, again, secondHalf, stagedTail: publishedUpTo, transitionsTail: publishedUpTo);
+        var replay = await StageAsync(store, again, secondHalf, stagedTail: publishedUpTo, transitionsTail: publishedUpTo, conversionsTail: publishedUpTo);
 
         var union = first.Outputs.Concat(published).Concat(replay.Outputs).ToList();
         foreach (var output in union)
         {
-            Schemas.AssertValid(output.Kind == OutputKind.Staged ? Schemas.StagedTouchpoint : Schemas.StageTransition, output.Value);
+            Schemas.AssertValid(output.Kind switch
+            {
+                OutputKind.Staged => Schemas.StagedTouchpoint,
+                OutputKind.Transition => Schemas.StageTransition,
+                _ => Schemas.Conversion,
+            }, output.Value);
         }
         var expected = Workload.Expected(stream);
         Assert.Multiple(() =>
@@ -68,6 +73,10 @@ public sealed class BatchStagerTests
             Assert.That(union.Where(o => o.Kind == OutputKind.Staged).Select(o => Workload.Describe(Parse(o))).Order(StringComparer.Ordinal),
                 Is.EqualTo(expected.Staged.Select(Workload.Describe).Order(StringComparer.Ordinal)));
             Assert.That(union.Count(o => o.Kind == OutputKind.Transition), Is.EqualTo(expected.Transitions.Count));
+            var conversions = union.Where(o => o.Kind == OutputKind.Conversion)
+                .Select(o => System.Text.Json.JsonSerializer.Deserialize(o.Value, JourneysJsonContext.Default.ConversionRecord)!.ConversionId).ToList();
+            Assert.That(conversions, Is.Not.Empty);
+            Assert.That(conversions, Is.EquivalentTo(Support.KafkaEnvironment.ExpectedConversions(expected)), "each conversion record once, the replay's included");
         });
     }
 
@@ -109,7 +118,12 @@ public sealed class BatchStagerTests
         });
         foreach (var output in outcome.Outputs)
         {
-            Schemas.AssertValid(output.Kind == OutputKind.Staged ? Schemas.StagedTouchpoint : Schemas.StageTransition, output.Value);
+            Schemas.AssertValid(output.Kind switch
+            {
+                OutputKind.Staged => Schemas.StagedTouchpoint,
+                OutputKind.Transition => Schemas.StageTransition,
+                _ => Schemas.Conversion,
+            }, output.Value);
         }
     }
 

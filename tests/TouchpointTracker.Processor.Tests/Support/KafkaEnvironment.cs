@@ -18,6 +18,7 @@ public sealed class KafkaEnvironment : IAsyncDisposable
     public const string Input = "tt.touchpoints";
     public const string Staged = "tt.touchpoints.staged";
     public const string Transitions = "tt.stage-transitions";
+    public const string Conversions = "tt.conversions";
 
     private KafkaEnvironment(MockKafkaCluster cluster, RedisServer redis, int partitions)
     {
@@ -35,7 +36,7 @@ public sealed class KafkaEnvironment : IAsyncDisposable
     {
         var cluster = MockKafkaCluster.Start(3);
         cluster.SetGroupInitialRebalanceDelay(TimeSpan.FromMilliseconds(100));
-        foreach (var topic in new[] { Input, Staged, Transitions })
+        foreach (var topic in new[] { Input, Staged, Transitions, Conversions })
         {
             cluster.CreateTopic(topic, partitions);
         }
@@ -154,6 +155,21 @@ public sealed class KafkaEnvironment : IAsyncDisposable
             [.. staged.Select(m => JsonSerializer.Deserialize(m.Message.Value, ContractsJsonContext.Default.Touchpoint)!)],
             [.. transitions.Select(m => JsonSerializer.Deserialize(m.Message.Value, JourneysJsonContext.Default.StageTransition)!)]);
     }
+
+    /// <summary>Reads the conversion records, validates each against docs/schemas/conversion.schema.json and parses it.</summary>
+    public List<Journeys.Conversions.ConversionRecord> ReadConversions(long atLeast, TimeSpan timeout)
+    {
+        var messages = ReadAll(Conversions, atLeast, timeout);
+        foreach (var m in messages)
+        {
+            Schemas.AssertValid(Schemas.Conversion, m.Message.Value);
+        }
+        return [.. messages.Select(m => JsonSerializer.Deserialize(m.Message.Value, JourneysJsonContext.Default.ConversionRecord)!)];
+    }
+
+    /// <summary>The conversion ids the reference engine's staged touchpoints carry.</summary>
+    public static List<string> ExpectedConversions(JourneyRunner expected) =>
+        [.. expected.Staged.Where(s => s.Journey!.Conversion is not null).Select(s => s.Journey!.Conversion!.ConversionId)];
 
     public async ValueTask DisposeAsync()
     {

@@ -5,6 +5,10 @@ import { dayChart, STAGE_COLORS } from '../charts.js';
 
 export const title = 'Overview';
 
+/** A sum in the reporting currency, two decimals ("12,000.00 EUR"). */
+const money = (v, currency) =>
+  new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v || 0) + (currency ? ' ' + currency : '');
+
 export async function render({ state, main, signal, rangeShown }) {
   const params = apiParams(state);
   const o = await getJson('overview', params, signal);
@@ -15,7 +19,9 @@ export async function render({ state, main, signal, rangeShown }) {
   const totals = h('section.kpis', { 'aria-label': 'Totals' },
     kpi('Visitors', num(o.visitors), 'visitors'),
     kpi('Sessions', num(o.sessions), 'sessions'),
-    kpi('Touchpoints', num(o.touchpoints), 'touchpoints'));
+    kpi('Touchpoints', num(o.touchpoints), 'touchpoints'),
+    kpi('Conversions', num(o.conversions), 'conversions'),
+    kpi('Revenue', money(o.revenue, o.reporting_currency), 'revenue', 'net of refunds, fixed rates'));
   const stages = h('section.kpis.stages', { 'aria-label': 'Visitors per stage reached' },
     STAGES.map((s) => kpi(cap(s), num(o.reached[s]), 'reached-' + s, `${num(o.entered[s])} entered`)));
 
