@@ -6,4 +6,6 @@ namespace TouchpointTracker.Journeys;
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(JourneyState))]
 [JsonSerializable(typeof(StageTransition))]
+[JsonSerializable(typeof(Identity.PersonState))]
+[JsonSerializable(typeof(Identity.IdentitySnapshot))]
 public sealed partial class JourneysJsonContext : JsonSerializerContext;
