@@ -3,6 +3,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Analytics;
 using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Identity;
 using TouchpointTracker.Processor.Analytics;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Processor.Kafka;
@@ -44,6 +45,14 @@ public static class ProcessorServiceExtensions
             // State outlives the journey by the late window, so a late touch still finds its journey.
             var retention = journeys.InactivityWindow + journeys.LateEventWindow;
             return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new IdentityResolver(sp.GetRequiredService<IOptions<IdentityOptions>>().Value.ToSettings()));
+        services.AddSingleton(sp =>
+        {
+            var journeys = sp.GetRequiredService<IOptions<JourneyOptions>>().Value.ToSettings();
+            return new RedisIdentityStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisOptions>>().Value.IdentityKeyPrefix,
+                journeys.InactivityWindow + journeys.LateEventWindow, sp.GetRequiredService<IOptions<IdentityOptions>>().Value, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource(
             sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Identity;
 
 namespace TouchpointTracker.Processor.Staging;
 
@@ -12,6 +13,8 @@ public enum OutputKind
 {
     Staged,
     Transition,
+    /// <summary>A touch to stage again under a visitor id (an offline event matched by identity): back to the input topic, keyed by its visitor.</summary>
+    Rekeyed,
 }
 
 /// <summary>A message to publish, on the same partition number as the input it came from.</summary>
@@ -72,10 +75,12 @@ public static class BatchStager
     /// (null for a visitor never seen); it is updated in place. Outputs of records at or below the
     /// tails (the last source offsets already published on each output partition) are not built again.
     /// </summary>
-    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states, long stagedTail = -1, long transitionsTail = -1)
+    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states, long stagedTail = -1, long transitionsTail = -1,
+        IdentityResolver? resolver = null, BatchIdentity? identity = null)
     {
         var outcome = new BatchOutcome();
         var lookup = new BatchStates(states);
+        var stager = resolver is null || identity is null ? null : new IdentityStager(journeys, resolver);
         foreach (var (record, tp, key) in records)
         {
             if (tp is null || key is null)
@@ -83,8 +88,29 @@ public static class BatchStager
                 outcome.Invalid++;
                 continue;
             }
-            lookup.Key = key;
-            var step = journeys.Stage(tp, lookup, outcome);
+            JourneyStep step;
+            if (stager is not null)
+            {
+                var withIdentity = stager.Stage(tp, identity!, outcome, identity!.Tally);
+                step = withIdentity.Step;
+                foreach (var again in withIdentity.Rekeyed)
+                {
+                    if (record.Offset > stagedTail)
+                    {
+                        outcome.Outputs.Add(new OutputMessage(OutputKind.Rekeyed, record.Partition, record.Offset, Encoding.UTF8.GetBytes(StateKey(again)),
+                            JsonSerializer.SerializeToUtf8Bytes(again, ContractsJsonContext.Default.Touchpoint)));
+                    }
+                    else
+                    {
+                        outcome.Suppressed++;
+                    }
+                }
+            }
+            else
+            {
+                lookup.Key = key;
+                step = journeys.Stage(tp, lookup, outcome);
+            }
             if (step.Outcome != TouchOutcome.Staged)
             {
                 continue;

@@ -41,7 +41,12 @@ internal sealed class OutputPublisher : IDisposable
         }
     }
 
-    public string TopicOf(OutputKind kind) => kind == OutputKind.Staged ? _kafka.StagedTopic : _kafka.TransitionsTopic;
+    public string TopicOf(OutputKind kind) => kind switch
+    {
+        OutputKind.Staged => _kafka.StagedTopic,
+        OutputKind.Transition => _kafka.TransitionsTopic,
+        _ => _kafka.TouchpointsTopic,
+    };
 
     /// <summary>Starts a batch: clears the delivery count and, in transactional mode, begins the transaction.</summary>
     public void Begin()
@@ -63,7 +68,8 @@ internal sealed class OutputPublisher : IDisposable
             Value = output.Value,
             Headers = [new Header(KafkaClients.SourceOffsetHeader, Encoding.ASCII.GetBytes(output.SourceOffset.ToString(CultureInfo.InvariantCulture)))],
         };
-        var target = new TopicPartition(TopicOf(output.Kind), output.Partition);
+        // A re-keyed touch goes back to the input topic on its visitor's partition (the key, as the collector's forwarder sends it).
+        var target = new TopicPartition(TopicOf(output.Kind), output.Kind == OutputKind.Rekeyed ? Partition.Any : output.Partition);
         while (true)
         {
             try
