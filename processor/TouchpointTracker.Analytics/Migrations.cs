@@ -99,6 +99,42 @@ internal static class Migrations
             country VARCHAR
         );
         """,
+        // 2: conversions (one row per conversion; a refund or a replacement adds a row that retracts).
+        """
+        CREATE TABLE conversions (
+            site VARCHAR NOT NULL,
+            conversion_id VARCHAR NOT NULL,
+            type VARCHAR NOT NULL,
+            goal VARCHAR,
+            ts TIMESTAMP NOT NULL,
+            vkey UBIGINT NOT NULL,
+            jkey UBIGINT NOT NULL,
+            skey UBIGINT,
+            event_id VARCHAR NOT NULL,
+            order_id VARCHAR,
+            value DOUBLE,
+            currency VARCHAR,
+            reporting_value DOUBLE,
+            retracted BOOLEAN NOT NULL DEFAULT false
+        );
+        """,
+        // 3: persons (identified people) and which visitor ids belong to each.
+        """
+        CREATE TABLE persons (
+            site VARCHAR NOT NULL,
+            pkey UBIGINT NOT NULL,
+            person_id VARCHAR NOT NULL,
+            user_id_sha256 VARCHAR,
+            first_ts TIMESTAMP NOT NULL,
+            last_ts TIMESTAMP NOT NULL
+        );
+        CREATE TABLE person_visitors (
+            site VARCHAR NOT NULL,
+            vkey UBIGINT NOT NULL,
+            pkey UBIGINT NOT NULL,
+            ts TIMESTAMP NOT NULL
+        );
+        """,
     ];
 
     internal static int Apply(DuckDBConnection c)

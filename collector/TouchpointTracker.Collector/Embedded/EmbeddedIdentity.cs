@@ -10,7 +10,7 @@ namespace TouchpointTracker.Collector.Embedded;
 /// the journey states, rewritten whole (atomically: a temporary file moved over it) when it changed, at the
 /// same moments as the journey states are saved. The staging loop and the API share it under <see cref="Gate"/>.
 /// </summary>
-public sealed class EmbeddedIdentity
+public sealed class EmbeddedIdentity : Analytics.IUnmatchedEvents
 {
     private readonly string _path;
 
@@ -45,6 +45,16 @@ public sealed class EmbeddedIdentity
         {
             File.Move(_path, _path + ".unreadable", overwrite: true);
             return 0;
+        }
+    }
+
+    public Task<Analytics.UnmatchedResult> ListAsync(string site, int limit, CancellationToken ct)
+    {
+        lock (Gate)
+        {
+            var all = State.Unmatched(site);
+            return Task.FromResult(new Analytics.UnmatchedResult(site, all.Count,
+                [.. all.Reverse().Take(limit).Select(u => Analytics.UnmatchedEvents.Describe(u.Touchpoint))]));
         }
     }
 

@@ -103,6 +103,7 @@ public static class CollectorServiceExtensions
             sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));
         services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
         services.AddSingleton<EmbeddedIdentity>();
+        services.AddSingleton<IUnmatchedEvents>(sp => sp.GetRequiredService<EmbeddedIdentity>());
         services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
         services.AddSingleton<StagingMetrics>();
         services.AddHostedService<EmbeddedProcessor>();

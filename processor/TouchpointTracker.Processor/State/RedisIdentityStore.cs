@@ -25,7 +25,7 @@ namespace TouchpointTracker.Processor.State;
 /// save is not fenced by a partition epoch: it is last-writer-wins with a version check, and a save that finds
 /// another version than it loaded is counted (<c>tt_identity_conflicts_total</c>). docs/identity.md explains the limit.
 /// </summary>
-public sealed class RedisIdentityStore
+public sealed class RedisIdentityStore : TouchpointTracker.Analytics.IUnmatchedEvents
 {
     // KEYS: person  ARGV: expected version, state, ttl ms. Returns 1 when the stored version was the expected one.
     private const string SavePersonScript = """
@@ -217,6 +217,12 @@ public sealed class RedisIdentityStore
         }
         await Task.WhenAll(writes);
         return conflicts;
+    }
+
+    public async Task<TouchpointTracker.Analytics.UnmatchedResult> ListAsync(string site, int limit, CancellationToken ct)
+    {
+        var (total, events) = await UnmatchedAsync(site, limit);
+        return new TouchpointTracker.Analytics.UnmatchedResult(site, total, [.. events.Select(TouchpointTracker.Analytics.UnmatchedEvents.Describe)]);
     }
 
     /// <summary>The unmatched events of a site, newest first (at most <paramref name="limit"/>), and how many there are.</summary>
