@@ -90,9 +90,9 @@ public static class IdentifyProps
 
     private static bool NeedsHashing(string name, JsonElement value)
     {
-        if (name.EndsWith("_sha256", StringComparison.Ordinal))
+        if (name.EndsWith("_sha256", StringComparison.Ordinal) && value.ValueKind == JsonValueKind.String && IdentityHashing.IsSha256Hex(value.GetString()))
         {
-            return false;
+            return false; // already a hash
         }
         if (IsEmailName(name) || PhoneNames.Contains(name))
         {
