@@ -272,7 +272,27 @@ public sealed class AnalyticsQueries(AnalyticsStore store)
                 current = touch.StageAfter;
             });
         }
-        return new JourneyResult(request.Range.Site, visitorId, firstSeen.Value, current, touches, sessions);
+        string? personId = null;
+        List<string>? personVisitors = null;
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("visitor", visitorId);
+            q.Text.Append("""
+                SELECT p.person_id, v.visitor FROM person_visitors mine
+                JOIN persons p ON p.site = mine.site AND p.pkey = mine.pkey
+                JOIN person_visitors pv ON pv.site = mine.site AND pv.pkey = mine.pkey
+                JOIN visitors v ON v.site = pv.site AND v.vkey = pv.vkey
+                WHERE mine.site = $site AND mine.vkey = md5_number_lower($visitor)
+                ORDER BY pv.ts, v.visitor
+                """);
+            q.Read(store, r =>
+            {
+                personId = r.GetString(0);
+                (personVisitors ??= []).Add(r.GetString(1));
+            });
+        }
+        return new JourneyResult(request.Range.Site, visitorId, firstSeen.Value, current, touches, sessions, personId, personVisitors);
     }
 
     /// <summary>Visitors whose id starts with <paramref name="prefix"/> and who have sessions matching the range and filters, latest first.</summary>

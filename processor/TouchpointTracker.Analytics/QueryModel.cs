@@ -96,7 +96,9 @@ public sealed record PersonTouch(string VisitorId, int SessionIndex, JourneyTouc
 public sealed record PersonResult(string Site, string PersonId, string? UserIdSha256, DateTime FirstSeen, DateTime LastSeen, string? CurrentStage,
     int TouchCount, List<PersonVisitor> Visitors, List<PersonTouch> Touches);
 
-public sealed record JourneyResult(string Site, string VisitorId, DateTime FirstSeen, string? CurrentStage, int Touches, List<JourneySession> Sessions);
+/// <summary>One visitor's journey; <see cref="PersonId"/> and <see cref="PersonVisitors"/> when the visitor was identified (docs/identity.md).</summary>
+public sealed record JourneyResult(string Site, string VisitorId, DateTime FirstSeen, string? CurrentStage, int Touches, List<JourneySession> Sessions,
+    string? PersonId = null, List<string>? PersonVisitors = null);
 
 public sealed record JourneySearchHit(string VisitorId, DateTime FirstSeen, DateTime LastSeen, long Sessions, long Touchpoints, string? Stage);
 

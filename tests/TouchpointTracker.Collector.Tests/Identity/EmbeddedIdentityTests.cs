@@ -109,6 +109,9 @@ public sealed class EmbeddedIdentityTests
             Assert.That(view["visitors"]!.AsArray().Select(v => (string?)v!["visitor_id"]), Is.EquivalentTo(new[] { laptop, phone }));
             Assert.That((string?)view["user_id_sha256"], Is.EqualTo(IdentityHashing.UserId("u-embedded")));
         });
+        var journey = await PollAsync(http, $"/api/v1/journeys/{laptop}?site={Site}", n => n["person_id"] is not null);
+        Assert.That((string?)journey!["person_id"], Is.EqualTo(person), "the visitor's journey names its person and their visitor ids (the dashboard shows them)");
+        Assert.That(journey["person_visitors"]!.AsArray().Select(v => (string?)v), Is.EquivalentTo(new[] { laptop, phone }));
         var found = await PollAsync(http, $"/api/v1/persons?site={Site}&user_id=u-embedded", _ => true);
         Assert.That((string?)found!["person_id"], Is.EqualTo(person));
         using var unknown = await http.GetAsync($"/api/v1/persons?site={Site}&user_id=someone-else");
