@@ -112,6 +112,7 @@ public sealed class IdentityStager(JourneyProcessor journeys, IdentityResolver r
         {
             return Resolve(tp, ids, identity);
         }
+        var keys = KeysOf(tp); // before staging, which carries the session's campaign (and click id) onto every touch
         var visitor = ids.GetOrCreate(tp);
         var person = LinkIfIdentified(tp, visitor, ids, identity);
         if (person is null && visitor.PersonId is { } linked)
@@ -138,7 +139,7 @@ public sealed class IdentityStager(JourneyProcessor journeys, IdentityResolver r
             }
             ids.PersonChanged(tp.SiteId, person);
         }
-        var rekeyed = Learn(tp, person, ids, identity);
+        var rekeyed = Learn(tp, keys, person, ids, identity);
         return new IdentityStep(step, rekeyed);
     }
 
@@ -238,9 +239,8 @@ public sealed class IdentityStager(JourneyProcessor journeys, IdentityResolver r
     }
 
     /// <summary>Learns the touch's identifiers (pointing at its person, else its visitor) and brings back the unmatched touches they match.</summary>
-    private List<Touchpoint> Learn(Touchpoint tp, PersonState? person, IIdentityLookup ids, IdentityTally identity)
+    private List<Touchpoint> Learn(Touchpoint tp, List<string> keys, PersonState? person, IIdentityLookup ids, IdentityTally identity)
     {
-        var keys = KeysOf(tp);
         if (keys.Count == 0)
         {
             return [];
