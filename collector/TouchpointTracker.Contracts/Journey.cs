@@ -22,6 +22,11 @@ public sealed class JourneyInfo
     [JsonPropertyName("session_index")] public int? SessionIndex { get; set; }
     /// <summary>The site-search term this page view carries (its q, s, search or query parameter; rules key <c>site_search_params</c>).</summary>
     [JsonPropertyName("site_search")] public string? SiteSearch { get; set; }
+    /// <summary>
+    /// The person (an identified user, across their visitor ids) whose journey this touch is part of; absent
+    /// while the visitor is anonymous. Derived from the site and the hashed user id, so it is stable.
+    /// </summary>
+    [JsonPropertyName("person_id")] public string? PersonId { get; set; }
     /// <summary>The conversion this touch produced (a purchase, a lead, a won deal, a goal...), absent when none.</summary>
     [JsonPropertyName("conversion")] public ConversionInfo? Conversion { get; set; }
 }

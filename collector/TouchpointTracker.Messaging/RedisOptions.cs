@@ -50,6 +50,9 @@ public sealed class RedisOptions : IValidatableObject
     /// <summary>The key prefix of the processor's journey state.</summary>
     public string JourneyKeyPrefix => KeyPrefix + ":journey";
 
+    /// <summary>The processor's identity state (persons, identifier index, unmatched offline events): <c>&lt;KeyPrefix&gt;:identity:{site}:...</c>.</summary>
+    public string IdentityKeyPrefix => KeyPrefix + ":identity";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(Configuration))

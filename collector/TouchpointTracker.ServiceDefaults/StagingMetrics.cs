@@ -45,6 +45,22 @@ public sealed class StagingMetrics(MetricsRegistry registry)
         }
     }
 
+    public Counter Identity { get; } = registry.Counter("tt_identity_events_total",
+        "Identity resolution by event: linked (a visitor joined a person), merged (its anonymous journey joined the person's), junk (a blocklisted or missing user id), cap_refused (the person had the maximum of visitor ids), relinked (a device identified as another user), matched (an offline event without visitor id matched), unmatched (kept until its identifier appears), rematched (an unmatched event matched later).");
+
+    private static readonly string[] IdentityEvents = ["linked", "merged", "junk", "cap_refused", "relinked", "matched", "unmatched", "rematched"];
+    private static readonly LabelSet[] IdentityLabels = IdentityEvents.Select(e => MetricsRegistry.Labels(("event", e))).ToArray();
+
+    /// <summary>Counts identity events, in the order of <see cref="IdentityEvents"/>.</summary>
+    public void CountIdentity(int linked, int merged, int junk, int capRefused, int relinked, int matched, int unmatched, int rematched)
+    {
+        Span<int> counts = [linked, merged, junk, capRefused, relinked, matched, unmatched, rematched];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            Add(Identity, IdentityLabels[i], counts[i]);
+        }
+    }
+
     /// <summary>Counts the outcomes of a run of staged touches (a batch, or one touch in the embedded mode).</summary>
     public void Count(int staged, int duplicates, int bots, int invalid, int late, int tooLate, IEnumerable<string> stagesReached)
     {

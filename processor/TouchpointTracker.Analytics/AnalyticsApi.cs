@@ -63,6 +63,12 @@ public static partial class AnalyticsApi
             .WithSummary("Visitors entering each stage, conversion, drop-off, median and p75 time between stages").Produces<FunnelResult>();
         g.MapGet("/journeys/{id}", GetJourney).WithName("analytics-journey")
             .WithSummary("One visitor's touches in time order, grouped by session").Produces<JourneyResult>();
+        g.MapGet("/persons/{id}", GetPerson).WithName("analytics-person")
+            .WithSummary("One identified person's whole journey: every touch of all their visitor ids, in time order").Produces<PersonResult>();
+        g.MapGet("/persons", FindPerson).WithName("analytics-person-search")
+            .WithSummary("The person of ?user_id= (hashed on the server before the lookup) or ?user_id_sha256=").Produces<PersonResult>();
+        g.MapGet("/unmatched", GetUnmatched).WithName("analytics-unmatched")
+            .WithSummary("Offline events that matched nobody yet (newest first); each is placed in a journey when its identifier appears").Produces<UnmatchedResult>();
         g.MapGet("/journeys", SearchJourneys).WithName("analytics-journey-search")
             .WithSummary("Visitors whose id starts with ?search=").Produces<JourneySearchResult>();
         g.MapGet("/attribution", GetAttribution).WithName("analytics-attribution")
@@ -126,6 +132,59 @@ public static partial class AnalyticsApi
         return journey is null
             ? TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No visitor '{id}' on site '{request.Range.Site}'.")
             : TypedResults.Json(journey, AnalyticsJsonContext.Default.JourneyResult);
+    }
+
+    public static Results<JsonHttpResult<PersonResult>, ValidationProblem, ProblemHttpResult> GetPerson(
+        string id, [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem, defaultDays: MaxRangeDays)) return problem;
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 64) return Invalid("id", "The person id must have 1 to 64 characters (p_ and 32 hex digits).");
+        var person = s.Queries.Person(request, id);
+        return person is null
+            ? TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No person '{id}' on site '{request.Range.Site}'.")
+            : TypedResults.Json(person, AnalyticsJsonContext.Default.PersonResult);
+    }
+
+    /// <summary>A person by user id: the clear id is hashed here (SHA-256 of the trimmed value) and never stored or logged.</summary>
+    public static Results<JsonHttpResult<PersonResult>, ValidationProblem, ProblemHttpResult> FindPerson(
+        [FromQuery(Name = "user_id")] string? userId, [FromQuery(Name = "user_id_sha256")] string? userIdSha256,
+        [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem, defaultDays: MaxRangeDays)) return problem;
+        string hash;
+        if (!string.IsNullOrWhiteSpace(userId) && userId.Length <= 256)
+        {
+            hash = Journeys.Identity.IdentityHashing.UserId(userId);
+        }
+        else if (Journeys.Identity.IdentityHashing.IsSha256Hex(userIdSha256))
+        {
+            hash = userIdSha256!.ToLowerInvariant();
+        }
+        else
+        {
+            return Invalid("user_id", "Give user_id (1 to 256 characters) or user_id_sha256 (64 hex digits).");
+        }
+        var personId = s.Queries.PersonByUser(request.Range.Site, hash) ?? Journeys.Identity.IdentityResolver.PersonIdFor(request.Range.Site, hash);
+        var person = s.Queries.Person(request, personId);
+        return person is null
+            ? TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No person with that user id on site '{request.Range.Site}'.")
+            : TypedResults.Json(person, AnalyticsJsonContext.Default.PersonResult);
+    }
+
+    public static async Task<Results<JsonHttpResult<UnmatchedResult>, ValidationProblem, ProblemHttpResult>> GetUnmatched(
+        [AsParameters] AnalyticsParameters p, [AsParameters] AnalyticsServices s, CancellationToken ct)
+    {
+        if (Authorize(p, s) is { } denied) return denied;
+        if (!TryParse(p, s, out var request, out var problem, defaultDays: MaxRangeDays)) return problem;
+        if (!TryLimit(p, 100, out var limit, out problem)) return problem;
+        if (s.Http.RequestServices.GetService(typeof(IUnmatchedEvents)) is not IUnmatchedEvents unmatched)
+        {
+            return TypedResults.Problem(statusCode: 404, title: "Not available",
+                detail: "This instance does not see the unmatched events (in the distributed mode, give the analytics instance Redis:Configuration).");
+        }
+        return TypedResults.Json(await unmatched.ListAsync(request.Range.Site, limit, ct), AnalyticsJsonContext.Default.UnmatchedResult);
     }
 
     public static Results<JsonHttpResult<JourneySearchResult>, ValidationProblem, ProblemHttpResult> SearchJourneys(

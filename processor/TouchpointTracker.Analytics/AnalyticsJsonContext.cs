@@ -8,6 +8,8 @@ namespace TouchpointTracker.Analytics;
 [JsonSerializable(typeof(BreakdownResult))]
 [JsonSerializable(typeof(FunnelResult))]
 [JsonSerializable(typeof(JourneyResult))]
+[JsonSerializable(typeof(PersonResult))]
+[JsonSerializable(typeof(UnmatchedResult))]
 [JsonSerializable(typeof(JourneySearchResult))]
 [JsonSerializable(typeof(RealtimeResult))]
 [JsonSerializable(typeof(AttributionReport))]

@@ -235,6 +235,72 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
+    /// <summary>
+    /// One person's whole journey: every touch of every visitor id linked to the person (person_visitors), in time
+    /// order, each with its visitor id; null when the site has no such person.
+    /// </summary>
+    public PersonResult? Person(AnalyticsRequest request, string personId, int maxTouches = 5000)
+    {
+        PersonResult? person = null;
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("person", personId);
+            q.Text.Append("SELECT person_id, user_id_sha256, first_ts, last_ts FROM persons WHERE site = $site AND pkey = md5_number_lower($person) AND person_id = $person");
+            q.Read(store, r => person = new PersonResult(request.Range.Site, r.GetString(0), Str(r, 1), r.GetDateTime(2), r.GetDateTime(3), null, 0, [], []));
+        }
+        if (person is null)
+        {
+            return null;
+        }
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("person", personId);
+            q.Text.Append("""
+                SELECT v.visitor, pv.ts FROM person_visitors pv JOIN visitors v ON v.site = pv.site AND v.vkey = pv.vkey
+                WHERE pv.site = $site AND pv.pkey = md5_number_lower($person) ORDER BY pv.ts, v.visitor
+                """);
+            q.Read(store, r => person.Visitors.Add(new PersonVisitor(r.GetString(0), r.GetDateTime(1))));
+        }
+        string? current = null;
+        {
+            var q = new Sql();
+            var where = q.TouchpointWhere(request);
+            q.Param("person", personId);
+            q.Param("max", maxTouches);
+            q.Text.Append($"""
+                SELECT t.ts, t.event_id, t.type, t.name, t.page_host, t.page_path, t.referrer_host, t.source, t.medium, t.term, t.utm_campaign, t.channel,
+                       t.previous_stage, t.stage, t.reasons, t.score, t.touch_index, t.session_index, v.visitor
+                FROM (SELECT * FROM touchpoints WHERE {where}
+                      AND vkey IN (SELECT vkey FROM person_visitors WHERE site = $site AND pkey = md5_number_lower($person))) t
+                JOIN visitors v ON v.site = t.site AND v.vkey = t.vkey
+                ORDER BY t.ts, t.touch_index LIMIT $max
+                """);
+            q.Read(store, r =>
+            {
+                var touch = new JourneyTouch(r.GetDateTime(0), r.GetString(1), Str(r, 2), Str(r, 3), Str(r, 4), Str(r, 5), Str(r, 6), Str(r, 7),
+                    Str(r, 8), Str(r, 9), Str(r, 10), Str(r, 11), Str(r, 12), Str(r, 13), Reasons(r, 14),
+                    r.IsDBNull(15) ? 0 : Convert.ToDouble(r.GetValue(15)), r.IsDBNull(16) ? 0 : r.GetInt32(16));
+                person.Touches.Add(new PersonTouch(r.GetString(18), r.IsDBNull(17) ? 0 : r.GetInt32(17), touch));
+                current = touch.StageAfter;
+            });
+        }
+        return person with { CurrentStage = current, TouchCount = person.Touches.Count };
+    }
+
+    /// <summary>The person id of a hashed user id on a site, when the store knows that person.</summary>
+    public string? PersonByUser(string site, string userIdSha256)
+    {
+        string? found = null;
+        var q = new Sql();
+        q.Param("site", site);
+        q.Param("uid", userIdSha256);
+        q.Text.Append("SELECT person_id FROM persons WHERE site = $site AND user_id_sha256 = $uid LIMIT 1");
+        q.Read(store, r => found = r.GetString(0));
+        return found;
+    }
+
     public JourneyResult? Journey(AnalyticsRequest request, string visitorId, int maxTouches = 5000)
     {
         DateTime? firstSeen = null;
@@ -294,7 +360,27 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                 current = touch.StageAfter;
             });
         }
-        return new JourneyResult(request.Range.Site, visitorId, firstSeen.Value, current, touches, sessions);
+        string? personId = null;
+        List<string>? personVisitors = null;
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("visitor", visitorId);
+            q.Text.Append("""
+                SELECT p.person_id, v.visitor FROM person_visitors mine
+                JOIN persons p ON p.site = mine.site AND p.pkey = mine.pkey
+                JOIN person_visitors pv ON pv.site = mine.site AND pv.pkey = mine.pkey
+                JOIN visitors v ON v.site = pv.site AND v.vkey = pv.vkey
+                WHERE mine.site = $site AND mine.vkey = md5_number_lower($visitor)
+                ORDER BY pv.ts, v.visitor
+                """);
+            q.Read(store, r =>
+            {
+                personId = r.GetString(0);
+                (personVisitors ??= []).Add(r.GetString(1));
+            });
+        }
+        return new JourneyResult(request.Range.Site, visitorId, firstSeen.Value, current, touches, sessions, personId, personVisitors);
     }
 
     /// <summary>Visitors whose id starts with <paramref name="prefix"/> and who have sessions matching the range and filters, latest first.</summary>

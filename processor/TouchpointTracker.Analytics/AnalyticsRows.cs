@@ -17,6 +17,8 @@ internal sealed class TouchpointRow
     public string? Source, Medium, Term, UtmSource, UtmMedium, UtmCampaign, UtmTerm, UtmContent, ClickPlatform;
     public string? Channel, Browser, Os, Device, Country, Stage, PreviousStage;
     public required string Reasons;
+    /// <summary>The person of the touch (journey.person_id), and the hashed user id an identify carries.</summary>
+    public string? PersonId, UserIdSha256;
     public double Score;
     public int TouchIndex, SessionIndex, Rank, Entered;
     /// <summary>The conversion the touch produced, written to the conversions table with it.</summary>
@@ -61,6 +63,8 @@ internal static class RowMapper
             Visitor = tp.VisitorId,
             SessionId = sessionId,
             JourneyId = j.Id,
+            PersonId = j.PersonId,
+            UserIdSha256 = tp.Type == "identify" && tp.Props is { } props && props.TryGetValue("user_id_sha256", out var uid) && uid.ValueKind == System.Text.Json.JsonValueKind.String ? uid.GetString() : null,
             Ts = ts,
             Day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(ts, zone)),
             Type = tp.Type,

@@ -261,6 +261,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 AppendSessions(c);
                 AppendVisitors(c);
                 AppendConversions(c);
+                AppendPersons(c);
             }
             if (_trs.Count > 0)
             {
@@ -362,6 +363,33 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     private static List<string> SplitReasons(string reasons) =>
         reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
+
+    /// <summary>
+    /// Persons from the touches carrying a person id: a persons row per new person (first and last time, the hashed user
+    /// id once an identify brings it), a person_visitors row per visitor id new to the site (a visitor belongs to the
+    /// first person it was linked to here: a device shared by two identified users stays with its first).
+    /// </summary>
+    private void AppendPersons(DuckDBConnection c)
+    {
+        if (!_tps.Any(t => t.PersonId is not null))
+        {
+            return;
+        }
+        Exec(c, "DELETE FROM stage_p");
+        using (var app = c.CreateAppender("stage_p"))
+        {
+            foreach (var t in _tps)
+            {
+                if (t.PersonId is { } person)
+                {
+                    app.CreateRow().AppendValue(t.Site).AppendValue(Key(person)).AppendValue(person).AppendValue(t.UserIdSha256)
+                        .AppendValue(Key(t.Visitor)).AppendValue(t.Ts).EndRow();
+                }
+            }
+        }
+        Exec(c, FlushSql.UpsertPersons);
+        Exec(c, FlushSql.InsertPersonVisitors);
+    }
 
     private void AppendTouchpoints(DuckDBConnection c)
     {
@@ -553,6 +581,7 @@ internal static class FlushSql
         CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
         CREATE OR REPLACE TEMP TABLE stage_v (site VARCHAR, vkey UBIGINT, visitor VARCHAR, first_ts TIMESTAMP);
         CREATE OR REPLACE TEMP TABLE stage_r (site VARCHAR, conversion_id VARCHAR);
+        CREATE OR REPLACE TEMP TABLE stage_p (site VARCHAR, pkey UBIGINT, person_id VARCHAR, user_id_sha256 VARCHAR, vkey UBIGINT, ts TIMESTAMP);
         """;
 
     // A conversion named by a refund of the batch is retracted once its order's refunds (negative values) cover its value.
@@ -562,6 +591,24 @@ internal static class FlushSql
         WHERE o.site = r.site AND o.conversion_id = r.conversion_id AND o.type <> 'refund' AND NOT o.retracted
           AND (o.value IS NULL OR o.order_id IS NULL OR -(SELECT coalesce(sum(f.value), 0) FROM conversions f
                WHERE f.site = o.site AND f.type = 'refund' AND f.order_id = o.order_id) >= abs(o.value) - 1e-9)
+        """;
+
+    internal const string UpsertPersons = """
+        UPDATE persons SET first_ts = least(persons.first_ts, n.first_ts), last_ts = greatest(persons.last_ts, n.last_ts),
+            user_id_sha256 = coalesce(persons.user_id_sha256, n.uid)
+        FROM (SELECT site, pkey, min(ts) AS first_ts, max(ts) AS last_ts, max(user_id_sha256) AS uid FROM stage_p GROUP BY site, pkey) n
+        WHERE persons.site = n.site AND persons.pkey = n.pkey;
+        INSERT INTO persons
+        SELECT site, pkey, any_value(person_id), max(user_id_sha256), min(ts), max(ts) FROM stage_p n
+        WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.site = n.site AND p.pkey = n.pkey)
+        GROUP BY site, pkey;
+        """;
+
+    internal const string InsertPersonVisitors = """
+        INSERT INTO person_visitors
+        SELECT site, vkey, arg_min(pkey, ts), min(ts) FROM stage_p n
+        WHERE NOT EXISTS (SELECT 1 FROM person_visitors pv WHERE pv.site = n.site AND pv.vkey = n.vkey)
+        GROUP BY site, vkey;
         """;
 
     // Idempotency: (site, event_id) is the key. No index: a join of the batch's ids with the stored rows whose ts lies

@@ -109,7 +109,18 @@ public sealed record JourneyTouch(DateTime Ts, string EventId, string? Type, str
 public sealed record JourneySession(int SessionIndex, string? JourneyId, DateTime Start, DateTime End,
     string? Channel, string? Source, string? Medium, string? Campaign, string? LandingPage, List<JourneyTouch> Touches);
 
-public sealed record JourneyResult(string Site, string VisitorId, DateTime FirstSeen, string? CurrentStage, int Touches, List<JourneySession> Sessions);
+public sealed record PersonVisitor(string VisitorId, DateTime LinkedAt);
+
+/// <summary>A touch of a person's journey: which of the person's visitor ids made it, and the session index in that visitor's journey when staged.</summary>
+public sealed record PersonTouch(string VisitorId, int SessionIndex, JourneyTouch Touch);
+
+/// <summary>An identified person: the hashed user id, the visitor ids linked to the person, and every touch of all of them in time order.</summary>
+public sealed record PersonResult(string Site, string PersonId, string? UserIdSha256, DateTime FirstSeen, DateTime LastSeen, string? CurrentStage,
+    int TouchCount, List<PersonVisitor> Visitors, List<PersonTouch> Touches);
+
+/// <summary>One visitor's journey; <see cref="PersonId"/> and <see cref="PersonVisitors"/> when the visitor was identified (docs/identity.md).</summary>
+public sealed record JourneyResult(string Site, string VisitorId, DateTime FirstSeen, string? CurrentStage, int Touches, List<JourneySession> Sessions,
+    string? PersonId = null, List<string>? PersonVisitors = null);
 
 public sealed record JourneySearchHit(string VisitorId, DateTime FirstSeen, DateTime LastSeen, long Sessions, long Touchpoints, string? Stage);
 

@@ -23,6 +23,11 @@ public sealed class JourneyState
 
     [JsonPropertyName("v")] public int Version { get; set; } = 1;
     [JsonPropertyName("journey_id")] public string JourneyId { get; set; } = "";
+    /// <summary>
+    /// A visitor's state only: the person this visitor was identified as. Its touches are then staged on the
+    /// person's journey (<see cref="Identity.PersonState"/>); this state keeps the link and the last time seen.
+    /// </summary>
+    [JsonPropertyName("person")] public string? PersonId { get; set; }
     [JsonPropertyName("stage")] public string Stage { get; set; } = "";
     /// <summary>The furthest stage of the journey when it is beyond <see cref="Stage"/> (rules with forward_only: false); null otherwise.</summary>
     [JsonPropertyName("furthest")] public string? Furthest { get; set; }

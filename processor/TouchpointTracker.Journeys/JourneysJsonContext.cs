@@ -8,4 +8,6 @@ namespace TouchpointTracker.Journeys;
 [JsonSerializable(typeof(StageTransition))]
 [JsonSerializable(typeof(Conversions.ConversionRecord))]
 [JsonSerializable(typeof(List<Conversions.ConversionRecord>))]
+[JsonSerializable(typeof(Identity.PersonState))]
+[JsonSerializable(typeof(Identity.IdentitySnapshot))]
 public sealed partial class JourneysJsonContext : JsonSerializerContext;

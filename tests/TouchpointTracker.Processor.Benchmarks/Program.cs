@@ -17,7 +17,7 @@ using TouchpointTracker.Processor.Tests.Support;
 //
 //   dotnet run -c Release --project tests/TouchpointTracker.Processor.Benchmarks [-- --visitors 20000] [-- --redis host:port]
 //   dotnet run -c Release --project tests/TouchpointTracker.Processor.Benchmarks -- --bdn   (BenchmarkDotNet, engine only)
-//   options: --batch 1000, --breakdown (parse / serialise / path groups / apply apart), --show-state (one visitor's state)
+//   options: --batch 1000, --identity (identity's cost), --breakdown (parse / serialise / path groups / apply apart), --show-state (one visitor's state)
 if (args.Contains("--bdn"))
 {
     BenchmarkRunner.Run<EngineBenchmarks>(args: [.. args.Where(a => a != "--bdn")]);
@@ -47,6 +47,17 @@ if (args.Contains("--breakdown"))
 }
 var objects = Measure(() => RunObjects(journeys, input));
 Report("engine, state as objects in memory (parse + stage + serialise outputs)", input.Count, objects);
+
+if (args.Contains("--identity"))
+{
+    // Identity's cost on the engine: the same stream staged with identity resolution (state in memory, no Redis),
+    // once as it is and once with every tenth visitor identified (hashed user id and e-mail) half-way through.
+    var resolver = TouchpointTracker.Journeys.Identity.IdentityResolver.Default;
+    Report("engine with identity (in memory), stream as is", input.Count, Measure(() => RunIdentity(journeys, resolver, input, batchSize)));
+    var identified = SyntheticStream.WithIdentifies(input, everyNth: 10);
+    Report("engine with identity (in memory), 1 visitor in 10 identified", identified.Count, Measure(() => RunIdentity(journeys, resolver, identified, batchSize)));
+    Report("engine without identity, the same identified stream", identified.Count, Measure(() => RunWithout(journeys, identified, batchSize)));
+}
 
 var memory = new InMemoryJourneyStateStore();
 var inMemory = await MeasureAsync(() => RunStoreAsync(journeys, memory, input, batchSize));
@@ -135,6 +146,42 @@ static void RunObjects(JourneyProcessor journeys, List<Record> input)
         }
     }
     GC.KeepAlive(bytes);
+}
+
+static void RunIdentity(JourneyProcessor journeys, TouchpointTracker.Journeys.Identity.IdentityResolver resolver, List<Record> input, int batchSize)
+{
+    var identity = new BatchIdentity();
+    var states = new Dictionary<int, Dictionary<string, JourneyState?>>();
+    foreach (var batch in input.Chunk(batchSize))
+    {
+        foreach (var slice in batch.GroupBy(r => r.Partition))
+        {
+            if (!states.TryGetValue(slice.Key, out var partitionStates))
+            {
+                states[slice.Key] = partitionStates = new Dictionary<string, JourneyState?>(StringComparer.Ordinal);
+            }
+            identity.Visitors = partitionStates;
+            var parsed = BatchStager.Parse([.. slice.Select(r => new InputRecord(r.Partition, r.Offset, r.Value))]);
+            BatchStager.Stage(journeys, parsed, partitionStates, resolver: resolver, identity: identity);
+        }
+    }
+}
+
+static void RunWithout(JourneyProcessor journeys, List<Record> input, int batchSize)
+{
+    var states = new Dictionary<int, Dictionary<string, JourneyState?>>();
+    foreach (var batch in input.Chunk(batchSize))
+    {
+        foreach (var slice in batch.GroupBy(r => r.Partition))
+        {
+            if (!states.TryGetValue(slice.Key, out var partitionStates))
+            {
+                states[slice.Key] = partitionStates = new Dictionary<string, JourneyState?>(StringComparer.Ordinal);
+            }
+            var parsed = BatchStager.Parse([.. slice.Select(r => new InputRecord(r.Partition, r.Offset, r.Value))]);
+            BatchStager.Stage(journeys, parsed, partitionStates);
+        }
+    }
 }
 
 static async Task RunStoreAsync(JourneyProcessor journeys, IJourneyStateStore store, List<Record> input, int batchSize)

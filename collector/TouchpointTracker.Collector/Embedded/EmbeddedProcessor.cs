@@ -4,6 +4,7 @@ using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Journeys.Conversions;
+using TouchpointTracker.Journeys.Identity;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
@@ -29,6 +30,8 @@ public sealed class EmbeddedProcessor(
     StagingMetrics staging,
     AnalyticsWriter analytics,
     EmbeddedStorage storage,
+    EmbeddedIdentity identity,
+    IdentityResolver resolver,
     ILogger<EmbeddedProcessor> logger) : BackgroundService
 {
     private const int BatchSize = 500;
@@ -40,6 +43,9 @@ public sealed class EmbeddedProcessor(
     });
     private readonly Counter _forwarded = Forwarding.ForwarderMetrics.ForwardedCounter(metrics);
     private readonly StagingTally _tally = new();
+    private readonly IdentityTally _identityTally = new();
+    private readonly List<JourneyStep> _steps = [];
+    private readonly Queue<Touchpoint> _queue = new();
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,6 +63,10 @@ public sealed class EmbeddedProcessor(
         var restored = storage.States.Load();
         states.Restore(restored);
         logger.LogInformation("Journey states: {Count} restored from {Path}", restored.Count, storage.States.FilePath);
+        lock (identity.Gate)
+        {
+            logger.LogInformation("Identity: {Count} persons restored from {Path}", identity.Load(), identity.FilePath);
+        }
         return base.StartAsync(cancellationToken);
     }
 
@@ -159,7 +169,7 @@ public sealed class EmbeddedProcessor(
             }
             while (_bus.Reader.TryRead(out var tp))
             {
-                if (Stage(tp) is { Outcome: TouchOutcome.Staged } step)
+                foreach (var step in Stage(tp))
                 {
                     await analytics.AddAsync(step.Staged!);
                     if (step.Transition is { } transition)
@@ -183,6 +193,10 @@ public sealed class EmbeddedProcessor(
         try
         {
             storage.States.Append(states.TakeChanged(), states.Count, states.All);
+            lock (identity.Gate)
+            {
+                identity.SaveIfChanged();
+            }
         }
         catch (IOException ex)
         {
@@ -190,35 +204,54 @@ public sealed class EmbeddedProcessor(
         }
     }
 
-    /// <summary>Stages one touch; null when the engine failed on it (logged and counted as an error).</summary>
-    private JourneyStep? Stage(Touchpoint tp)
+    /// <summary>
+    /// Stages one touch with identity, and the touches it brings back (an offline event matched to a visitor, unmatched
+    /// events matched by an identifier it taught); returns the staged steps. A touch the engine fails on is logged and
+    /// counted as an error.
+    /// </summary>
+    private List<JourneyStep> Stage(Touchpoint first)
     {
-        JourneyStep? step = null;
-        try
+        _steps.Clear();
+        _queue.Enqueue(first);
+        lock (identity.Gate)
         {
-            var staged = rules.Current.Stage(tp, states, _tally);
-            if (staged.Outcome == TouchOutcome.Staged)
+            var stager = new IdentityStager(rules.Current, resolver);
+            while (_queue.TryDequeue(out var tp))
             {
-                states.MarkChanged(tp.SiteId, tp.VisitorId);
-                log.Add(staged.Staged!);
-                if (staged.Conversion is not null)
+                try
                 {
-                    // what the processor publishes on tt.conversions, from the state as this touch left it
-                    conversions.Add(ConversionRecord.Build(staged.Staged!, states.GetOrCreate(tp), rules.Current.Settings.Currencies)!);
+                    var step = stager.Stage(tp, identity.State, _tally, _identityTally);
+                    if (step.Step.Outcome == TouchOutcome.Staged)
+                    {
+                        states.MarkChanged(tp.SiteId, tp.VisitorId);
+                        log.Add(step.Step.Staged!);
+                        _steps.Add(step.Step);
+                        if (step.Step.Conversion is not null && step.State is not null)
+                        {
+                            // what the processor publishes on tt.conversions, from the state as this touch left it
+                            conversions.Add(ConversionRecord.Build(step.Step.Staged!, step.State, rules.Current.Settings.Currencies)!);
+                        }
+                    }
+                    foreach (var again in step.Rekeyed)
+                    {
+                        _queue.Enqueue(again);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // One bad touchpoint must not stop the pipeline; it is logged with its id.
+                    logger.LogError(ex, "Could not stage event {EventId} of site {Site}", tp.EventId, tp.SiteId);
+                    staging.CountError();
                 }
             }
-            step = staged;
-        }
-        catch (Exception ex)
-        {
-            // One bad touchpoint must not stop the pipeline; it is logged with its id.
-            logger.LogError(ex, "Could not stage event {EventId} of site {Site}", tp.EventId, tp.SiteId);
-            staging.CountError();
         }
         var t = _tally;
         staging.Count(t.Staged, t.Duplicates, t.Bots, t.Invalid, t.Late, t.TooLate, t.TransitionsTo);
         staging.CountConversions(t.ConversionTypes, t.DuplicateConversions, t.UnknownCurrency);
         t.Clear();
-        return step;
+        var i = _identityTally;
+        staging.CountIdentity(i.Linked, i.Merged, i.Junk, i.CapRefused, i.Relinked, i.Matched, i.Unmatched, i.Rematched);
+        i.Clear();
+        return _steps;
     }
 }

@@ -9,6 +9,7 @@ using TouchpointTracker.Collector.Ingest;
 using TouchpointTracker.Collector.Offline;
 using TouchpointTracker.Collector.Serving;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Identity;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.ServiceDefaults;
 
@@ -34,6 +35,8 @@ public static class CollectorServiceExtensions
         services.AddOptions<BufferOptions>().BindConfiguration(BufferOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new IdentityResolver(sp.GetRequiredService<IOptions<IdentityOptions>>().Value.ToSettings()));
         services.AddCollectorEdge(builder.Configuration);
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -50,7 +53,7 @@ public static class CollectorServiceExtensions
         services.AddSingleton<UrlRedaction>();
         services.AddSingleton<EnrichmentSetup>();
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EnrichmentSetup>());
-        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>(), sp.GetRequiredService<UrlRedaction>()));
+        services.AddSingleton(sp => new TouchpointFactory(sp.GetRequiredService<EnrichmentSetup>().Enricher, sp.GetRequiredService<IOptions<EnrichmentOptions>>(), sp.GetRequiredService<UrlRedaction>(), sp.GetRequiredService<IdentityResolver>().Policy));
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<BeaconIngestor>();
         services.AddSingleton<CollectApi>();
@@ -99,6 +102,8 @@ public static class CollectorServiceExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource(
             sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));
         services.AddSingleton(sp => new InMemoryJourneyStore(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.MaxVisitors));
+        services.AddSingleton<EmbeddedIdentity>();
+        services.AddSingleton<IUnmatchedEvents>(sp => sp.GetRequiredService<EmbeddedIdentity>());
         services.AddSingleton(sp => new StagedEventLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
         services.AddSingleton(sp => new ConversionRecordLog(sp.GetRequiredService<IOptions<JourneyOptions>>().Value.InspectCapacity));
         services.AddSingleton<StagingMetrics>();

@@ -4,6 +4,7 @@ using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Enrichment;
 using TouchpointTracker.Enrichment.Privacy;
+using TouchpointTracker.Journeys.Identity;
 
 namespace TouchpointTracker.Collector.Ingest;
 
@@ -12,10 +13,12 @@ public readonly record struct RequestFacts(DateTimeOffset ReceivedAt, string? Us
 
 /// <summary>
 /// Turns validated beacon events into enriched touchpoints. No I/O: the enricher's tables are in memory.
-/// Personal data is redacted from the URLs first, so nothing derived from them (query, campaign) holds it.
+/// Personal data is redacted from the URLs first, so nothing derived from them (query, campaign) holds it;
+/// user ids, e-mails and phone numbers in the properties are hashed (<see cref="IdentifyProps"/>).
 /// </summary>
-public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOptions> options, UrlRedaction? redaction = null)
+public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOptions> options, UrlRedaction? redaction = null, UserIdPolicy? userIds = null)
 {
+    private readonly UserIdPolicy _userIds = userIds ?? UserIdPolicy.Default;
     private readonly bool _keepTruncatedIp = options.Value.KeepTruncatedIp;
     private readonly UrlRedaction _redaction = redaction ?? UrlRedaction.Default;
 
@@ -34,7 +37,8 @@ public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOpti
             SentTs = FromEpoch(beacon.Sent),
             ReceivedTs = facts.ReceivedAt,
             DerivedTs = DerivedTimestamp(e.Timestamp, beacon.Sent, facts.ReceivedAt),
-            Props = e.Props is { Count: > 0 } ? e.Props : null,
+            // An identify's user id, and any e-mail or phone, only as SHA-256 from here on (docs/identity.md).
+            Props = e.Props is { Count: > 0 } ? IdentifyProps.Protect(e.Type!, e.Props, _userIds) : null,
             Context = beacon.Context is { } c ? new ContextInfo
             {
                 Screen = c.ScreenWidth is { } w && c.ScreenHeight is { } h ? $"{w}x{h}" : null,

@@ -17,7 +17,7 @@ public readonly record struct OfflineVerdict(Touchpoint? Touchpoint, string? Eve
 /// at <c>occurred_at</c>). E-mail and phone are hashed here and nowhere kept in clear; so are the other identifiers
 /// but <c>visitor_id</c>. Pure: no I/O, and no input makes it throw.
 /// </summary>
-public sealed partial class OfflineEventValidator(OfflineOptions options)
+public sealed partial class OfflineEventValidator(OfflineOptions options, TouchpointTracker.Journeys.Identity.UserIdPolicy? userIds = null)
 {
     public const string TouchpointType = "offline";
     public const string DefaultChannel = "Offline";
@@ -84,14 +84,19 @@ public sealed partial class OfflineEventValidator(OfflineOptions options)
         using (var w = new Utf8JsonWriter(props))
         {
             w.WriteStartObject();
-            if (Identity(f, w) is { } identityError)
+            if (Identity(f, w, out var strongest) is { } identityError)
             {
                 return Reject(OfflineReasons.InvalidIdentity, identityError);
             }
             var visitor = f.GetValueOrDefault("visitor_id");
             if (visitor is null)
             {
-                return Reject(OfflineReasons.UnmatchedIdentity, "Send \"visitor_id\" (the tag's visitor id): matching by other identifiers comes in a later version.");
+                if (strongest is null)
+                {
+                    return Reject(OfflineReasons.MissingIdentity, "Send \"visitor_id\" or an identifier: user_id, email, email_sha256, phone, lead_id or a click id (gclid, msclkid, fbclid...).");
+                }
+                // Matched to a person or visitor by the processor; until then keyed by its strongest identifier (a placeholder no tag sends).
+                visitor = TouchpointTracker.Journeys.Identity.IdentityStager.PlaceholderPrefix + strongest[..32];
             }
             if (!BeaconReader.IsValidId(visitor))
             {
@@ -123,8 +128,9 @@ public sealed partial class OfflineEventValidator(OfflineOptions options)
     }
 
     /// <summary>Writes the hashed identifiers; an error text when one is malformed.</summary>
-    private static string? Identity(Dictionary<string, string> f, Utf8JsonWriter w)
+    private string? Identity(Dictionary<string, string> f, Utf8JsonWriter w, out string? strongest)
     {
+        strongest = null;
         if (f.GetValueOrDefault("email_sha256") is { } given)
         {
             var lower = given.Trim().ToLowerInvariant();
@@ -133,6 +139,7 @@ public sealed partial class OfflineEventValidator(OfflineOptions options)
                 return "\"email_sha256\" must be 64 hex digits.";
             }
             w.WriteString("email_sha256", lower);
+            strongest ??= lower;
         }
         else if (f.GetValueOrDefault("email") is { } email)
         {
@@ -143,6 +150,7 @@ public sealed partial class OfflineEventValidator(OfflineOptions options)
                 return "\"email\" must be an e-mail address.";
             }
             w.WriteString("email_sha256", Sha256(normalized));
+            strongest ??= Sha256(normalized);
         }
         if (f.GetValueOrDefault("phone") is { } phone)
         {
@@ -151,17 +159,25 @@ public sealed partial class OfflineEventValidator(OfflineOptions options)
             {
                 return "\"phone\" must be a phone number of 6 to 15 digits (E.164 preferred: +33123456789).";
             }
-            w.WriteString("phone_sha256", Sha256((phone.TrimStart().StartsWith('+') ? "+" : "") + digits));
+            var phoneHash = Sha256((phone.TrimStart().StartsWith('+') ? "+" : "") + digits);
+            w.WriteString("phone_sha256", phoneHash);
+            strongest ??= phoneHash;
         }
         foreach (var name in HashedIds)
         {
             if (f.GetValueOrDefault(name) is { } value)
             {
+                if (name == "user_id" && (userIds ?? TouchpointTracker.Journeys.Identity.UserIdPolicy.Default).IsJunk(value))
+                {
+                    continue; // a placeholder ("null", "anonymous"...) identifies nobody: as if absent
+                }
                 if (!BeaconReader.IsValidId(value.Trim()))
                 {
                     return $"\"{name}\" must be 1 to 128 printable characters without spaces.";
                 }
-                w.WriteString(name + "_sha256", Sha256(value.Trim()));
+                var hash = Sha256(value.Trim());
+                w.WriteString(name + "_sha256", hash);
+                strongest = name == "user_id" ? hash : strongest ?? hash;
             }
         }
         return null;

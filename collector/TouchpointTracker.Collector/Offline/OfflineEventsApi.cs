@@ -32,7 +32,7 @@ public static class OfflineEventsApi
     {
         services.AddOptions<OfflineOptions>().BindConfiguration(OfflineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ServerKeyRing>();
-        services.AddSingleton(sp => new OfflineEventValidator(sp.GetRequiredService<IOptions<OfflineOptions>>().Value));
+        services.AddSingleton(sp => new OfflineEventValidator(sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<TouchpointTracker.Journeys.Identity.IdentityResolver>().Policy));
         services.AddSingleton(sp => new IdempotencyCache(sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new OfflineEventsDependencies(
             sp.GetRequiredService<ServerKeyRing>(), sp.GetRequiredService<OfflineEventValidator>(), sp.GetRequiredService<IdempotencyCache>(),

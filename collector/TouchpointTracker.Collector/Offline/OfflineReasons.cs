@@ -32,7 +32,8 @@ public static class OfflineReasons
     public const string TooOld = "too_old";
     public const string InFuture = "in_future";
     public const string InvalidVisitor = "invalid_visitor_id";
-    public const string UnmatchedIdentity = "unmatched_identity";
+    /// <summary>No visitor id and no identifier to match the event by.</summary>
+    public const string MissingIdentity = "missing_identity";
     public const string InvalidIdentity = "invalid_identity";
     public const string InvalidField = "invalid_field";
     public const string InvalidCurrency = "invalid_currency";

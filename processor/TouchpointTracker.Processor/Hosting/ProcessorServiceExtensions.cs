@@ -3,6 +3,7 @@ using StackExchange.Redis;
 using TouchpointTracker.Analytics;
 using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Identity;
 using TouchpointTracker.Processor.Analytics;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Processor.Kafka;
@@ -51,6 +52,14 @@ public static class ProcessorServiceExtensions
             var retention = journeys.InactivityWindow + journeys.LateEventWindow;
             return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
         });
+        services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new IdentityResolver(sp.GetRequiredService<IOptions<IdentityOptions>>().Value.ToSettings()));
+        services.AddSingleton(sp =>
+        {
+            var journeys = sp.GetRequiredService<IOptions<JourneyOptions>>().Value.ToSettings();
+            return new RedisIdentityStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisOptions>>().Value.IdentityKeyPrefix,
+                journeys.InactivityWindow + journeys.LateEventWindow, sp.GetRequiredService<IOptions<IdentityOptions>>().Value, sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<JourneyOptions>>().Value.CreateRulesSource(
             sp.GetRequiredService<IConfiguration>().AsEnumerable(), w => sp.GetRequiredService<ILogger<StageRulesSource>>().LogWarning("{BrandTerms}", w)));
         services.AddSingleton<StagingMetrics>();
@@ -64,13 +73,27 @@ public static class ProcessorServiceExtensions
     }
 
     /// <summary>The analytics role: the sink into the analytics store, which this instance alone writes, and the analyst's API.</summary>
-    private static void AddAnalyticsSink(this IServiceCollection services, IConfiguration configuration)
+    private static void AddAnalyticsSink(this IServiceCollection services, ConfigurationManager configuration)
     {
         services.AddOptions<AnalyticsSinkOptions>().BindConfiguration(AnalyticsSinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddTouchpointAnalytics(configuration);
         services.AddSingleton<AnalyticsSinkStatus>();
         services.AddHostedService<AnalyticsSink>();
         services.AddHealthChecks().AddCheck<AnalyticsSinkHealthCheck>("analytics-sink", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        if (!string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]))
+        {
+            // With Redis, the analyst's API lists the unmatched offline events the staging instances keep there.
+            services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+            services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+            services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+            services.AddSingleton<IConnectionMultiplexer>(sp => RedisConnection.Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value, KafkaClients.ServiceName));
+            services.AddSingleton<IUnmatchedEvents>(sp =>
+            {
+                var journeys = sp.GetRequiredService<IOptions<JourneyOptions>>().Value.ToSettings();
+                return new RedisIdentityStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisOptions>>().Value.IdentityKeyPrefix,
+                    journeys.InactivityWindow + journeys.LateEventWindow, sp.GetRequiredService<IOptions<IdentityOptions>>().Value, sp.GetRequiredService<TimeProvider>());
+            });
+        }
     }
 
     public static WebApplication MapProcessor(this WebApplication app)

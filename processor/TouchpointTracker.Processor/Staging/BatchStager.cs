@@ -3,6 +3,7 @@ using System.Text.Json;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Journeys.Conversions;
+using TouchpointTracker.Journeys.Identity;
 
 namespace TouchpointTracker.Processor.Staging;
 
@@ -15,6 +16,8 @@ public enum OutputKind
     Transition,
     /// <summary>A conversion record (tt.conversions).</summary>
     Conversion,
+    /// <summary>A touch to stage again under a visitor id (an offline event matched by identity): back to the input topic, keyed by its visitor.</summary>
+    Rekeyed,
 }
 
 /// <summary>A message to publish, on the same partition number as the input it came from.</summary>
@@ -75,11 +78,12 @@ public static class BatchStager
     /// (null for a visitor never seen); it is updated in place. Outputs of records at or below the
     /// tails (the last source offsets already published on each output partition) are not built again.
     /// </summary>
-    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states,
-        long stagedTail = -1, long transitionsTail = -1, long conversionsTail = -1)
+    public static BatchOutcome Stage(JourneyProcessor journeys, IReadOnlyList<ParsedRecord> records, Dictionary<string, JourneyState?> states, long stagedTail = -1, long transitionsTail = -1,
+        long conversionsTail = -1, IdentityResolver? resolver = null, BatchIdentity? identity = null)
     {
         var outcome = new BatchOutcome();
         var lookup = new BatchStates(states);
+        var stager = resolver is null || identity is null ? null : new IdentityStager(journeys, resolver);
         foreach (var (record, tp, key) in records)
         {
             if (tp is null || key is null)
@@ -87,8 +91,32 @@ public static class BatchStager
                 outcome.Invalid++;
                 continue;
             }
-            lookup.Key = key;
-            var step = journeys.Stage(tp, lookup, outcome);
+            JourneyStep step;
+            JourneyState? stagedOn;
+            if (stager is not null)
+            {
+                var withIdentity = stager.Stage(tp, identity!, outcome, identity!.Tally);
+                step = withIdentity.Step;
+                stagedOn = withIdentity.State;
+                foreach (var again in withIdentity.Rekeyed)
+                {
+                    if (record.Offset > stagedTail)
+                    {
+                        outcome.Outputs.Add(new OutputMessage(OutputKind.Rekeyed, record.Partition, record.Offset, Encoding.UTF8.GetBytes(StateKey(again)),
+                            JsonSerializer.SerializeToUtf8Bytes(again, ContractsJsonContext.Default.Touchpoint)));
+                    }
+                    else
+                    {
+                        outcome.Suppressed++;
+                    }
+                }
+            }
+            else
+            {
+                lookup.Key = key;
+                step = journeys.Stage(tp, lookup, outcome);
+                stagedOn = states.GetValueOrDefault(key);
+            }
             if (step.Outcome != TouchOutcome.Staged)
             {
                 continue;
@@ -117,11 +145,11 @@ public static class BatchStager
                 }
             }
             // The conversion record is read from the state as this touch left it (the next touch may change it).
-            if (step.Conversion is not null)
+            if (step.Conversion is not null && stagedOn is not null)
             {
                 if (record.Offset > conversionsTail)
                 {
-                    var conversion = ConversionRecord.Build(step.Staged!, states[key]!, journeys.Settings.Currencies)!;
+                    var conversion = ConversionRecord.Build(step.Staged!, stagedOn, journeys.Settings.Currencies)!;
                     outcome.Outputs.Add(new OutputMessage(OutputKind.Conversion, record.Partition, record.Offset, messageKey,
                         JsonSerializer.SerializeToUtf8Bytes(conversion, JourneysJsonContext.Default.ConversionRecord)));
                 }

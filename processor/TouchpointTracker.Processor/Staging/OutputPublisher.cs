@@ -45,7 +45,8 @@ internal sealed class OutputPublisher : IDisposable
     {
         OutputKind.Staged => _kafka.StagedTopic,
         OutputKind.Transition => _kafka.TransitionsTopic,
-        _ => _kafka.ConversionsTopic,
+        OutputKind.Conversion => _kafka.ConversionsTopic,
+        _ => _kafka.TouchpointsTopic,
     };
 
     /// <summary>Starts a batch: clears the delivery count and, in transactional mode, begins the transaction.</summary>
@@ -68,7 +69,8 @@ internal sealed class OutputPublisher : IDisposable
             Value = output.Value,
             Headers = [new Header(KafkaClients.SourceOffsetHeader, Encoding.ASCII.GetBytes(output.SourceOffset.ToString(CultureInfo.InvariantCulture)))],
         };
-        var target = new TopicPartition(TopicOf(output.Kind), output.Partition);
+        // A re-keyed touch goes back to the input topic on its visitor's partition (the key, as the collector's forwarder sends it).
+        var target = new TopicPartition(TopicOf(output.Kind), output.Kind == OutputKind.Rekeyed ? Partition.Any : output.Partition);
         while (true)
         {
             try

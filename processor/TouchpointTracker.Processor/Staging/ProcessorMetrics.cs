@@ -11,6 +11,8 @@ public sealed class ProcessorMetrics(MetricsRegistry registry, StagingMetrics st
     public Counter Batches { get; } = registry.Counter("tt_processor_batches_total", "Batches staged and committed.");
     public Counter Failures { get; } = registry.Counter("tt_processor_batch_failures_total", "Batches that failed and were retried from the stored state, by error type.");
     public Counter Claims { get; } = registry.Counter("tt_processor_partition_claims_total", "Input partitions taken over (assignment or recovery).");
+    public Counter IdentityConflicts { get; } = registry.Counter("tt_identity_conflicts_total",
+        "Person saves that found the person saved by another instance since it was loaded (two visitors of one person staged at the same moment on two instances); the later save wins.");
     public Counter Fenced { get; } = registry.Counter("tt_processor_fenced_total", "State saves refused because another instance had claimed the partition.");
     public Histogram BatchSeconds { get; } = registry.Histogram("tt_processor_batch_seconds", "Time to stage, publish and commit one batch.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using TouchpointTracker.Journeys;
+using TouchpointTracker.Journeys.Identity;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Messaging;
 using TouchpointTracker.Processor.Configuration;
@@ -34,6 +35,8 @@ public sealed class StagingLoop : BackgroundService
     private ProcessorOptions _options = null!;
     private IJourneyStateStore _store = null!;
     private StageRulesSource _rules = null!;
+    private RedisIdentityStore _identity = null!;
+    private IdentityResolver _resolver = null!;
 
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _pending = [];
     private PartitionOwnership _ownership = null!;
@@ -59,6 +62,8 @@ public sealed class StagingLoop : BackgroundService
         _options = _services.GetRequiredService<IOptions<ProcessorOptions>>().Value;
         _store = _services.GetRequiredService<IJourneyStateStore>();
         _rules = _services.GetRequiredService<StageRulesSource>();
+        _identity = _services.GetRequiredService<RedisIdentityStore>();
+        _resolver = _services.GetRequiredService<IdentityResolver>();
         _rules.Reloaded += description =>
         {
             _metrics.Staging.CountReload(ok: true);
@@ -210,6 +215,8 @@ public sealed class StagingLoop : BackgroundService
         var started = Stopwatch.GetTimestamp();
         var journeys = _rules.Current;
         var slices = new List<(OwnedPartition Run, BatchOutcome Outcome, long LastOffset)>();
+        var identity = new BatchIdentity();
+        var stager = new IdentityStager(journeys, _resolver);
         foreach (var group in _pending.GroupBy(r => r.Partition.Value))
         {
             var run = _ownership[group.Key];
@@ -218,7 +225,9 @@ public sealed class StagingLoop : BackgroundService
             var states = new Dictionary<string, JourneyState?>(StringComparer.Ordinal);
             var keys = parsed.Where(p => p.Key is not null).Select(p => p.Key!).Distinct(StringComparer.Ordinal).ToList();
             _store.LoadAsync(run.Claim, keys, states, ct).GetAwaiter().GetResult();
-            var outcome = BatchStager.Stage(journeys, parsed, states, run.StagedTail, run.TransitionsTail, run.ConversionsTail);
+            identity.Visitors = states;
+            _identity.LoadAsync(parsed, states, identity, stager).GetAwaiter().GetResult();
+            var outcome = BatchStager.Stage(journeys, parsed, states, run.StagedTail, run.TransitionsTail, run.ConversionsTail, _resolver, identity);
             slices.Add((run, outcome, records[^1].Offset));
         }
 
@@ -235,7 +244,15 @@ public sealed class StagingLoop : BackgroundService
         var offsets = slices.Select(s => new TopicPartitionOffset(_kafka.TouchpointsTopic, s.Run.Claim.Partition, s.LastOffset + 1)).ToList();
         _publisher.CommitTransaction(offsets, _consumer!);
 
-        // 2. Save the new states with the applied offset, atomically per partition and fenced by epoch.
+        // 2. Save identity (persons, index, unmatched events): before the partitions' states, so a crash in between
+        //    replays the batch on persons that already hold its touches (found as duplicates, nothing published twice).
+        var conflicts = _identity.SaveAsync(identity).GetAwaiter().GetResult();
+        if (conflicts > 0)
+        {
+            _metrics.IdentityConflicts.Inc(by: conflicts);
+        }
+
+        // 3. Save the new states with the applied offset, atomically per partition and fenced by epoch.
         foreach (var (run, outcome, lastOffset) in slices)
         {
             if (!_store.SaveAsync(run.Claim, lastOffset, outcome.Changed, ct).GetAwaiter().GetResult())
@@ -253,6 +270,8 @@ public sealed class StagingLoop : BackgroundService
         {
             _metrics.CountStaged(outcome, _publisher.TopicOf);
         }
+        var t = identity.Tally;
+        _metrics.Staging.CountIdentity(t.Linked, t.Merged, t.Junk, t.CapRefused, t.Relinked, t.Matched, t.Unmatched, t.Rematched);
         _metrics.Batches.Inc();
         _metrics.BatchSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }

@@ -179,7 +179,7 @@ public sealed class OfflineEventsApiTests
               {{CallEvent("a-1", visitor)}},
               {{CallEvent("a-1", visitor)}},
               {{CallEvent("a-2", visitor, days: -100)}},
-              {"event_id":"a-3","type":"call","occurred_at":"{{Now()}}","email":"x@y.example"},
+              {"event_id":"a-3","type":"call","occurred_at":"{{Now()}}","user_id":"undefined"},
               {"event_id":"a-4","type":"Not A Type","occurred_at":"{{Now()}}","visitor_id":"{{visitor}}"},
               {"event_id":"a-5","type":"revenue","occurred_at":"{{Now()}}","visitor_id":"{{visitor}}","value":120.5,"currency":"euros"},
               {"event_id":"a-6","type":"crm_stage","occurred_at":"{{Now(1)}}","visitor_id":"{{visitor}}","stage":"won"},
@@ -192,7 +192,7 @@ public sealed class OfflineEventsApiTests
         var got = results.Select(r => ((string?)r!["status"], (string?)r["reason"])).ToList();
         Assert.That(got, Is.EqualTo(new[]
         {
-            ("accepted", null), ("duplicate", "duplicate_event_id"), ("rejected", "too_old"), ("rejected", "unmatched_identity"),
+            ("accepted", null), ("duplicate", "duplicate_event_id"), ("rejected", "too_old"), ("rejected", "missing_identity"),
             ("rejected", "invalid_event_type"), ("rejected", "invalid_currency"), ("rejected", "in_future"), ("rejected", "invalid_event"),
         }.Select(t => (t.Item1, (string?)t.Item2))));
         Assert.That(await StagedAsync(visitor, 1), Has.Count.EqualTo(1));

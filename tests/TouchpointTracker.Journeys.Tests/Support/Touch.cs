@@ -30,6 +30,43 @@ public sealed class Touch
 
     public static Touch Page(string path) => new("pageview", null, path);
 
+    /// <summary>An identify as the collector forwards it: the user id and the traits' e-mail/phone already hashed.</summary>
+    public static Touch Identify(string userId, string? email = null, string? phone = null, string path = "/contact")
+    {
+        var t = new Touch("identify", null, path);
+        var traits = new System.Text.Json.Nodes.JsonObject();
+        if (email is not null)
+        {
+            traits["email_sha256"] = global::TouchpointTracker.Journeys.Identity.IdentityHashing.Email(email);
+        }
+        if (phone is not null)
+        {
+            traits["phone_sha256"] = global::TouchpointTracker.Journeys.Identity.IdentityHashing.Phone(phone);
+        }
+        var props = new List<(string, string)> { ("user_id_sha256", JsonSerializer.Serialize(global::TouchpointTracker.Journeys.Identity.IdentityHashing.UserId(userId))) };
+        if (traits.Count > 0)
+        {
+            props.Add(("traits", traits.ToJsonString()));
+        }
+        return t.Props([.. props]);
+    }
+
+    /// <summary>An offline event as the collector forwards it (props already hashed); without a visitor, Build("~") gives the collector's placeholder.</summary>
+    public static Touch Offline(string name, params (string Name, string Json)[] props)
+    {
+        var t = new Touch("offline", name, null);
+        t._tp.SessionId = "";
+        t._tp.Channel = "Offline";
+        return t.Props(props);
+    }
+
+    public Touch Click(string gclid)
+    {
+        _tp.Campaign = new CampaignInfo { Source = "google", Medium = "cpc", ClickId = gclid, ClickPlatform = "google_ads" };
+        _tp.Channel = "Paid Search";
+        return this;
+    }
+
     public static Touch Event(string name, string path = "/") => new("event", name, path);
 
     /// <summary>An offline event as the offline events API stages it: no page, channel Offline, its fields in props.</summary>

@@ -35,7 +35,7 @@ export async function render({ state, main, signal, go, href, rangeShown }) {
     }));
   }
   if (state.visitor) {
-    main.append(journey ? timeline(journey, range, state) : h('p.notice', { role: 'status' }, `No visitor “${state.visitor}” on site ${state.site}.`));
+    main.append(journey ? timeline(journey, range, state, href) : h('p.notice', { role: 'status' }, `No visitor “${state.visitor}” on site ${state.site}.`));
   }
 }
 
@@ -48,7 +48,7 @@ async function loadJourney(state, id, signal) {
   }
 }
 
-function timeline(j, range, state) {
+function timeline(j, range, state, href) {
   const head = h('div.card-head', {},
     h('h2', { id: 'journey-title' }, 'Visitor ', h('code', {}, j.visitor_id)),
     exportLink(apiParams(range, { view: 'journey', id: j.visitor_id }), state.site));
@@ -57,7 +57,10 @@ function timeline(j, range, state) {
     fact('Current stage', 'stage', stageBadge(j.current_stage)),
     fact('First seen', 'first-seen', time(j.first_seen)),
     fact('Sessions', 'sessions', num(j.sessions.length)),
-    fact('Touches', 'touches', num(j.touches)));
+    fact('Touches', 'touches', num(j.touches)),
+    j.person_id ? fact('Person', 'person', h('span', {}, h('code', {}, j.person_id), ' · visitor ids: ',
+      (j.person_visitors || []).flatMap((v, i) => [i ? ', ' : null, v === j.visitor_id ? h('code', {}, v)
+        : h('a.visitor', { href: href(withState(state, { visitor: v })), dataset: { visitor: v } }, v)]))) : null);
   const sessions = j.sessions.map((s) => h('li.session', { dataset: { session: s.session_index } },
     h('h3', {}, `Session ${s.session_index}`, h('span.when', {}, ` ${time(s.start)} – ${time(s.end).slice(11)}`)),
     h('p.session-source', {},
