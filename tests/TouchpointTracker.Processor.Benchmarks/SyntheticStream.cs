@@ -98,6 +98,46 @@ public static class SyntheticStream
         }
         return records;
     }
+
+    /// <summary>
+    /// The stream with an identify (hashed user id and e-mail, as the collector forwards it) inserted half-way
+    /// through every <paramref name="everyNth"/>th visitor's touches; two visitors share each user id (two devices).
+    /// </summary>
+    public static List<Record> WithIdentifies(List<Record> input, int everyNth)
+    {
+        var result = new List<Record>(input.Count + input.Count / everyNth);
+        var byVisitor = input.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Count());
+        var seen = new Dictionary<string, int>();
+        var offsets = new Dictionary<int, long>();
+        foreach (var r in input)
+        {
+            var n = seen[r.Key] = seen.GetValueOrDefault(r.Key) + 1;
+            var visitorIndex = (int)(JourneyState.EventIdHash(r.Key) % 1_000_000);
+            Add(r.Partition, r.Key, r.Value);
+            if (visitorIndex % everyNth == 0 && n == Math.Max(1, byVisitor[r.Key] / 2))
+            {
+                var tp = JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.Touchpoint)!;
+                tp.EventId += "-identify";
+                tp.Type = "identify";
+                tp.Name = null;
+                var user = "user-" + (visitorIndex / everyNth / 2);
+                var props = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["user_id_sha256"] = TouchpointTracker.Journeys.Identity.IdentityHashing.UserId(user),
+                    ["traits"] = new System.Text.Json.Nodes.JsonObject { ["email_sha256"] = TouchpointTracker.Journeys.Identity.IdentityHashing.Email(user + "@example.com") },
+                };
+                tp.Props = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(props.ToJsonString());
+                Add(r.Partition, r.Key, JsonSerializer.SerializeToUtf8Bytes(tp, ContractsJsonContext.Default.Touchpoint));
+            }
+        }
+        return result;
+
+        void Add(int partition, string key, byte[] value)
+        {
+            var offset = offsets[partition] = offsets.GetValueOrDefault(partition, -1) + 1;
+            result.Add(new Record(partition, offset, key, value));
+        }
+    }
 }
 
 /// <summary>BenchmarkDotNet: the engine alone on a stream of 1,000 visitors (run with --bdn).</summary>
@@ -133,41 +173,5 @@ public class EngineBenchmarks
             }
         }
         return n;
-    }
-
-    /// <summary>
-    /// The stream with an identify (hashed user id and e-mail, as the collector forwards it) inserted half-way
-    /// through every <paramref name="everyNth"/>th visitor's touches; two visitors share each user id (two devices).
-    /// </summary>
-    public static List<Record> WithIdentifies(List<Record> input, int everyNth)
-    {
-        var result = new List<Record>(input.Count + input.Count / everyNth);
-        var byVisitor = input.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Count());
-        var seen = new Dictionary<string, int>();
-        var offsets = new Dictionary<int, long>();
-        foreach (var r in input)
-        {
-            var n = seen[r.Key] = seen.GetValueOrDefault(r.Key) + 1;
-            var visitorIndex = (int)(JourneyState.EventIdHash(r.Key) % 1_000_000);
-            Add(r.Partition, r.Key, r.Value);
-            if (visitorIndex % everyNth == 0 && n == Math.Max(1, byVisitor[r.Key] / 2))
-            {
-                var tp = JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.Touchpoint)!;
-                tp.EventId += "-identify";
-                tp.Type = "identify";
-                tp.Name = null;
-                var user = "user-" + (visitorIndex / everyNth / 2);
-                tp.Props = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(
-                    $$"""{"user_id_sha256":"{{TouchpointTracker.Journeys.Identity.IdentityHashing.UserId(user)}}","traits":{"email_sha256":"{{TouchpointTracker.Journeys.Identity.IdentityHashing.Email(user + "@example.com")}}"}}""");
-                Add(r.Partition, r.Key, JsonSerializer.SerializeToUtf8Bytes(tp, ContractsJsonContext.Default.Touchpoint));
-            }
-        }
-        return result;
-
-        void Add(int partition, string key, byte[] value)
-        {
-            var offset = offsets[partition] = offsets.GetValueOrDefault(partition, -1) + 1;
-            result.Add(new Record(partition, offset, key, value));
-        }
     }
 }
