@@ -15,7 +15,8 @@ namespace TouchpointTracker.Processor.Tests.Identity;
 /// Identity through the whole distributed pipeline: a collector process (distributed mode) in front of a real
 /// redis-server and librdkafka's mock cluster, and a processor process. Two devices identified as one user make
 /// one journey in time order; junk user ids merge nobody; an offline call sent with a phone number and no visitor
-/// id lands in the person's journey; and no clear e-mail, phone or user id is anywhere: Redis keys and values,
+/// id lands in the person's journey; an offline meeting that matched nobody waits in Redis and is placed when its
+/// e-mail appears in a later identify; and no clear e-mail, phone or user id is anywhere: Redis keys and values,
 /// every Kafka message of the three topics, the logs of both processes.
 /// </summary>
 [NonParallelizable]
@@ -101,12 +102,28 @@ public sealed class IdentityPipelineTests
             Assert.That(staged.Where(s => s.VisitorId.StartsWith("junk", StringComparison.Ordinal)).Select(s => s.Journey!.Id).Distinct().Count(), Is.EqualTo(2));
         });
 
+        // The unmatched meeting is placed once its e-mail appears (an identify on another visitor).
+        using (var redisBefore = await ConnectionMultiplexer.ConnectAsync(env.Redis.Configuration))
+        {
+            Assert.That(await redisBefore.GetDatabase().SortedSetLengthAsync($"tt:identity:{{{Site}}}:u:at"), Is.EqualTo(1), "one unmatched event waits in Redis");
+        }
+        await SendAsync(http, "late", "s-x1", t0.AddMinutes(100), Identify("crm-user-77", new JsonObject { ["email"] = "Someone.Else@example.org" }));
+        var after = env.ReadAll(KafkaEnvironment.Staged, 12, TimeSpan.FromSeconds(60))
+            .Select(m => JsonSerializer.Deserialize(m.Message.Value, ContractsJsonContext.Default.Touchpoint)!).ToList();
+        var meeting = after.SingleOrDefault(s => s.EventId == "meeting-nobody");
+        Assert.That(meeting, Is.Not.Null, Describe(after) + "\n--- processor ---\n" + processor.Output);
+        Assert.Multiple(() =>
+        {
+            Assert.That(meeting!.VisitorId, Is.EqualTo("late"));
+            Assert.That(meeting.Journey!.PersonId, Is.EqualTo(IdentityResolver.PersonIdFor(Site, IdentityHashing.UserId("crm-user-77"))));
+            Assert.That(meeting.Props!["matched_by"].GetString(), Is.EqualTo("email"));
+        });
+
         // Nothing in clear: Redis keys and values, every Kafka message, the logs.
-        var forbidden = new[] { "jane.doe", "example.com", "612345678", "6 12 34", UserId, "someone.else" };
+        var forbidden = new[] { "jane.doe", "example.com", "612345678", "6 12 34", UserId, "someone.else", "crm-user-77" };
         using var redis = await ConnectionMultiplexer.ConnectAsync(env.Redis.Configuration);
         var dump = await DumpRedisAsync(redis);
         Assert.That(dump, Does.Contain(":p:" + personId), "the person is in Redis");
-        Assert.That(dump, Does.Contain("u:ev"), "the unmatched meeting is in Redis");
         var kafka = string.Join('\n', new[] { KafkaEnvironment.Input, KafkaEnvironment.Staged, KafkaEnvironment.Transitions }
             .SelectMany(t => env.ReadAll(t, 1, TimeSpan.FromSeconds(30)))
             .Select(m => m.Message.Key + " " + Encoding.UTF8.GetString(m.Message.Value)));
@@ -122,7 +139,8 @@ public sealed class IdentityPipelineTests
 
         using var metrics = new HttpClient { BaseAddress = processor.BaseAddress };
         var text2 = await metrics.GetStringAsync("/metrics");
-        Assert.That(text2, Does.Contain("tt_identity_events_total{event=\"linked\"} 2"), text2);
+        Assert.That(text2, Does.Contain("tt_identity_events_total{event=\"linked\"} 3"), text2);
+        Assert.That(text2, Does.Contain("tt_identity_events_total{event=\"rematched\"} 1"));
         Assert.That(text2, Does.Contain("tt_identity_events_total{event=\"matched\"} 1"));
         Assert.That(text2, Does.Contain("tt_identity_events_total{event=\"unmatched\"} 1"));
         Assert.That(text2, Does.Contain("tt_identity_events_total{event=\"junk\"} 2"));
