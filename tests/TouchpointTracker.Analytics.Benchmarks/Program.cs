@@ -283,9 +283,11 @@ static void MarkovScale(int keys)
     }
     var added = sw.Elapsed;
     sw.Restart();
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var result = b.Compute();
+    cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
     Console.WriteLine($"Markov scale: {keys:N0} keys, {keys * 100:N0} paths (per-path models while adding: {added.TotalMilliseconds:N0} ms), " +
-                      $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms, P(conversion) {result.MarkovConversionProbability:N3}");
+                      $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms wall, {cpu.TotalMilliseconds:N0} ms CPU, P(conversion) {result.MarkovConversionProbability:N3}");
 }
 
 static double P(List<double> xs, double q)
