@@ -38,8 +38,6 @@ public sealed class AttributionQueries(AnalyticsStore store)
         ["click_platform"] = "coalesce(s.click_platform, '(not set)')",
     };
 
-    private const char Separator = '\u001f';
-
     public AttributionReport Attribution(AttributionRequest request)
     {
         var range = request.Range;
@@ -47,12 +45,12 @@ public sealed class AttributionQueries(AnalyticsStore store)
         var builder = new AttributionBuilder(request.Models, settings);
         var from = range.FromUtc;
         var to = range.ToUtcExclusive;
-        var key = $"replace({Dimensions[request.By]}, chr(31), ' ')";
+        var key = Dimensions[request.By];
         var typeFilter = request.ConversionType is null ? "" : " AND type = $type";
         // Non-converting paths only feed the Markov chain (and their count): without Markov they are not read.
         var withNonConverting = request.Models.Contains(AttributionModel.Markov);
         var nonConverting = withNonConverting
-            ? "SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, path AS key, false AS direct, count(*)::DOUBLE AS value FROM n GROUP BY path\n    UNION ALL "
+            ? "SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, key, last AS direct, count(*)::DOUBLE AS value, prev FROM n GROUP BY ALL\n    UNION ALL "
             : "";
         var sql = $"""
             WITH pv AS (SELECT vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE site = $site GROUP BY vkey),
@@ -68,10 +66,11 @@ public sealed class AttributionQueries(AnalyticsStore store)
                   FROM sessions s LEFT JOIN pv ON pv.vkey = s.vkey
                   WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $touch_from AND s.start_ts < $to_utc),
             cp AS (SELECT DISTINCT person FROM c),
-            n AS (SELECT string_agg(key, chr(31) ORDER BY ts, key) AS path FROM t
-                  WHERE ts >= $from_utc AND person NOT IN (SELECT person FROM cp) GROUP BY person)
-            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, 0::DOUBLE AS value FROM t WHERE person IN (SELECT person FROM cp)
-            UNION ALL SELECT 2, person, ts, NULL, false, value FROM c
+            n AS (SELECT key, lag(key) OVER w AS prev, lead(key) OVER w IS NULL AS last FROM t
+                  WHERE ts >= $from_utc AND person NOT IN (SELECT person FROM cp)
+                  WINDOW w AS (PARTITION BY person ORDER BY ts, key))
+            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, 0::DOUBLE AS value, NULL AS prev FROM t WHERE person IN (SELECT person FROM cp)
+            UNION ALL SELECT 2, person, ts, NULL, false, value, NULL FROM c
             ORDER BY person NULLS FIRST, ts, kind, key
             """;
         using var connection = store.OpenReadConnection();
@@ -87,7 +86,6 @@ public sealed class AttributionQueries(AnalyticsStore store)
         }
         var touches = new List<Touch>();
         var conversions = new List<Conversion>();
-        var pathBuffer = new List<Touch>();
         ulong person = 0;
         var any = false;
         void Flush()
@@ -106,12 +104,14 @@ public sealed class AttributionQueries(AnalyticsStore store)
                 var kind = r.GetInt32(0);
                 if (kind == 0)
                 {
-                    pathBuffer.Clear();
-                    foreach (var k in r.GetString(3).Split(Separator))
+                    // one counted transition of the non-converting paths: prev (NULL: the path's start) -> key, and key -> null when last
+                    var next = builder.Key(r.GetString(3));
+                    var count = (long)r.GetDouble(5);
+                    builder.AddNonConvertingTransition(r.IsDBNull(6) ? -1 : builder.Key(r.GetString(6)), next, count);
+                    if (r.GetBoolean(4))
                     {
-                        pathBuffer.Add(new Touch(builder.Key(k), 0, false));
+                        builder.AddNonConvertingTransition(next, -1, count);
                     }
-                    builder.AddNonConvertingPath(CollectionsMarshal.AsSpan(pathBuffer), (long)r.GetDouble(5));
                     continue;
                 }
                 var p = r.GetFieldValue<ulong>(1);

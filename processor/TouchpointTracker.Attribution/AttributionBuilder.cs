@@ -53,6 +53,7 @@ public sealed class AttributionBuilder
     private readonly double[][] _conv;
     private readonly double[][] _rev;
     private readonly Dictionary<int[], PathTally> _paths = new(PathComparer.Instance);
+    private readonly List<(int From, int To, long Count)> _transitions = [];
     private double[] _shares = new double[16];
     private int[] _collapsed = new int[16];
     private double _conversions, _revenue, _touchSum, _daysSum;
@@ -192,6 +193,24 @@ public sealed class AttributionBuilder
         Tally(path).NonConverting += count;
     }
 
+    /// <summary>
+    /// Non-converting paths given as their transitions, already counted (for a store that aggregates them itself):
+    /// <paramref name="from"/> −1 is the start of a path, <paramref name="to"/> −1 its end. A path counts once through its
+    /// start transition. Same Markov chain as adding the paths themselves; they do not appear in the path tallies.
+    /// </summary>
+    public void AddNonConvertingTransition(int from, int to, long count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+        if (from < 0)
+        {
+            _nonConverting += count;
+        }
+        _transitions.Add((from, to, count));
+    }
+
     private PathTally Tally(ReadOnlySpan<Touch> path)
     {
         if (_collapsed.Length < path.Length)
@@ -224,6 +243,10 @@ public sealed class AttributionBuilder
             {
                 chain.AddPath(path, t.Conversions, converted: true);
                 chain.AddPath(path, t.NonConverting, converted: false);
+            }
+            foreach (var (from, to, count) in _transitions)
+            {
+                chain.AddTransition(from, to, count);
             }
             var solution = chain.Solve();
             markovP = solution.ConversionProbability;

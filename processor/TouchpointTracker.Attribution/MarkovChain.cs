@@ -60,6 +60,32 @@ public sealed class MarkovChain
         (converted ? _conv : _null)[path[^1]] += weight;
     }
 
+    /// <summary>
+    /// Adds walks already reduced to one transition: <paramref name="from"/> −1 is the start state, <paramref name="to"/>
+    /// −1 is the end of the walk (conversion when <paramref name="converted"/>, else null). Feeding every transition of a
+    /// set of paths this way gives the same chain as <see cref="AddPath"/> with those paths.
+    /// </summary>
+    public void AddTransition(int from, int to, double weight, bool converted = false)
+    {
+        if (weight <= 0 || (from < 0 && to < 0))
+        {
+            return;
+        }
+        if (from < 0)
+        {
+            _start[to] += weight;
+        }
+        else if (to < 0)
+        {
+            (converted ? _conv : _null)[from] += weight;
+        }
+        else if (from != to)
+        {
+            ref var e = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, Edge(from, to), out _);
+            e += weight;
+        }
+    }
+
     private static long Edge(int from, int to) => ((long)from << 32) | (uint)to;
 
     /// <summary>The solution: P(conversion) and, per key, the removal effect (0 for a key on no path).</summary>

@@ -12,7 +12,8 @@ using TouchpointTracker.Journeys;
 //   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90]
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
 //            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
-//            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run)
+//            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run; 0 skips it),
+//            --attribution-views channel,campaign (only the attribution views whose name contains one of these); CPU p50 is the process's CPU time (all threads) per warm run
 //   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush.
 var touchpoints = Arg("--touchpoints", 10_000_000L);
 var visitors = (int)Arg("--visitors", touchpoints / 10);
@@ -170,8 +171,9 @@ var attributionViews = new (string Name, Func<AttributionQueries, object?> Run)[
                       $"{report.Keys:N0} campaigns, average path {report.AveragePathLength:N2} touches, {report.AverageDaysToConvert:N1} days to convert");
 }
 Console.WriteLine();
-Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10}");
-foreach (var (name, run) in attributionViews)
+Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10} {"CPU p50",10}");
+var attributionFilter = ArgS("--attribution-views");
+foreach (var (name, run) in attributionViews.Where(v => attributionFilter is null || attributionFilter.Split(',').Any(f => v.Name.Contains(f, StringComparison.Ordinal))))
 {
     var cold = new List<double>();
     for (var i = 0; i < Math.Min(coldRuns, 3); i++)
@@ -183,20 +185,26 @@ foreach (var (name, run) in attributionViews)
         cold.Add(sw.Elapsed.TotalMilliseconds);
     }
     var warm = new List<double>();
+    var cpu = new List<double>();
     using (var store = new AnalyticsStore(options))
     {
         var q = new AttributionQueries(store);
         run(q);
         for (var i = 0; i < Math.Min(warmRuns, 10); i++)
         {
+            var c0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             run(q);
             warm.Add(sw.Elapsed.TotalMilliseconds);
+            cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
         }
     }
-    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms");
+    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms {P(cpu, 0.5),8:N0}ms");
 }
-MarkovScale((int)Arg("--markov-keys", 3000));
+if (Arg("--markov-keys", 3000) > 0)
+{
+    MarkovScale((int)Arg("--markov-keys", 3000));
+}
 foreach (var (name, run) in onlyAttribution ? [] : views)
 {
     var cold = new List<double>();
@@ -282,10 +290,13 @@ static void MarkovScale(int keys)
         }
     }
     var added = sw.Elapsed;
+    b.Compute(); // once cold (JIT), then measured
     sw.Restart();
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var result = b.Compute();
+    cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
     Console.WriteLine($"Markov scale: {keys:N0} keys, {keys * 100:N0} paths (per-path models while adding: {added.TotalMilliseconds:N0} ms), " +
-                      $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms, P(conversion) {result.MarkovConversionProbability:N3}");
+                      $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms wall, {cpu.TotalMilliseconds:N0} ms CPU, P(conversion) {result.MarkovConversionProbability:N3}");
 }
 
 static double P(List<double> xs, double q)

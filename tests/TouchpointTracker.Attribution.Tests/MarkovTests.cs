@@ -77,6 +77,50 @@ public class MarkovTests
         Assert.That(b.ConversionCredits[0], Is.EqualTo(a.ConversionCredits[0]).Within(1e-12));
     }
 
+    [Test]
+    public void Non_converting_paths_given_as_counted_transitions_give_the_same_credit()
+    {
+        string[][] nonConverting = [["A", "B", "A"], ["B"], ["C", "C", "A"], ["A", "B", "A"]];
+        var paths = new AttributionBuilder([AttributionModel.Markov]);
+        var transitions = new AttributionBuilder([AttributionModel.Markov]);
+        foreach (var b in new[] { paths, transitions })
+        {
+            b.AddConversionPath(Paths.Keys(b, "A", "B"), Paths.One(10));
+            b.AddConversionPath(Paths.Keys(b, "C"), Paths.One(10));
+        }
+        var counted = new Dictionary<(string? From, string To, bool Last), long>();
+        foreach (var p in nonConverting)
+        {
+            paths.AddNonConvertingPath(Paths.Keys(paths, p));
+            for (var i = 0; i < p.Length; i++)
+            {
+                var k = (i == 0 ? null : p[i - 1], p[i], i == p.Length - 1);
+                counted[k] = counted.GetValueOrDefault(k) + 1;
+            }
+        }
+        foreach (var ((from, to, last), n) in counted)
+        {
+            var t = transitions.Key(to);
+            transitions.AddNonConvertingTransition(from is null ? -1 : transitions.Key(from), t, n);
+            if (last)
+            {
+                transitions.AddNonConvertingTransition(t, -1, n);
+            }
+        }
+        var a = paths.Compute();
+        var b2 = transitions.Compute();
+        Assert.Multiple(() =>
+        {
+            Assert.That(b2.NonConvertingPaths, Is.EqualTo(4));
+            Assert.That(b2.MarkovConversionProbability, Is.EqualTo(a.MarkovConversionProbability).Within(1e-12));
+            foreach (var k in new[] { "A", "B", "C" })
+            {
+                Assert.That(b2.Credit(AttributionModel.Markov, k), Is.EqualTo(a.Credit(AttributionModel.Markov, k)).Within(1e-12), k);
+            }
+            Assert.That(a.Credit(AttributionModel.Markov, "A"), Is.Not.EqualTo(a.Credit(AttributionModel.Markov, "C")));
+        });
+    }
+
     /// <summary>Random chains with cycles against a naive reference: for each key, rebuild the chain without it and
     /// solve for P(conversion) by Gaussian elimination with partial pivoting.</summary>
     [TestCase(1)]
