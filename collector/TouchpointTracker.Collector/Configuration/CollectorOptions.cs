@@ -125,6 +125,9 @@ public sealed class SiteOptions
     /// </summary>
     public List<string> ServerKeys { get; set; } = [];
 
+    /// <summary>Tracking-number pools shown in place of the site's published number (docs/call-tracking.md).</summary>
+    public TouchpointTracker.Collector.CallTracking.CallTrackingOptions? CallTracking { get; set; }
+
     /// <summary>
     /// Headless browsers are taken (flagged as bots) instead of dropped: set for the embedded mode's own
     /// <c>demo</c> site only, never from configuration, so the demo works in test automation.
