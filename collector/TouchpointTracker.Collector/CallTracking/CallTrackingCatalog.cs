@@ -28,6 +28,13 @@ public sealed partial class CallTrackingCatalog
 
     public static readonly CallTrackingCatalog Empty = new([]);
 
+    /// <summary>True when <paramref name="name"/> is a channel of the reports (any case); <paramref name="canonical"/> is its spelling.</summary>
+    public static bool IsChannel(string name, out string? canonical)
+    {
+        canonical = ChannelNames.TryGetValue(name, out var actual) ? actual : null;
+        return canonical is not null;
+    }
+
     public IEnumerable<NumberPool> Pools => _bySite.Values.SelectMany(p => p);
 
     public bool HasPools(string site) => _bySite.ContainsKey(site);

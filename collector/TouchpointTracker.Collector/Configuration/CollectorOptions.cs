@@ -36,6 +36,8 @@ public sealed class CollectorOptions : IValidatableObject
     public string DemoPath { get; set; } = "/demo";
     /// <summary>Offline events from servers (calls, CRM stages, revenue), authenticated by a site's server key.</summary>
     public string OfflineEventsPath { get; set; } = "/api/v1/offline-events";
+    /// <summary>Call tracking: the tracking number a visitor is shown (GET, from the tag).</summary>
+    public string NumbersPath { get; set; } = "/numbers";
 
     [Range(1024, 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;
     [Range(1, 1000)] public int MaxEventsPerBatch { get; set; } = 100;
@@ -97,7 +99,7 @@ public sealed class CollectorOptions : IValidatableObject
     [
         (nameof(TagPath), TagPath), (nameof(CollectPath), CollectPath), (nameof(LivenessPath), LivenessPath),
         (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath), (nameof(InspectPath), InspectPath),
-        (nameof(DemoPath), DemoPath), (nameof(OfflineEventsPath), OfflineEventsPath),
+        (nameof(DemoPath), DemoPath), (nameof(OfflineEventsPath), OfflineEventsPath), (nameof(NumbersPath), NumbersPath),
     ];
 }
 
