@@ -32,6 +32,7 @@ public static class CallTrackingExtensions
         });
         services.AddSingleton<CallTrackingMetrics>();
         services.AddSingleton<NumbersApi>();
+        services.AddSingleton<CallMatcher>();
         return services;
     }
 
