@@ -1,4 +1,6 @@
 using System.Net;
+using FsCheck;
+using FsCheck.Fluent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -171,5 +173,22 @@ public sealed class CallMatchingTests
             Assert.That(early[0].Fields.ContainsKey("visitor_id"), Is.False, "before the number was shown");
             Assert.That(inTime[0].Fields.GetValueOrDefault("visitor_id"), Is.EqualTo(visitor));
         });
+    }
+
+    [Test]
+    public void No_tracking_number_or_time_makes_the_matcher_throw()
+    {
+        var matcher = _host.Services.GetRequiredService<CallMatcher>();
+        var texts = Gen.Elements("+33 1 23 45 67 01", "01 23 45 67 21", "0033123456702", "+33 (0)1 23 45 67 03", "(((", "+", "", " ", "tel:", "\ud83d",
+            new string('1', 40), "01 23 45 67 0", "2026-03-01T14:05:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00-23:59", "not a time");
+        var rows = Gen.ListOf(Gen.Zip(Gen.Zip(texts, texts), Gen.Elements("call", "meeting", "CALL")).Select(t =>
+            new OfflineRow(new Dictionary<string, string> { ["type"] = t.Item2, ["tracking_number"] = t.Item1.Item1, ["occurred_at"] = t.Item1.Item2 })));
+        Prop.ForAll(rows.ToArbitrary(), list =>
+        {
+            var copy = list.ToList();
+            var matches = matcher.MatchAsync(copy, "shop", DateTimeOffset.UtcNow, CancellationToken.None).GetAwaiter().GetResult();
+            // Only calls to pool numbers are touched, and each of them gets a visitor or a source.
+            return matches.Keys.All(i => copy[i].Fields["type"] == "call" && (copy[i].Fields.ContainsKey("visitor_id") || copy[i].Fields.ContainsKey("source")));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(1000));
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using FsCheck;
+using FsCheck.Fluent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using TouchpointTracker.Collector.CallTracking;
@@ -221,5 +223,37 @@ public sealed class NumbersApiTests
         }));
         Assert.That(ex!.Message, Does.Contain("Collector:Sites:bad:CallTracking:Pools:main:ReplacesNumber must be the site's published number in international form"));
         await Task.CompletedTask;
+    }
+
+    private static readonly string[] Keys = ["site", "vid", "sid", "phone", "url", "ref", "channel", "x"];
+
+    private static readonly string[] Values =
+    [
+        "shop", "duo", "plain", "demo", "nope", "", " ", "v-1", "a b", "%00", "%0a", "%ff", "%ed%a0%bd", "%F0%9F%98%80", "+33123456789", "%2B33%201%2023%2045%2067%2089",
+        "01 23 45 67 89", "((((", "+", "00", "Paid Search", "paid%20search", "Billboards", "https://www.shop.example/?gclid=1", "javascript:alert(1)",
+        "https://www.google.com/", "%", "%%", "&", "=", new string('9', 40), new string('u', 3000), "\\", "%C0%AF",
+    ];
+
+    /// <summary>Query strings of the endpoint's keys (repeated, missing, empty) with hostile values.</summary>
+    private static Gen<string> Queries => Gen.Zip(
+            Gen.Elements("site=shop&vid=v-ok&", "site=shop&vid=v-ok&phone=%2B442079460958&", "site=plain&vid=v-ok&", "site=shop&", ""),
+            Gen.Choose(0, 4).SelectMany(n => Gen.ListOf(Gen.Zip(Gen.Elements(Keys), Gen.Elements(Values)), n)))
+        .Select(t => t.Item1 + string.Join("&", t.Item2.Select(p => p.Item1 + "=" + p.Item2.Replace(" ", "%20", StringComparison.Ordinal))));
+
+    [Test]
+    public void No_query_string_makes_the_endpoint_answer_5xx()
+    {
+        var statuses = new HashSet<int>();
+        Prop.ForAll(Queries.ToArbitrary(), query =>
+        {
+            var (response, _) = GetAsync(query).GetAwaiter().GetResult();
+            using (response)
+            {
+                statuses.Add((int)response.StatusCode);
+                return (int)response.StatusCode < 500;
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(400));
+        // The generator reaches numbers, no-pool answers and refusals, so the property tests all three.
+        Assert.That(statuses, Is.SupersetOf(new[] { 200, 204, 400, 403 }));
     }
 }
