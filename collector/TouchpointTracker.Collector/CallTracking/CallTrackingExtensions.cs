@@ -33,11 +33,22 @@ public static class CallTrackingExtensions
         services.AddSingleton<CallTrackingMetrics>();
         services.AddSingleton<NumbersApi>();
         services.AddSingleton<CallMatcher>();
+        services.AddSingleton<Hosting.IStartupNote>(sp => new BannerNote(sp.GetRequiredService<CallTrackingCatalog>(), sp.GetRequiredService<INumberStore>(),
+            sp.GetRequiredService<IOptions<CollectorOptions>>().Value.NumbersPath));
         return services;
     }
 
     public static void MapNumbersApi(this WebApplication app, string path, bool rateLimited) =>
         app.Services.GetRequiredService<NumbersApi>().Map(app, path, rateLimited);
+
+    /// <summary>The start-up banner's line: the pools, and where assignments are kept.</summary>
+    private sealed class BannerNote(CallTrackingCatalog catalog, INumberStore store, string path) : Hosting.IStartupNote
+    {
+        public string Note => !catalog.Pools.Any()
+            ? "call tracking: no pools (Collector:Sites:<site>:CallTracking, docs/call-tracking.md)"
+            : $"call tracking: {path}; pools " + string.Join(", ", catalog.Pools.Select(p => $"{p} ({p.Numbers.Count} numbers)")) +
+              "; assignments in " + (store is InProcessNumberStore { FilePath: { } file } ? file : "Redis");
+    }
 
     /// <summary>Start-up refuses pools with mistakes, each named by its setting.</summary>
     private sealed class PoolsValidation : IValidateOptions<CollectorOptions>
