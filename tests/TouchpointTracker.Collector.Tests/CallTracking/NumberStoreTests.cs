@@ -179,6 +179,25 @@ public sealed class NumberStoreTests
         Directory.Delete(folder, recursive: true);
     }
 
+    [Test]
+    public async Task The_embedded_file_stays_bounded_while_a_visitor_keeps_their_number()
+    {
+        var folder = CollectorHost.NewDataFolder();
+        var path = Path.Combine(folder, CallTrackingExtensions.FileName);
+        var pool = NewPool(2);
+        using (var store = new InProcessNumberStore([pool], path, TimeProvider.System))
+        {
+            // Every ask of an active visitor writes a line (the extended hold): 10,000 asks.
+            for (var i = 0; i < 10_000; i++)
+            {
+                await store.AssignAsync(pool, "alice", "s", T0.AddSeconds(i), CancellationToken.None);
+            }
+        }
+        var lines = File.ReadAllLines(path).Length;
+        Directory.Delete(folder, recursive: true);
+        Assert.That(lines, Is.LessThanOrEqualTo(4 * 1024 + 1024), "compacted: one live hold, a few thousand lines at most");
+    }
+
     /// <summary>
     /// Figures for docs/call-tracking.md, printed: assignments per second through the Redis script (a 100-number
     /// pool, 2,000 visitors coming back at random, 16 at a time) and through the embedded store. Only sanity is
