@@ -101,6 +101,7 @@ public sealed class CallMatchingTests
         var staged = await StagedAsync(visitor, s => s.Any(e => (string?)e["type"] == "offline"));
         var call = staged.Single(e => (string?)e["type"] == "offline");
         var first = staged.OrderBy(e => (int?)e["journey"]!["touch_index"]).First();
+        TouchpointTracker.Journeys.Tests.Support.Schemas.AssertValid(TouchpointTracker.Journeys.Tests.Support.Schemas.StagedTouchpoint, Encoding.UTF8.GetBytes(call.ToJsonString()));
         Assert.Multiple(() =>
         {
             Assert.That((string?)call["name"], Is.EqualTo("call"));
