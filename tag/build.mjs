@@ -7,7 +7,8 @@
 //   dist/tt.js       core build, served by the collector at GET /tt.js
 //                    (budget: 2,048 B gzipped, checked by test/size.test.js)
 //   dist/tt.full.js  every optional feature (outbound links, downloads,
-//                    forms, engagement, 404, hash routing, extra click ids)
+//                    forms, engagement, 404, hash routing, extra click ids,
+//                    call tracking's number insertion)
 import { build as esbuild } from 'esbuild'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -18,7 +19,7 @@ import { minify } from 'terser'
 const root = dirname(fileURLToPath(import.meta.url))
 
 // Build-time feature switches: FEATURE_<NAME> is true or false in a variant.
-export const FEATURES = ['CLICKS', 'FORMS', 'ENGAGEMENT', 'NOT_FOUND', 'HASH', 'CLICK_IDS']
+export const FEATURES = ['CLICKS', 'FORMS', 'ENGAGEMENT', 'NOT_FOUND', 'HASH', 'CLICK_IDS', 'PHONE']
 const only = (...names) => Object.fromEntries(FEATURES.map((n) => ['FEATURE_' + n, names.includes(n)]))
 
 export const VARIANTS = {

@@ -10,6 +10,7 @@ export default defineConfig({
     FEATURE_NOT_FOUND: 'true',
     FEATURE_HASH: 'true',
     FEATURE_CLICK_IDS: 'true',
+    FEATURE_PHONE: 'true',
   },
   test: {
     environment: 'jsdom',

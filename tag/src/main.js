@@ -21,14 +21,15 @@
  * Modules: util, config (data- attributes), storage (cookie + localStorage),
  * campaign, identity (visitor, session, landing), transport (batching,
  * retry), capture (events, consent, page views, SPA), api (tt commands),
- * features/* (clicks, forms, engagement: optional).
+ * features/* (clicks, forms, engagement, phone: optional).
  */
 import { command } from './api.js'
-import { event, pageview, watch } from './capture.js'
-import { flag } from './config.js'
+import { active, event, pageview, watch } from './capture.js'
+import { attr, flag } from './config.js'
 import { clicks } from './features/clicks.js'
 import { engagement } from './features/engagement.js'
 import { forms } from './features/forms.js'
+import { phone } from './features/phone.js'
 import { d, loc, nav, on, safe, w } from './util.js'
 
 // The whole bundle runs inside try/catch (see build.mjs), so no error escapes.
@@ -51,6 +52,7 @@ const start = () => {
   if (FEATURE_CLICKS) clicks()
   if (FEATURE_FORMS && flag('forms')) forms()
   pageview()
+  if (FEATURE_PHONE && attr('phone') && active()) phone()
   if (FEATURE_NOT_FOUND && (flag('404') || d.querySelector('meta[name=tt-404]'))) event('page_not_found')
   // Calls made before the script loaded (or while prerendering), in order,
   // after the first page view.

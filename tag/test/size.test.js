@@ -31,8 +31,9 @@ describe('build', () => {
   test('switched-off features are not shipped in the core', () => {
     for (const s of ['outbound_click', 'file_download', 'form_submit', 'engagement', 'page_not_found', 'hashchange', 'click-ids'])
       expect(code['tt.js'], s).not.toContain(s)
-    for (const s of ['outbound_click', 'file_download', 'form_submit', 'engagement', 'page_not_found', 'hashchange', 'click-ids'])
+    for (const s of ['outbound_click', 'file_download', 'form_submit', 'engagement', 'page_not_found', 'hashchange', 'click-ids', 'numbers', 'MutationObserver'])
       expect(code['tt.full.js'], s).toContain(s)
+    for (const s of ['numbers', 'MutationObserver', 'sessionStorage']) expect(code['tt.js'], s).not.toContain(s)
   })
 
   test('one IIFE, nothing a strict CSP forbids', () => {

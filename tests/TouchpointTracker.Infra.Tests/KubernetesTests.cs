@@ -116,7 +116,7 @@ public sealed class KubernetesTests
             .Select(p => (Path: p.Get("path").Str, Type: p.Get("pathType").Str)).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(paths.Select(p => p.Path), Is.EquivalentTo(new[] { collector.CollectPath, collector.TagPath, TouchpointTracker.Collector.Serving.TagAssets.PathFor(collector.TagPath, "full"), collector.OfflineEventsPath }));
+            Assert.That(paths.Select(p => p.Path), Is.EquivalentTo(new[] { collector.CollectPath, collector.TagPath, TouchpointTracker.Collector.Serving.TagAssets.PathFor(collector.TagPath, "full"), collector.OfflineEventsPath, collector.NumbersPath }));
             Assert.That(paths.Select(p => p.Type), Has.All.EqualTo("Exact"), "a Prefix / would publish /metrics and /readyz");
         });
     }

@@ -15,6 +15,9 @@ public sealed class TagEnvironment
     /// <summary>The site key the fixture pages use; the collector accepts it from 127.0.0.1 pages only.</summary>
     public const string Site = "browser-tests";
 
+    /// <summary>The fixture site's published phone number, which call tracking replaces.</summary>
+    public const string PublishedNumber = "+33 1 23 45 67 89";
+
     public static CollectorHost Collector { get; private set; } = null!;
     public static FixtureServer Pages { get; private set; } = null!;
     public static HttpClient CollectorHttp { get; private set; } = null!;
@@ -30,6 +33,12 @@ public sealed class TagEnvironment
         Collector = await CollectorHost.StartAsync(new Dictionary<string, string?>
         {
             [$"Collector:Sites:{Site}:Domains:0"] = "127.0.0.1",
+            // Call tracking (Fixtures/phone.html): the published number and a pool of tracking numbers.
+            [$"Collector:Sites:{Site}:CallTracking:Pools:main:ReplacesNumber"] = PublishedNumber,
+            [$"Collector:Sites:{Site}:CallTracking:Pools:main:Numbers:0"] = "+33 1 23 45 67 01",
+            [$"Collector:Sites:{Site}:CallTracking:Pools:main:Numbers:1"] = "+33 1 23 45 67 02",
+            [$"Collector:Sites:{Site}:CallTracking:Pools:main:Numbers:2"] = "+33 1 23 45 67 03",
+            [$"Collector:Sites:{Site}:CallTracking:Pools:main:Numbers:3"] = "+33 1 23 45 67 04",
         });
         CollectorHttp = Collector.CreateClient();
         Pages = await FixtureServer.StartAsync(Collector.BaseAddress);

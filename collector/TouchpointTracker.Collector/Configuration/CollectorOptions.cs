@@ -38,6 +38,8 @@ public sealed class CollectorOptions : IValidatableObject
     public string DemoPath { get; set; } = "/demo";
     /// <summary>Offline events from servers (calls, CRM stages, revenue), authenticated by a site's server key.</summary>
     public string OfflineEventsPath { get; set; } = "/api/v1/offline-events";
+    /// <summary>Call tracking: the tracking number a visitor is shown (GET, from the tag).</summary>
+    public string NumbersPath { get; set; } = "/numbers";
 
     [Range(1024, 1024 * 1024)] public int MaxBodyBytes { get; set; } = 64 * 1024;
     [Range(1, 1000)] public int MaxEventsPerBatch { get; set; } = 100;
@@ -100,6 +102,7 @@ public sealed class CollectorOptions : IValidatableObject
         (nameof(TagPath), TagPath), (nameof(CollectPath), CollectPath), (nameof(LivenessPath), LivenessPath),
         (nameof(ReadinessPath), ReadinessPath), (nameof(MetricsPath), MetricsPath), (nameof(InspectPath), InspectPath),
         (nameof(DemoPath), DemoPath), (nameof(OfflineEventsPath), OfflineEventsPath), (nameof(ConversionRecordsPath), ConversionRecordsPath),
+        (nameof(NumbersPath), NumbersPath),
     ];
 }
 
@@ -126,6 +129,9 @@ public sealed class SiteOptions
     /// compared in constant time and never logged. Separate from the public site key the tag carries.
     /// </summary>
     public List<string> ServerKeys { get; set; } = [];
+
+    /// <summary>Tracking-number pools shown in place of the site's published number (docs/call-tracking.md).</summary>
+    public TouchpointTracker.Collector.CallTracking.CallTrackingOptions? CallTracking { get; set; }
 
     /// <summary>
     /// Headless browsers are taken (flagged as bots) instead of dropped: set for the embedded mode's own

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using TouchpointTracker.Analytics;
 using TouchpointTracker.Analytics.Dashboard;
 using TouchpointTracker.Collector.Buffering;
+using TouchpointTracker.Collector.CallTracking;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Embedded;
 using TouchpointTracker.Collector.Ingest;
@@ -60,6 +61,7 @@ public static class CollectorServiceExtensions
         services.AddSingleton(_ => TagAssets.LoadEmbedded());
         services.AddSingleton<InspectAccess>();
         services.AddOfflineEvents();
+        services.AddCallTracking();
         services.AddHostedService<StartupBanner>();
 
         if (mode == CollectorMode.Embedded)
@@ -121,6 +123,7 @@ public static class CollectorServiceExtensions
         app.MapTagApi(options.TagPath, app.Services.GetRequiredService<TagAssets>());
         app.Services.GetRequiredService<CollectApi>().Map(app, options.CollectPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
         app.MapOfflineEventsApi();
+        app.MapNumbersApi(options.NumbersPath, rateLimited: app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RateLimitPerSecond > 0);
         if (mode == CollectorMode.Embedded)
         {
             app.MapInspectApi(options.InspectPath, app.Services.GetRequiredService<InspectAccess>());

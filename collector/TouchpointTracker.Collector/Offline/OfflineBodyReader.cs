@@ -5,7 +5,14 @@ using System.Text.Json;
 namespace TouchpointTracker.Collector.Offline;
 
 /// <summary>One event as sent: its fields as text (JSON numbers and booleans by their literal), or why it is unreadable.</summary>
-public sealed record OfflineRow(Dictionary<string, string> Fields, string? Unreadable = null);
+public sealed record OfflineRow(Dictionary<string, string> Fields, string? Unreadable = null)
+{
+    /// <summary>
+    /// Set by call tracking for a call to a pool number that nobody held at the time: kept as an unmatched touch
+    /// even without any identifier (the caller's phone, when sent, can still match it later).
+    /// </summary>
+    public bool KeepWithoutIdentity { get; set; }
+}
 
 /// <summary>A request body read into rows, or the reason it is refused whole.</summary>
 public sealed record OfflineBatch(string? Site, List<OfflineRow> Rows, string? Reason = null, string? Detail = null)

@@ -91,6 +91,11 @@ public sealed partial class OfflineEventValidator(OfflineOptions options, Touchp
             var visitor = f.GetValueOrDefault("visitor_id");
             if (visitor is null)
             {
+                if (strongest is null && row.KeepWithoutIdentity && f.GetValueOrDefault("tracking_number") is { } tracked)
+                {
+                    // A call to a tracking number nobody held: unmatched, keyed by the number it was made to.
+                    strongest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("tracking_number:" + tracked)));
+                }
                 if (strongest is null)
                 {
                     return Reject(OfflineReasons.MissingIdentity, "Send \"visitor_id\" or an identifier: user_id, email, email_sha256, phone, lead_id or a click id (gclid, msclkid, fbclid...).");

@@ -18,7 +18,11 @@ public sealed record OfflineEventsDependencies(
     IngestMetrics Metrics,
     TimeProvider Clock,
     OfflineOptions Options,
-    BufferOptions BufferOptions);
+    BufferOptions BufferOptions)
+{
+    /// <summary>Call tracking: calls to pool numbers are given the visitor who held the number (null: no matching).</summary>
+    public CallTracking.CallMatcher? Calls { get; init; }
+}
 
 /// <summary>
 /// POST /api/v1/offline-events: events that happened off the site (calls, chats, meetings, CRM stages, revenue),
@@ -37,7 +41,8 @@ public static class OfflineEventsApi
         services.AddSingleton(sp => new OfflineEventsDependencies(
             sp.GetRequiredService<ServerKeyRing>(), sp.GetRequiredService<OfflineEventValidator>(), sp.GetRequiredService<IdempotencyCache>(),
             sp.GetRequiredService<IEventBuffer>(), sp.GetRequiredService<IngestMetrics>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<IOptions<BufferOptions>>().Value));
+            sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<IOptions<BufferOptions>>().Value)
+        { Calls = sp.GetService<CallTracking.CallMatcher>() });
         return services;
     }
 
@@ -113,7 +118,25 @@ public static class OfflineEventsApi
             return Refuse(deps, OfflineReasons.SiteNotAllowed, keySite, "The server key belongs to another site than the events name.", batch.Rows.Count);
         }
 
+        Dictionary<int, CallTracking.CallMatch>? calls = null;
+        if (deps.Calls is { } matcher)
+        {
+            try
+            {
+                calls = await matcher.MatchAsync(batch.Rows, site, deps.Clock.GetUtcNow(), http.RequestAborted);
+            }
+            catch (CallTracking.NumberStoreUnavailableException)
+            {
+                http.Response.Headers.RetryAfter = deps.BufferOptions.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return Refuse(deps, OfflineReasons.BufferUnavailable, site,
+                    "The call-tracking assignments cannot be read now; retry after Retry-After seconds (with the same Idempotency-Key).", batch.Rows.Count);
+            }
+        }
         var (results, accepted) = Judge(batch.Rows, site, deps);
+        if (calls is { Count: > 0 })
+        {
+            CallTracking.CallMatcher.Mark(calls, results, accepted);
+        }
         if (accepted.Count > 0)
         {
             var outcome = await deps.Buffer.AppendAsync(accepted, http.RequestAborted);
@@ -131,6 +154,10 @@ public static class OfflineEventsApi
             {
                 deps.Metrics.CountRejectedEvent(why, site);
             }
+        }
+        if (calls is { Count: > 0 })
+        {
+            deps.Calls!.Count(calls, results);
         }
         var answer = Answer(results);
         if (idempotencyKey.Length > 0)
