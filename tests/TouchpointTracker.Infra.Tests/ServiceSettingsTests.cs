@@ -24,6 +24,8 @@ public sealed class ServiceSettingsTests
             Is.EquivalentTo(new[] { "Analytics", "AnalyticsSink", "Kafka", "Processor", "Shutdown" }), "what AddProcessor binds in the analytics role");
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "staging").Select(o => o.Section),
             Is.EquivalentTo(new[] { "Journeys", "Kafka", "Processor", "Redis", "Shutdown" }), "what AddProcessor binds in the staging role");
+        Assert.That(ServiceSettings.OptionsOf(Service.Processor, "webhooks").Select(o => o.Section),
+            Is.EquivalentTo(new[] { "Kafka", "Processor", "Shutdown", "Webhooks" }), "what AddProcessor binds in the webhooks role");
     }
 
     private static Dictionary<string, string> AnalyticsProcessor(params (string Key, string Value)[] more)

@@ -48,8 +48,10 @@ internal static class ConversionLogic
         }
         if (type is null)
         {
-            foreach (var g in engine.Goals)
+            var goals = engine.Goals;
+            for (var i = 0; i < goals.Count; i++)
             {
+                var g = goals[i];
                 if (g.Repeat == RuleRepeat.OncePerSession && session.HasFired(g.FiredKey) ||
                     g.Repeat == RuleRepeat.OncePerJourney && state.HasFired(g.FiredKey) ||
                     !g.Matches(tp))

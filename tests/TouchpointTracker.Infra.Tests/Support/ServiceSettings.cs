@@ -62,6 +62,7 @@ public sealed class ServiceSettings
     {
         [ProcessorConfig.ProcessorOptions.StagingRole] = [typeof(Messaging.RedisOptions), typeof(Journeys.JourneyOptions)],
         [ProcessorConfig.ProcessorOptions.AnalyticsRole] = [typeof(AnalyticsSinkOptions), typeof(AnalyticsOptions)],
+        [ProcessorConfig.ProcessorOptions.WebhooksRole] = [typeof(TouchpointTracker.Processor.Webhooks.WebhookOptions)],
     };
 
     /// <summary>The options classes of a service: every class with a public parameterless constructor and a <c>const string Section</c>.</summary>
