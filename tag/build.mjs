@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
 import { minify } from 'terser'
 
-const root = dirname(fileURLToPath(import.meta.url))
+export const root = dirname(fileURLToPath(import.meta.url))
 
 // Build-time feature switches: FEATURE_<NAME> is true or false in a variant.
 export const FEATURES = ['CLICKS', 'FORMS', 'ENGAGEMENT', 'NOT_FOUND', 'HASH', 'CLICK_IDS']
@@ -27,7 +27,7 @@ export const VARIANTS = {
 }
 
 // Minified code of one variant: try { (() => { ... })() } catch {}
-export async function bundle(features) {
+export async function bundle(features, plugin) {
   const r = await esbuild({
     entryPoints: [join(root, 'src/main.js')],
     bundle: true,
@@ -40,6 +40,7 @@ export async function bundle(features) {
     banner: { js: 'try{' },
     footer: { js: '}catch(e){}' },
     write: false,
+    plugins: plugin ? [plugin] : [],
   })
   const out = await minify(r.outputFiles[0].text, {
     ecma: 2021,

@@ -9,7 +9,7 @@ import { cut, d, loc, now, on, safe, uuid, w } from './util.js'
 const hash = FEATURE_HASH && flag('hash')
 let consent = !flag('consent') // falsy: waiting for consent, or denied
 let last // URL of the current page view
-let ref = d.referrer // referrer of the current view: the previous route after an SPA change
+let ref = cut(d.referrer) // referrer of the current view: the previous route after an SPA change
 let leave // engagement hook: leave(url, pageChanged)
 
 export const onLeave = (f) => (leave = f)
@@ -20,9 +20,10 @@ export const active = () => consent && !load('_tt_o')
 
 // Record one event (dropped, not held, without consent or after opt-out).
 // Page views are sent at once, other events batched for a second. A session
-// that starts now keeps `ref` as its referrer if it is external: after an
-// SPA route change it is the previous route, so none.
-export function record(type, x) {
+// that starts now keeps `ref` as its referrer: after an SPA route change the
+// previous route, which the collector drops (of this origin: no external
+// referrer), as it drops a same-origin document.referrer.
+export const record = (type, x) => {
   let e = { id: uuid(), type, ts: now(), url: here(), ...x }
   active() && enqueue(session(e.ts, e.url, ref), e, type == 'pageview' ? 0 : 1e3)
 }
@@ -31,18 +32,18 @@ export const event = (name, props) => record('event', { name, props })
 
 // tt('consent', ...): a first grant counts the current page (events before
 // it were dropped); denying forgets the visitor. Repeated calls are harmless.
-export function setConsent(granted) {
+export const setConsent = (granted) => {
   granted ? consent || ((consent = 1), pageview(1)) : ((consent = 0), stop())
 }
 
 // Opt-out / consent withdrawn: forget the visitor, drop anything unsent.
-export function stop() {
+export const stop = () => {
   forget()
   drop()
 }
 
 // Record a page view unless the URL is unchanged (`force` for tt('pageview')).
-export function pageview(force) {
+export const pageview = (force) => {
   let u = here()
   if (u != last || force) {
     if (last && u != last) {
@@ -50,14 +51,14 @@ export function pageview(force) {
       ref = last
     }
     last = u
-    record('pageview', { ref: cut(ref), title: cut(d.title) })
+    record('pageview', { ref, title: cut(d.title) })
   }
 }
 
 // SPA support: pushState/replaceState/popstate (and hashchange with data-hash);
 // page hide sends what is waiting with sendBeacon; online, focus and the page
 // shown again retry at once what waits for a retry.
-export function watch() {
+export const watch = () => {
   let h = history
   let pv = safe(() => pageview())
   ;['pushState', 'replaceState'].forEach((m) => {
