@@ -45,29 +45,34 @@ export const stop = () => {
 // Record a page view unless the URL is unchanged (`force` for tt('pageview')).
 export const pageview = (force) => {
   let u = here()
-  if (u != last || force) {
-    if (last && u != last) {
+  if (u != last) {
+    if (last) {
       FEATURE_ENGAGEMENT && leave && leave(last, 1)
       ref = last
     }
     last = u
-    record('pageview', { ref, title: cut(d.title) })
+    force = 1
   }
+  force && record('pageview', { ref, title: cut(d.title) })
 }
 
 // SPA support: pushState/replaceState/popstate (and hashchange with data-hash);
 // page hide sends what is waiting with sendBeacon; online, focus and the page
 // shown again retry at once what waits for a retry.
+// A history change: a page view if the URL changed (the wrapper keeps the
+// listener's event argument from forcing one).
+const route = safe(() => pageview())
+
+// The page is going away, or hidden: what waits goes with sendBeacon.
+const hide = () => (FEATURE_ENGAGEMENT && leave && leave(last), flush(1))
+
 export const watch = () => {
-  let h = history
-  let pv = safe(() => pageview())
   ;['pushState', 'replaceState'].forEach((m) => {
-    let orig = h[m]
-    h[m] = (...a) => ((a = orig.apply(h, a)), pv(), a)
+    let orig = history[m]
+    history[m] = (...a) => ((a = orig.apply(history, a)), route(), a)
   })
-  on(w, 'popstate', pv)
-  hash && on(w, 'hashchange', pv)
-  let hide = () => (FEATURE_ENGAGEMENT && leave && leave(last), flush(1))
+  on(w, 'popstate', route)
+  hash && on(w, 'hashchange', route)
   on(w, 'visibilitychange', () => (d.hidden ? hide() : wake()))
   on(w, 'pagehide', hide)
   // After an outage: try the waiting retry at once when the network or the visitor comes back.

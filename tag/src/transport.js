@@ -64,9 +64,10 @@ const ship = (b, hide) => {
 
 // Back off: Retry-After seconds when given, else 1 s, 2 s, 4 s, 8 s ...,
 // at most an hour (longer would overflow setTimeout and fire at once).
+// No retry waits here to be cleared: a fetch only goes when none waits, and
+// only a failed fetch sets one.
 const fail = (b, after) => {
   keep(b, 1)
-  clearTimeout(backoff)
   backoff = later(retry, Math.min(36e5, 1e3 * (after > 0 ? after : 2 ** fails++)))
 }
 
