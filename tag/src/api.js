@@ -4,7 +4,7 @@ import { store } from './storage.js'
 import { flush } from './transport.js'
 import { clean, cut } from './util.js'
 
-export function command(c, a, b) {
+export const command = (c, a, b) => {
   if (c == 'track') a && event(cut(a, 64), clean(b))
   else if (c == 'lead' || c == 'purchase') event(c, clean(a))
   else if (c == 'identify') a && record(c, { props: { user_id: cut(a, 256), traits: clean(b) } })

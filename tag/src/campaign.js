@@ -3,7 +3,6 @@
 // "...clid", gbraid, wbraid, li_fat_id, rdt_cid, epik, sccid, mc_cid, _kx;
 // gclsrc always comes with gclid), plus the names listed in data-click-ids.
 import { attr } from './config.js'
-import { cut, loc } from './util.js'
 
 export const CAMPAIGN = 'utm_\\w+|\\w*clk?id|[gw]braid|li_fat_id|rdt_cid|epik|sccid|mc_cid|_kx'
 
@@ -11,6 +10,3 @@ const re = RegExp('[?&](' + CAMPAIGN + (FEATURE_CLICK_IDS ? '|' + (attr('click-i
 
 // The campaign parameters of `url` ("?utm_source=x&gclid=y"), '' if none.
 export const campaign = (url) => url.match(re)?.join('') || ''
-
-// The referrer unless it is a page of this origin.
-export const external = (r) => (r.indexOf(loc.origin + '/') ? cut(r) : '')

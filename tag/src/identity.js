@@ -2,7 +2,7 @@
 //  cookie + localStorage "_tt": the visitor id (13 months, renewed on use)
 //  localStorage "_tt_s": the session {sid, sn (index), land: {url, ref},
 //    t: last activity ms, c: campaign parameters of the landing}
-import { campaign, external } from './campaign.js'
+import { campaign } from './campaign.js'
 import { site } from './config.js'
 import { load, ls, none, store } from './storage.js'
 import { cut, nav, uuid } from './util.js'
@@ -15,13 +15,13 @@ const ctx = { sw: screen.width, sh: screen.height, lang: nav.language, storage: 
 
 // Touch the session at time t for an event on `url`; `ref` is the referrer
 // a session starting now would record. Returns the beacon envelope.
-export function session(t, url, ref) {
+export const session = (t, url, ref) => {
   let vid = (none ? ls : load)('_tt') || uuid()
   let c = campaign(url)
   let s = ls('_tt_s') || {}
   // No session yet (s.t undefined: the comparison is false), idle too long, or another campaign.
   // -~n is n + 1, and 1 for no n.
-  if (!(t - s.t <= IDLE) || (c && c != s.c)) s = { sid: uuid(), sn: -~s.sn, land: { url, ref: external(ref) }, c }
+  if (!(t - s.t <= IDLE) || (c && c != s.c)) s = { sid: uuid(), sn: -~s.sn, land: { url, ref }, c }
   s.t = t
   store('_tt', vid)
   ls('_tt_s', s)
@@ -29,7 +29,7 @@ export function session(t, url, ref) {
 }
 
 // Forget the visitor (opt-out, consent withdrawn).
-export function forget() {
+export const forget = () => {
   store('_tt', '')
   ls('_tt_s', '')
 }

@@ -22,7 +22,7 @@ try {
   none = 'none'
 }
 
-const cookie = (k) => (d.cookie.match('(^|; )' + k + '=([^;]*)') || [])[2]
+const cookie = (k) => d.cookie.match('(^|; )' + k + '=([^;]*)')?.[2]
 
 // 34128000 s = 395 days (13 months; browsers cap cookies at 400 days).
 // Always Secure: on a plain http page the browser refuses the cookie and the
@@ -43,7 +43,7 @@ export const load = (k) => cookie(k) || ls(k)
 
 // Store k in the cookie and in localStorage ('' deletes it); without
 // storage, only in page memory.
-export function store(k, v) {
+export const store = (k, v) => {
   if (dom == null) {
     dom = ''
     // Try www.shop.example.com, shop.example.com, example.com: the last one

@@ -28,14 +28,14 @@ const keep = (b, first, q = stored()) => {
 // Add one event under envelope `env`; send after `delay` ms unless a send
 // is already scheduled. A batch never mixes two sessions and its body stays
 // under MAX_CHARS (one event with its envelope is at most ~20,000).
-export function enqueue(env, ev, delay) {
+export const enqueue = (env, ev, delay) => {
   if (batch && (batch.sid != env.sid || json([batch, ev]).length > MAX_CHARS)) flush()
   ;(batch ||= { ...env, events: [] }).events.push(ev)
   timer ||= later(flush, delay)
 }
 
 // Send what is waiting; `hide`: the page may be going away, use sendBeacon.
-export function flush(hide) {
+export const flush = (hide) => {
   clearTimeout(timer)
   timer = 0
   batch && ship(batch, hide)
@@ -46,7 +46,7 @@ export function flush(hide) {
 // other: what comes while one is on its way waits in storage and goes, in
 // order, once it is answered. On page hide sendBeacon goes at once (the page
 // may be gone before the answer).
-function ship(b, hide) {
+const ship = (b, hide) => {
   if (backoff || (busy && !hide)) return keep(b)
   b.sent = now()
   let body = json(b)
@@ -64,15 +64,16 @@ function ship(b, hide) {
 
 // Back off: Retry-After seconds when given, else 1 s, 2 s, 4 s, 8 s ...,
 // at most an hour (longer would overflow setTimeout and fire at once).
-function fail(b, after) {
+// No retry waits here to be cleared: a fetch only goes when none waits, and
+// only a failed fetch sets one.
+const fail = (b, after) => {
   keep(b, 1)
-  clearTimeout(backoff)
   backoff = later(retry, Math.min(36e5, 1e3 * (after > 0 ? after : 2 ** fails++)))
 }
 
 // Send the oldest kept batch again (with a fresh "sent"); each accepted
 // batch sends the next one.
-export function retry() {
+export const retry = () => {
   let q = stored()
   clearTimeout(backoff)
   backoff = 0
@@ -84,7 +85,7 @@ export function retry() {
 export const wake = () => backoff && retry()
 
 // Drop everything not yet sent (opt-out, consent withdrawn).
-export function drop() {
+export const drop = () => {
   batch = 0
   save([])
 }

@@ -19,12 +19,4 @@ describe('campaign', () => {
     expect(campaign('https://a.com/?yclid=1&s_kwcid=2&other=3&my-id=4')).toBe('?yclid=1&s_kwcid=2&my-id=4')
   })
 
-  test('external keeps only referrers from another origin', async () => {
-    const { external } = await load('campaign.js', { url: 'https://www.example.com/x' })
-    expect(external('https://www.google.com/')).toBe('https://www.google.com/')
-    expect(external('https://blog.example.com/post')).toBe('https://blog.example.com/post')
-    expect(external('https://www.example.com/other')).toBe('')
-    expect(external('')).toBe('')
-    expect(external('https://www.google.com/?q=' + 'x'.repeat(3000))).toHaveLength(2000)
-  })
 })

@@ -37,9 +37,17 @@ describe('identity', () => {
     expect(e.sn).toBe(3)
   })
 
-  test('an internal referrer is not a session referrer', async () => {
+  // Whether the session's referrer is external is the collector's call: it drops a referrer of the
+  // landing page's own origin (TouchpointFactory.ExternalReferrer, tested in the collector's tests).
+  test('the session referrer is sent as it is, internal ones included', async () => {
     const { session } = await load('identity.js', { url: 'https://www.example.com/a' })
-    expect(session(T0, 'https://www.example.com/a', 'https://www.example.com/home').land.ref).toBe('')
+    expect(session(T0, 'https://www.example.com/a', 'https://www.google.com/').land.ref).toBe('https://www.google.com/')
+    localStorage.clear()
+    expect(session(T0, 'https://www.example.com/a', 'https://blog.example.com/post').land.ref).toBe('https://blog.example.com/post')
+    localStorage.clear()
+    expect(session(T0, 'https://www.example.com/a', 'https://www.example.com/home').land.ref).toBe('https://www.example.com/home')
+    localStorage.clear()
+    expect(session(T0, 'https://www.example.com/a', '').land.ref).toBe('')
   })
 
   test('state survives a page load (cookie + localStorage)', async () => {

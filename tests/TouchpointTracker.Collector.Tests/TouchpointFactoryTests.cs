@@ -65,4 +65,40 @@ public class TouchpointFactoryTests
         var json = System.Text.Json.JsonSerializer.Serialize(Create(browserZone: null), ContractsJsonContext.Default.Touchpoint);
         Assert.That(json, Does.Contain("\"timezone\":\"Europe/Paris\"").And.Not.Contain("time_zone"));
     }
+
+    [TestCase("https://shop.example/p?utm_source=news", "https://www.google.com/", "https://www.google.com/")]
+    [TestCase("https://shop.example/p", "https://blog.shop.example/post", "https://blog.shop.example/post")] // another origin of the site
+    [TestCase("https://shop.example/p", "http://shop.example/home", "http://shop.example/home")] // another scheme: another origin
+    [TestCase("https://shop.example:8443/p", "https://shop.example/home", "https://shop.example/home")] // another port
+    [TestCase("https://shop.example/p", "https://shop.example.evil.example/", "https://shop.example.evil.example/")]
+    [TestCase("https://shop.example/p", "https://shop.example/home", null)] // an internal link after 30 idle minutes
+    [TestCase("https://shop.example/b", "https://shop.example/a", null)] // an SPA route change
+    [TestCase("https://shop.example/p", "https://shop.example/p", null)] // a back/forward cache restore
+    [TestCase("https://Shop.Example:443/p", "https://shop.example/home", null)]
+    [TestCase("https://shop.example:8443/p", "https://shop.example:8443/home", null)]
+    [TestCase("https://shop.example/p", "", null)] // what tags sent for any of the above before the collector decided
+    [TestCase("https://shop.example/p", null, null)]
+    [TestCase(null, "https://www.google.com/", "https://www.google.com/")]
+    [TestCase("not a url", "https://www.google.com/", "https://www.google.com/")]
+    public void The_session_referrer_is_kept_only_from_another_origin(string? landingUrl, string? referrer, string? expected) =>
+        Assert.That(TouchpointFactory.ExternalReferrer(landingUrl, referrer), Is.EqualTo(expected));
+
+    [Test]
+    public void A_landing_referrer_of_the_sites_own_origin_is_no_session_referrer()
+    {
+        var factory = new TouchpointFactory(new Enricher(new EnricherOptions()), Options.Create(new EnrichmentOptions()));
+        var beacon = new Beacon
+        {
+            Version = 1, Site = "shop", VisitorId = "v-1", SessionId = "s-1",
+            Landing = new BeaconLanding { Url = "https://shop.example/pricing", Referrer = "https://shop.example/" },
+        };
+        var e = new BeaconEvent { Id = "e-1", Type = "pageview", Url = "https://shop.example/pricing", Referrer = "https://shop.example/", Timestamp = Received.ToUnixTimeMilliseconds() };
+        var tp = factory.Create(beacon, e, new RequestFacts(Received, "Mozilla/5.0", null));
+        Assert.Multiple(() =>
+        {
+            Assert.That(tp.Landing?.Url, Is.EqualTo("https://shop.example/pricing"));
+            Assert.That(tp.Landing?.Referrer, Is.Null);
+            Assert.That(tp.Referrer?.Url, Is.EqualTo("https://shop.example/"), "the page view's own referrer stays");
+        });
+    }
 }

@@ -50,7 +50,7 @@ public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOpti
         var redactor = _redaction.For(tp.SiteId);
         var land = beacon.Landing;
         var landingUrl = redactor.Redact(land?.Url, ownPage: true);
-        var landingReferrer = string.IsNullOrEmpty(land?.Referrer) ? null : redactor.Redact(land.Referrer, ownPage: false);
+        var landingReferrer = ExternalReferrer(land?.Url, land?.Referrer) is { } external ? redactor.Redact(external, ownPage: false) : null;
         if (landingUrl is not null || landingReferrer is not null)
         {
             tp.Landing = new LandingInfo { Url = landingUrl, Referrer = landingReferrer };
@@ -85,6 +85,25 @@ public sealed class TouchpointFactory(Enricher enricher, IOptions<EnrichmentOpti
             return received;
         }
         return received - TimeSpan.FromMilliseconds(s - c);
+    }
+
+    /// <summary>
+    /// The session's referrer, or null when there is none or it is a page of the landing page's own origin:
+    /// a session that starts on an internal link (after 30 idle minutes), on an SPA route change or on a
+    /// back/forward cache restore has no acquisition referrer. The tag sends the referrer as it has it and
+    /// leaves this to the collector; tags before that sent such a referrer empty, which gives the same result.
+    /// </summary>
+    public static string? ExternalReferrer(string? landingUrl, string? referrer)
+    {
+        if (string.IsNullOrEmpty(referrer))
+        {
+            return null;
+        }
+        return Uri.TryCreate(landingUrl, UriKind.Absolute, out var landing)
+            && landing.Scheme is "http" or "https"
+            && referrer.StartsWith(landing.Scheme + "://" + landing.Authority + "/", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : referrer;
     }
 
     private static DateTimeOffset? FromEpoch(long? ms) =>
