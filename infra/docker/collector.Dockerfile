@@ -37,6 +37,7 @@ COPY global.json nuget.config Directory.Build.props Directory.Packages.props .ed
 COPY collector/ collector/
 COPY processor/TouchpointTracker.Journeys/ processor/TouchpointTracker.Journeys/
 COPY processor/TouchpointTracker.Analytics/ processor/TouchpointTracker.Analytics/
+COPY processor/TouchpointTracker.Attribution/ processor/TouchpointTracker.Attribution/
 # From the tag stage: the bundles the collector embeds. SkipTagBuild stops MSBuild from running npm
 # again (no Node in this stage).
 COPY --from=tag /src/tag/dist/ tag/dist/

@@ -281,13 +281,27 @@ public sealed class JourneyProcessor
                 pointed = band.Stage;
             }
         }
-        if (touchpoint.Type == "event" && touchpoint.Name is { } name && _engine.CountedEvents.Contains(name))
+        if (CountedName(touchpoint) is { } name && _engine.CountedEvents.Contains(name))
         {
             state.EventCounts ??= new Dictionary<string, int>(StringComparer.Ordinal);
             state.EventCounts[name] = state.CountOf(name) + 1;
         }
         return (reasons, pointed, siteSearch);
     }
+
+    /// <summary>
+    /// The name a touch is counted under for <c>min_events_before</c>: an event's name; for offline events, a deal
+    /// won in the CRM (<c>crm_stage</c> with stage <c>won</c>) counts as <c>won</c> and revenue as <c>purchase</c>, so
+    /// the retention and advocacy rules see sales closed off the site.
+    /// </summary>
+    private static string? CountedName(Touchpoint tp) => tp.Type switch
+    {
+        "event" => tp.Name,
+        "offline" when tp.Name == "revenue" => "purchase",
+        "offline" when tp.Name == "crm_stage" && tp.Props is { } p && p.TryGetValue("stage", out var stage)
+            && stage.ValueKind == System.Text.Json.JsonValueKind.String && string.Equals(stage.GetString(), "won", StringComparison.OrdinalIgnoreCase) => "won",
+        _ => null,
+    };
 
     /// <summary>
     /// The stage after the touch (forward only unless the rules say otherwise) and the furthest stage the

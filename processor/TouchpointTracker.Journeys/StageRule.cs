@@ -50,6 +50,7 @@ public sealed class StageRule
     internal bool? SessionStart { get; set; }
     internal HashSet<string>? Types { get; set; }
     internal HashSet<string>? Events { get; set; }
+    internal HashSet<string>? OfflineTypes { get; set; }
     internal ulong PathGroupMask { get; set; }
     internal Regex? Path { get; set; }
     internal HashSet<string>? Channels { get; set; }
@@ -100,6 +101,10 @@ public sealed class StageRule
             return false;
         }
         if (Events is not null && (tp.Type != "event" || tp.Name is null || !Events.Contains(tp.Name)))
+        {
+            return false;
+        }
+        if (OfflineTypes is not null && (tp.Type != "offline" || tp.Name is null || !OfflineTypes.Contains(tp.Name)))
         {
             return false;
         }

@@ -21,7 +21,7 @@ public sealed class ServiceSettingsTests
         Assert.That(ServiceSettings.OptionsOf(Service.Processor).Select(o => o.Section),
             Is.SupersetOf(new[] { "Processor", "Kafka", "Redis", "Journeys", "Shutdown", "Analytics", "AnalyticsSink" }));
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "analytics").Select(o => o.Section),
-            Is.EquivalentTo(new[] { "Analytics", "AnalyticsSink", "Kafka", "Processor", "Shutdown" }), "what AddProcessor binds in the analytics role");
+            Is.EquivalentTo(new[] { "Analytics", "AnalyticsSink", "Identity", "Kafka", "Processor", "Shutdown" }), "what AddProcessor binds in the analytics role (Identity: the unmatched events it lists)");
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "staging").Select(o => o.Section),
             Is.EquivalentTo(new[] { "Journeys", "Kafka", "Processor", "Redis", "Shutdown" }), "what AddProcessor binds in the staging role");
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "webhooks").Select(o => o.Section),

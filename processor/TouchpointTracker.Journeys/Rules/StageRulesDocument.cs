@@ -85,6 +85,8 @@ public sealed class RuleConditions
     public List<string>? Type { get; set; }
     /// <summary>Event names (touchpoints of type <c>event</c>).</summary>
     public List<string>? Event { get; set; }
+    /// <summary>Offline event types (touchpoints of type <c>offline</c> sent to the offline events API: call, meeting, crm_stage...).</summary>
+    public List<string>? Offline { get; set; }
     /// <summary>Path groups (see <c>path_groups</c>) the page belongs to.</summary>
     public List<string>? PathGroup { get; set; }
     /// <summary>Regular expressions matched against the page path.</summary>

@@ -18,7 +18,7 @@ public static class StageRulesLoader
 
     private static readonly string[] AllStages =
         [JourneyStages.Awareness, JourneyStages.Consideration, JourneyStages.Decision, JourneyStages.Retention, JourneyStages.Advocacy];
-    private static readonly HashSet<string> TouchTypes = new(StringComparer.Ordinal) { "pageview", "event", "engagement", "identify" };
+    private static readonly HashSet<string> TouchTypes = new(StringComparer.Ordinal) { "pageview", "event", "engagement", "identify", "offline" };
 
     public static StageEngine LoadDefault()
     {
@@ -426,7 +426,7 @@ public static class StageRulesLoader
     {
         var before = errors.Count;
         var hasCondition = w.FirstTouch is not null || w.SessionStart is not null || w.Type is { Count: > 0 } || w.Event is { Count: > 0 } ||
-            w.PathGroup is { Count: > 0 } || w.Path is { Count: > 0 } || w.Channel is { Count: > 0 } || w.Medium is { Count: > 0 } ||
+            w.Offline is { Count: > 0 } || w.PathGroup is { Count: > 0 } || w.Path is { Count: > 0 } || w.Channel is { Count: > 0 } || w.Medium is { Count: > 0 } ||
             w.Source is { Count: > 0 } || w.KeywordIntent is { Count: > 0 } || w.CurrentStage is { Count: > 0 } || w.MinSessions is not null ||
             w.MaxSessions is not null || w.MinPages is not null || w.MinSessionPages is not null || w.MinEngagedSeconds is not null ||
             w.MinSessionEngagedSeconds is not null || w.ReturnedWithinDays is not null || w.MinEventsBefore is { Count: > 0 } ||
@@ -552,6 +552,7 @@ public static class StageRulesLoader
         rule.SessionStart = w.SessionStart;
         rule.Types = ToSet(w.Type, StringComparer.Ordinal);
         rule.Events = ToSet(w.Event, StringComparer.OrdinalIgnoreCase);
+        rule.OfflineTypes = ToSet(w.Offline, StringComparer.OrdinalIgnoreCase);
         rule.PathGroupMask = mask;
         rule.Path = path;
         rule.Channels = ToSet(w.Channel, StringComparer.OrdinalIgnoreCase);
