@@ -13,7 +13,8 @@ public sealed class ArchitectureTests
     {
         ["TouchpointTracker.Contracts"] = [],
         ["TouchpointTracker.Enrichment"] = ["TouchpointTracker.Contracts"],
-        ["TouchpointTracker.Journeys"] = ["TouchpointTracker.Contracts"],
+        ["TouchpointTracker.Journeys"] = ["TouchpointTracker.Contracts", "TouchpointTracker.Attribution"],
+        ["TouchpointTracker.Attribution"] = [],
     };
 
     private static Dictionary<string, (string Folder, List<string> References, string Xml)> Projects()

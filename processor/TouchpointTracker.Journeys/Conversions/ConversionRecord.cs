@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TouchpointTracker.Attribution;
 using TouchpointTracker.Contracts;
 
 namespace TouchpointTracker.Journeys.Conversions;
@@ -45,6 +46,11 @@ public sealed class ConversionRecord
     [JsonPropertyName("stage_history")] public List<StageEntryRecord> StageHistory { get; set; } = [];
     /// <summary>Identifiers, hashed (SHA-256 hex) except the tag's random visitor id.</summary>
     [JsonPropertyName("identifiers")] public Dictionary<string, string> Identifiers { get; set; } = [];
+    /// <summary>The conversion path and each touch's share under the per-path attribution models (docs/attribution.md).</summary>
+    [JsonPropertyName("attribution")] public PathAttribution? Attribution { get; set; }
+
+    /// <summary>The lookback of the path published with each record (the API's default).</summary>
+    public const int LookbackDays = 30;
 
     /// <summary>
     /// The record of the conversion <paramref name="staged"/> produced, read from the journey state right after the
@@ -103,6 +109,7 @@ public sealed class ConversionRecord
         {
             record.Identifiers["user_id_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(userId.Trim())));
         }
+        record.Attribution = PathAttribution.Of(landings, at);
         return record;
     }
 }
@@ -135,4 +142,36 @@ public sealed class StageEntryRecord
 {
     [JsonPropertyName("stage")] public string Stage { get; set; } = "";
     [JsonPropertyName("at")] public DateTimeOffset At { get; set; }
+}
+
+/// <summary>
+/// A conversion's path as attribution sees it: the session landings at or before the conversion and within
+/// <see cref="ConversionRecord.LookbackDays"/> days of it, oldest first, keyed by channel, and each touch's share
+/// of the conversion under every per-path model (first_touch, last_touch, last_non_direct, linear,
+/// position_based, time_decay with a 7-day half-life, shapley). Markov is not here: its credit depends on every
+/// path, so it is computed by the attribution API over the analytics store.
+/// </summary>
+public sealed class PathAttribution
+{
+    [JsonPropertyName("lookback_days")] public int LookbackDays { get; set; } = ConversionRecord.LookbackDays;
+    [JsonPropertyName("touches")] public List<TouchSummary> Touches { get; set; } = [];
+    /// <summary>Model name -> one share per touch (in the order of <see cref="Touches"/>), summing to 1.</summary>
+    [JsonPropertyName("credits")] public Dictionary<string, double[]> Credits { get; set; } = [];
+
+    public static PathAttribution Of(IReadOnlyList<LandingSummary> landings, DateTimeOffset at)
+    {
+        var from = at.AddDays(-ConversionRecord.LookbackDays);
+        var path = landings.Where(l => l.At <= at.AddSeconds(1) && l.At >= from).ToList();
+        var result = new PathAttribution { Touches = [.. path.Select(TouchSummary.Of)] };
+        if (path.Count == 0)
+        {
+            return result;
+        }
+        var touches = path.Select(l => new PathTouch(l.Channel ?? "Unassigned", l.At.UtcDateTime, string.Equals(l.Channel, "Direct", StringComparison.Ordinal))).ToList();
+        foreach (var (model, shares) in PathCredits.Compute(touches, at.UtcDateTime))
+        {
+            result.Credits[model] = [.. shares.Select(s => Math.Round(s, 6))];
+        }
+        return result;
+    }
 }

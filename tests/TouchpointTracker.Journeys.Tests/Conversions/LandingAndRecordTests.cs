@@ -13,6 +13,36 @@ public sealed class LandingAndRecordTests
         Page(path).FromSearch("Google", null, paid: true).Campaign("google", "cpc", "spring-sale", channel: "Paid Search");
 
     [Test]
+    public void A_conversion_record_carries_each_touchs_share_under_the_per_path_models()
+    {
+        // The worked example of docs/attribution.md: Email at -10 days > Paid Search at -3 days > Direct at 0.
+        var runner = new JourneyRunner();
+        runner.Apply(Page("/blog/guide").At(T0).Campaign("newsletter", "email", "guide", channel: "Email").Build("v"));
+        runner.Apply(PaidAd("/pricing").At(T0.AddDays(7)).Build("v"));
+        runner.Apply(Page("/checkout").At(T0.AddDays(10)).Channel("Direct").Build("v"));
+        var step = runner.Apply(Event("purchase", "/checkout").At(T0.AddDays(10).AddMinutes(1))
+            .Props(("order_id", "\"A-1\""), ("value", "100"), ("currency", "\"EUR\"")).Build("v"));
+
+        var record = ConversionRecord.Build(step.Staged!, runner.StateOf("v"), runner.Journeys.Settings.Currencies)!;
+        Schemas.AssertValid(record);
+        var a = record.Attribution!;
+        double[] Shares(string model) => [.. a.Credits[model].Select(s => Math.Round(s * 100, 2))];
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.LookbackDays, Is.EqualTo(30));
+            Assert.That(a.Touches.Select(t => t.Channel), Is.EqualTo(new[] { "Email", "Paid Search", "Direct" }));
+            Assert.That(Shares("first_touch"), Is.EqualTo(new[] { 100.0, 0, 0 }));
+            Assert.That(Shares("last_touch"), Is.EqualTo(new[] { 0, 0, 100.0 }));
+            Assert.That(Shares("last_non_direct"), Is.EqualTo(new[] { 0, 100.0, 0 }));
+            Assert.That(Shares("linear"), Is.EqualTo(new[] { 33.33, 33.33, 33.33 }));
+            Assert.That(Shares("position_based"), Is.EqualTo(new[] { 40.0, 20, 40 }));
+            // 2^(-10/7), 2^(-3/7), 1 normalised; the conversion is a minute after the last landing.
+            Assert.That(Shares("time_decay"), Is.EqualTo(new[] { 17.57, 35.14, 47.29 }).Within(0.02));
+            Assert.That(a.Credits.Keys, Does.Not.Contain("markov"), "Markov needs every path: the API computes it");
+        });
+    }
+
+    [Test]
     public void A_conversion_record_carries_first_lead_and_last_touch_and_the_journey_so_far()
     {
         var runner = new JourneyRunner();
