@@ -237,7 +237,7 @@ public sealed class LandingEntry
 }
 
 /// <summary>One session landing, readable.</summary>
-public sealed class LandingSummary
+public class LandingSummary
 {
     [JsonPropertyName("at")] public DateTimeOffset At { get; set; }
     [JsonPropertyName("channel")] public string? Channel { get; set; }

@@ -126,7 +126,7 @@ public sealed class NumbersApi(
         }
 
         var pool = catalog.Select(site, replaces, channel);
-        AllowOrigin(http, true);
+        Ingest.CollectApi.AllowOrigin(http, true); // CORS as /collect
         if (pool is null || gpc)
         {
             // No pool serves this session (or the browser sends Global Privacy Control): the page keeps its number.
@@ -172,28 +172,10 @@ public sealed class NumbersApi(
     private Task RefuseAsync(HttpContext http, string reason, string? site, string detail, bool originAllowed)
     {
         metrics.CountRejectedBatch(reason, site, 0);
-        AllowOrigin(http, originAllowed);
+        Ingest.CollectApi.AllowOrigin(http, originAllowed);
         var status = NumbersReasons.StatusFor(reason);
         var problem = TypedResults.Problem(detail: detail, statusCode: status, title: reason.Replace('_', ' '), type: "urn:touchpointtracker:problem:" + reason);
         problem.ProblemDetails.Extensions["reason"] = reason;
         return problem.ExecuteAsync(http);
-    }
-
-    /// <summary>CORS as /collect: an allowed origin is echoed with credentials (the visitor cookie travels), any other gets <c>*</c>.</summary>
-    private static void AllowOrigin(HttpContext http, bool allowed)
-    {
-        var origin = http.Request.Headers.Origin.ToString();
-        var headers = http.Response.Headers;
-        if (!allowed || string.IsNullOrEmpty(origin) || origin == "null")
-        {
-            headers.AccessControlAllowOrigin = "*";
-        }
-        else
-        {
-            headers.AccessControlAllowOrigin = origin;
-            headers.AccessControlAllowCredentials = "true";
-        }
-        headers.AccessControlExposeHeaders = "Retry-After";
-        headers.Vary = "Origin";
     }
 }

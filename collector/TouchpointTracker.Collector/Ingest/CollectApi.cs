@@ -219,7 +219,7 @@ public sealed class CollectApi(
     /// site was known) gets <c>*</c> without credentials: the page can read the status, so the tag does not
     /// retry a 4xx as a network error, but no credentialed response is shared with a foreign origin.
     /// </summary>
-    private static void AllowOrigin(HttpContext http, bool allowed)
+    internal static void AllowOrigin(HttpContext http, bool allowed)
     {
         var origin = http.Request.Headers.Origin.ToString();
         var headers = http.Response.Headers;

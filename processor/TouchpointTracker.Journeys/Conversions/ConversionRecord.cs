@@ -115,19 +115,8 @@ public sealed class ConversionRecord
 }
 
 /// <summary>One touch of a conversion record: a session's landing, its traffic source and its click id.</summary>
-public sealed class TouchSummary
+public sealed class TouchSummary : LandingSummary
 {
-    [JsonPropertyName("at")] public DateTimeOffset At { get; set; }
-    [JsonPropertyName("channel")] public string? Channel { get; set; }
-    [JsonPropertyName("source")] public string? Source { get; set; }
-    [JsonPropertyName("medium")] public string? Medium { get; set; }
-    [JsonPropertyName("campaign")] public string? Campaign { get; set; }
-    [JsonPropertyName("term")] public string? Term { get; set; }
-    [JsonPropertyName("content")] public string? Content { get; set; }
-    [JsonPropertyName("landing_page")] public string? LandingPage { get; set; }
-    [JsonPropertyName("referrer_host")] public string? ReferrerHost { get; set; }
-    [JsonPropertyName("click_id")] public string? ClickId { get; set; }
-    [JsonPropertyName("click_platform")] public string? ClickPlatform { get; set; }
     /// <summary>Lead touch only: the page of the converting touch (absent for an offline event).</summary>
     [JsonPropertyName("page")] public string? Page { get; set; }
 
