@@ -40,6 +40,8 @@ public sealed class ServiceSettings
     public string? Role { get; }
 
     public bool IsAnalytics => Role == ProcessorConfig.ProcessorOptions.AnalyticsRole;
+    public bool IsWebhooks => Role == ProcessorConfig.ProcessorOptions.WebhooksRole;
+    public bool IsStaging => Role == ProcessorConfig.ProcessorOptions.StagingRole;
     public IConfiguration Configuration { get; }
 
     /// <summary>Every setting that does not map to an options property, does not convert, or fails validation.</summary>
