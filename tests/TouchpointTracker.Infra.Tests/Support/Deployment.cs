@@ -171,7 +171,7 @@ public static partial class Deployment
 
     /// <summary>
     /// The environment a container gets: envFrom (ConfigMaps, Secrets) first, env on top, as the kubelet
-    /// does. A fieldRef to metadata.name becomes <paramref name="podName"/>.
+    /// does; an optional envFrom source that is not in infra/k8s gives nothing. A fieldRef to metadata.name becomes <paramref name="podName"/>.
     /// </summary>
     public static Dictionary<string, string> KubeEnvironment(YNode container, IReadOnlyList<(string File, YNode Object)> objects, string podName)
     {
@@ -181,6 +181,11 @@ public static partial class Deployment
             var (kind, refNode) = from["configMapRef"] is { } cm ? ("ConfigMap", cm) : ("Secret", from.Get("secretRef"));
             var name = refNode.Get("name").Str;
             var source = objects.OfKind(kind).FirstOrDefault(o => NameOf(o) == name);
+            if (source is null && refNode["optional"]?.Scalar == "true")
+            {
+                // An optional source the operator creates out of band: absent, the kubelet starts the pod without it.
+                continue;
+            }
             Assert.That(source, Is.Not.Null, $"{from.Path}: {kind} '{name}' is not in {K8sDir}");
             foreach (var (k, v) in DataOf(source!))
             {
