@@ -26,8 +26,18 @@ public sealed class ComposeTests
     private static bool IsAnalytics(YNode node, Service? runs) =>
         runs == Service.Processor && ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), "").IsAnalytics;
 
+    private static bool IsWebhooks(YNode node, Service? runs) =>
+        runs == Service.Processor && ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), "").IsWebhooks;
+
+    /// <summary>Whether a service uses Redis: the collectors and the processors in the staging role.</summary>
+    private static bool UsesRedis(YNode node, Service? runs) =>
+        runs == Service.Collector || (runs == Service.Processor && ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), "").IsStaging);
+
     /// <summary>The processors in the staging role (the default).</summary>
-    private IEnumerable<(string Name, YNode Node)> Staging() => Running(Service.Processor).Where(p => !IsAnalytics(p.Node, Service.Processor));
+    private IEnumerable<(string Name, YNode Node)> Staging() => Running(Service.Processor).Where(p => UsesRedis(p.Node, Service.Processor));
+
+    /// <summary>The processors in the webhooks role.</summary>
+    private IEnumerable<(string Name, YNode Node)> WebhooksServices() => Running(Service.Processor).Where(p => IsWebhooks(p.Node, Service.Processor));
 
     /// <summary>The processors in the analytics role.</summary>
     private IEnumerable<(string Name, YNode Node)> AnalyticsServices() => Running(Service.Processor).Where(p => IsAnalytics(p.Node, Service.Processor));
@@ -236,8 +246,8 @@ public sealed class ComposeTests
         var nginx = ByImage("nginx");
         foreach (var (name, node, runs) in _services.Where(s => s.Runs is not null))
         {
-            // The analytics role uses no Redis (ServiceSettings refuses Redis settings on it).
-            if (!IsAnalytics(node, runs))
+            // The analytics and webhooks roles use no Redis (ServiceSettings refuses Redis settings on them).
+            if (UsesRedis(node, runs))
             {
                 Assert.That(Condition(node, redis), Is.EqualTo("service_healthy"), $"{name} waits for Redis");
             }
@@ -377,5 +387,84 @@ public sealed class ComposeTests
         var conf = NginxConf.Parse(Repo.Read(Deployment.NginxConf));
         var servers = conf.Only("http").Only("upstream").Children("server").Select(s => s.Args[0].Split(':')[0]).ToList();
         Assert.That(servers, Has.None.EqualTo(node["hostname"]?.Scalar ?? name).And.None.EqualTo(name), "the public entry does not route to the analyst's API");
+    }
+
+    // ---------------------------------------------------------------- the webhooks role
+
+    [Test]
+    public void Webhooks_reads_the_conversions_the_processors_write_in_a_group_of_its_own()
+    {
+        var webhooks = WebhooksServices().ToList();
+        Assert.That(webhooks, Has.Count.EqualTo(1), "one service runs Processor__Role=webhooks");
+        var (name, node) = webhooks[0];
+        var settings = ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), name);
+        Assert.That(settings.Problems, Is.Empty);
+        var w = settings.Bind<KafkaOptions>();
+        var options = settings.Bind<TouchpointTracker.Processor.Webhooks.WebhookOptions>();
+        var groups = new List<string> { options.GroupId };
+        foreach (var (pName, pNode) in Staging())
+        {
+            var p = ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(pNode), pName).Bind<KafkaOptions>();
+            Assert.Multiple(() =>
+            {
+                Assert.That(w.ConversionsTopic, Is.EqualTo(p.ConversionsTopic), $"{name} reads what {pName} publishes");
+                Assert.That(w.BootstrapServers, Is.EqualTo(p.BootstrapServers));
+            });
+            groups.Add(p.GroupId);
+        }
+        foreach (var (aName, aNode) in AnalyticsServices())
+        {
+            groups.Add(ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(aNode), aName).Bind<TouchpointTracker.Processor.Analytics.AnalyticsSinkOptions>().GroupId);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(groups, Is.Unique, $"{name}: a consumer group of its own, or it would take partitions from another role");
+            Assert.That(options.DeadLetterTopic, Is.Not.EqualTo(w.ConversionsTopic).And.Not.EqualTo(w.StagedTopic).And.Not.EqualTo(w.TransitionsTopic));
+            // Auto-creation is off on the broker: the service creates its dead-letter topic itself.
+            Assert.That(w.CreateTopics, Is.True, $"{name}: creates {options.DeadLetterTopic}");
+            Assert.That(node["ports"], Is.Null, $"{name}: only calls out, nothing to publish");
+            Assert.That(node.At("deploy", "replicas")?.Number ?? 1, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Webhook_sites_come_from_the_shell_and_none_is_configured_by_default()
+    {
+        var (name, node) = WebhooksServices().Single();
+        var raw = Deployment.ComposeRawEnvironment(node);
+        Assert.That(raw.Keys, Has.None.StartsWith("Webhooks__Sites__"), $"{name}: no URL or secret written in the file");
+
+        // By default (nothing exported) the role binds no site: it starts, skips every record and idles.
+        var unset = ServiceSettings.Check(Service.Processor, Deployment.ComposeEnvironment(node), name);
+        Assert.That(unset.Problems, Is.Empty);
+        Assert.That(unset.Bind<TouchpointTracker.Processor.Webhooks.WebhookOptions>().Sites, Is.Empty);
+
+        // Each site's URL and secret are passed through, for sites the collectors accept.
+        var passed = Deployment.ComposePassThrough(node);
+        var sites = Running(Service.Collector).SelectMany(c => ServiceSettings.Check(Service.Collector, Deployment.ComposeEnvironment(c.Node), c.Name).Bind<CollectorOptions>().Sites.Keys).Distinct().ToList();
+        var hooked = passed.Where(p => p.StartsWith("Webhooks__Sites__", StringComparison.Ordinal)).Select(p => p.Split("__")).ToList();
+        Assert.That(hooked, Is.Not.Empty, $"{name}: the variables that configure a site are listed");
+        Assert.That(passed, Has.All.StartWith("Webhooks__Sites__"), $"{name}: only the per-site settings come from the shell");
+        Assert.That(hooked.Select(h => h[2]).Distinct(), Is.SubsetOf(sites), "webhooks for sites the collectors accept");
+        foreach (var site in hooked.Select(h => h[2]).Distinct())
+        {
+            Assert.That(hooked.Where(h => h[2] == site).Select(h => h[3]), Is.EquivalentTo(new[] { "Url", "Secret" }), $"{name}: site {site} needs both");
+        }
+
+        // Exported, they bind and validate; half of them (a URL without its secret) stops the service at start.
+        var set = new Dictionary<string, string>(Deployment.ComposeEnvironment(node));
+        foreach (var p in passed)
+        {
+            set[p] = p.EndsWith("__Url", StringComparison.Ordinal) ? "https://crm.example/hooks/tt" : Deployment.ComposeSecretStandIn;
+        }
+        var configured = ServiceSettings.Check(Service.Processor, set, name);
+        Assert.That(configured.Problems, Is.Empty);
+        Assert.That(configured.Bind<TouchpointTracker.Processor.Webhooks.WebhookOptions>().Sites.Keys, Is.EquivalentTo(hooked.Select(h => h[2]).Distinct()));
+        var half = new Dictionary<string, string>(Deployment.ComposeEnvironment(node));
+        foreach (var p in passed.Where(p => p.EndsWith("__Url", StringComparison.Ordinal)))
+        {
+            half[p] = "https://crm.example/hooks/tt";
+        }
+        Assert.That(ServiceSettings.Check(Service.Processor, half, name).Problems, Has.Some.Contains("Secret"));
     }
 }

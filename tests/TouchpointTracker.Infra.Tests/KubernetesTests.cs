@@ -24,7 +24,10 @@ public sealed class KubernetesTests
     }
 
     /// <summary>The collector's workload, or the processor's in the staging role.</summary>
-    private YNode Workload(Service s) => _workloads.Single(w => w.Service == s && !IsAnalytics(w.Workload, w.Service)).Workload;
+    private YNode Workload(Service s) => _workloads.Single(w => w.Service == s && (s == Service.Collector || Settings(w.Workload, s).IsStaging)).Workload;
+
+    /// <summary>The processor run in the webhooks role.</summary>
+    private YNode Webhooks() => _workloads.Single(w => w.Service == Service.Processor && Settings(w.Workload, w.Service).IsWebhooks).Workload;
 
     /// <summary>The processor run in the analytics role.</summary>
     private YNode Analytics() => _workloads.Single(w => IsAnalytics(w.Workload, w.Service)).Workload;
@@ -64,10 +67,11 @@ public sealed class KubernetesTests
     }
 
     [Test]
-    public void Runs_one_collector_deployment_one_processor_workload_and_one_analytics_workload()
+    public void Runs_one_collector_deployment_one_processor_workload_one_analytics_workload_and_one_webhooks_workload()
     {
-        Assert.That(_workloads.Select(w => w.Service), Is.EquivalentTo(new[] { Service.Collector, Service.Processor, Service.Processor }));
+        Assert.That(_workloads.Select(w => w.Service), Is.EquivalentTo(new[] { Service.Collector, Service.Processor, Service.Processor, Service.Processor }));
         Assert.That(_workloads.Count(w => IsAnalytics(w.Workload, w.Service)), Is.EqualTo(1), "one processor workload runs Processor__Role=analytics");
+        Assert.That(_workloads.Count(w => w.Service == Service.Processor && Settings(w.Workload, w.Service).IsWebhooks), Is.EqualTo(1), "one processor workload runs Processor__Role=webhooks");
         Assert.That(Workload(Service.Collector).Get("kind").Str, Is.EqualTo("Deployment"));
         foreach (var (w, s) in _workloads)
         {
@@ -427,5 +431,83 @@ public sealed class KubernetesTests
             .Select(p => p.At("backend", "service", "name")?.Scalar).ToList();
         Assert.That(backends.Intersect(analyticsServices), Is.Empty, "docs/operations.md says how to expose it behind authentication");
         Assert.That(analyticsServices.Select(n => _objects.OfKind("Service").Single(s => Deployment.NameOf(s) == n).At("spec", "type")?.Scalar ?? "ClusterIP"), Has.All.EqualTo("ClusterIP"));
+    }
+
+    // ---------------------------------------------------------------- the webhooks role
+
+    /// <summary>What the optional Secret tt-webhooks-sites holds for a site, as docs/operations.md says to create it.</summary>
+    private static readonly (string Key, string Value)[] ExampleSite =
+    [
+        ("Webhooks__Sites__shop__Url", "https://crm.example/hooks/tt"),
+        ("Webhooks__Sites__shop__Secret", RealKey),
+    ];
+
+    [Test]
+    public void Webhooks_reads_the_conversions_the_processors_write_in_a_group_of_its_own()
+    {
+        var processor = Settings(Workload(Service.Processor), Service.Processor);
+        var analytics = Settings(Analytics(), Service.Processor);
+        var webhooks = Settings(Webhooks(), Service.Processor);
+        var (p, w) = (processor.Bind<KafkaOptions>(), webhooks.Bind<KafkaOptions>());
+        var options = webhooks.Bind<TouchpointTracker.Processor.Webhooks.WebhookOptions>();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Environment(Webhooks())["Processor__Role"], Is.EqualTo(ProcessorOptions.WebhooksRole));
+            Assert.That(w.BootstrapServers, Is.EqualTo(p.BootstrapServers));
+            Assert.That(w.ConversionsTopic, Is.EqualTo(p.ConversionsTopic), "it reads what the processors publish");
+            Assert.That(new[] { options.GroupId, p.GroupId, analytics.Bind<TouchpointTracker.Processor.Analytics.AnalyticsSinkOptions>().GroupId }, Is.Unique,
+                "its own consumer group, or it would take partitions from another role");
+            Assert.That(options.DeadLetterTopic, Is.Not.EqualTo(w.ConversionsTopic).And.Not.EqualTo(p.StagedTopic).And.Not.EqualTo(p.TransitionsTopic));
+            Assert.That(w.ReplicationFactor, Is.EqualTo(p.ReplicationFactor), "the dead-letter topic it creates is as durable as the processors' outputs");
+        });
+    }
+
+    [Test]
+    public void Webhooks_runs_a_deployment_within_the_partitions_without_a_service_or_an_ingress()
+    {
+        var w = Webhooks();
+        var collector = Settings(Workload(Service.Collector), Service.Collector).Bind<KafkaOptions>();
+        Assert.Multiple(() =>
+        {
+            // No transactional producer: no instance id to keep, so no StatefulSet needed.
+            Assert.That(w.Get("kind").Str, Is.EqualTo("Deployment"));
+            Assert.That(Deployment.Container(w)["env"]?.Items.Select(e => e.Get("name").Str) ?? [], Has.None.EqualTo("Processor__InstanceId"));
+            var replicas = w.At("spec", "replicas")?.Number ?? 1;
+            Assert.That(replicas, Is.InRange(1, collector.TouchpointsPartitions), "tt.conversions has as many partitions as tt.touchpoints: more pods would sit idle");
+            Assert.That(_objects.OfKind("Service").Where(s => Deployment.Selects(Deployment.Labels(s.At("spec", "selector")), Deployment.Labels(w.At("spec", "template", "metadata", "labels")))), Is.Empty,
+                "it only calls out: nothing routes to it");
+            Assert.That(_objects.OfKind("HorizontalPodAutoscaler").Select(h => h.At("spec", "scaleTargetRef", "name")?.Scalar), Has.None.EqualTo(Deployment.NameOf(w)));
+        });
+    }
+
+    [Test]
+    public void Webhook_sites_come_from_an_optional_secret_and_the_role_idles_without_one()
+    {
+        var w = Webhooks();
+        var refs = (Deployment.Container(w)["envFrom"]?.Items ?? []).Select(f => f["secretRef"]).Where(r => r is not null).ToList();
+        Assert.That(refs, Has.Count.EqualTo(1), "the sites' URLs and secrets come from one Secret");
+        Assert.That(refs[0]!["optional"]?.Scalar, Is.EqualTo("true"), "optional: the role starts without any site");
+        var secretName = refs[0]!.Get("name").Str;
+        Assert.That(_objects.OfKind("Secret").Select(Deployment.NameOf), Has.None.EqualTo(secretName),
+            "not shipped: kubectl apply -k would overwrite the one the operator created");
+        Assert.That(_objects.OfKind("ConfigMap").SelectMany(c => Deployment.DataOf(c).Keys), Has.None.StartsWith("Webhooks__Sites__"), "never a URL or secret in a ConfigMap");
+        Assert.That(_objects.OfKind("Secret").SelectMany(c => Deployment.DataOf(c).Keys), Has.None.StartsWith("Webhooks__Sites__"), "nor a published one in a shipped Secret");
+
+        // Without the Secret: valid, no site, every record skipped.
+        var idle = Settings(w, Service.Processor);
+        Assert.That(idle.Problems, Is.Empty);
+        Assert.That(idle.Bind<TouchpointTracker.Processor.Webhooks.WebhookOptions>().Sites, Is.Empty);
+
+        // With the Secret as documented: the site binds and validates; a URL without its secret stops the role at start.
+        var env = Environment(w);
+        foreach (var (k, v) in ExampleSite)
+        {
+            env[k] = v;
+        }
+        var configured = ServiceSettings.Check(Service.Processor, env, "with tt-webhooks-sites");
+        Assert.That(configured.Problems, Is.Empty);
+        Assert.That(configured.Bind<TouchpointTracker.Processor.Webhooks.WebhookOptions>().Sites.Keys, Is.EquivalentTo(new[] { "shop" }));
+        env.Remove("Webhooks__Sites__shop__Secret");
+        Assert.That(ServiceSettings.Check(Service.Processor, env, "half a site").Problems, Has.Some.Contains("Webhooks:Sites:shop:Secret"));
     }
 }

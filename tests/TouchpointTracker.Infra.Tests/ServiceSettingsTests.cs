@@ -23,9 +23,9 @@ public sealed class ServiceSettingsTests
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "analytics").Select(o => o.Section),
             Is.EquivalentTo(new[] { "Analytics", "AnalyticsSink", "Identity", "Kafka", "Processor", "Shutdown" }), "what AddProcessor binds in the analytics role (Identity: the unmatched events it lists)");
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "staging").Select(o => o.Section),
-            Is.EquivalentTo(new[] { "Identity", "Journeys", "Kafka", "Processor", "Redis", "Shutdown" }), "what AddProcessor binds in the staging role");
+            Is.EquivalentTo(new[] { "Identity", "Journeys", "Kafka", "Processor", "Redis", "Shutdown" }), "what AddProcessor binds in the staging role (Identity: the identity resolver)");
         Assert.That(ServiceSettings.OptionsOf(Service.Processor, "webhooks").Select(o => o.Section),
-            Is.EquivalentTo(new[] { "Identity", "Kafka", "Processor", "Shutdown", "Webhooks" }), "what AddProcessor binds in the webhooks role (Identity: bound by every role, read by staging and analytics)");
+            Is.EquivalentTo(new[] { "Kafka", "Processor", "Shutdown", "Webhooks" }), "what AddProcessor binds in the webhooks role");
     }
 
     private static Dictionary<string, string> AnalyticsProcessor(params (string Key, string Value)[] more)

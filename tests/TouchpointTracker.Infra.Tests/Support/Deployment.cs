@@ -57,7 +57,24 @@ public static partial class Deployment
     public static Dictionary<string, string> ComposeEnvironment(YNode composeService) =>
         ComposeRawEnvironment(composeService).ToDictionary(e => e.Key, e => ComposeInterpolate(e.Value), StringComparer.Ordinal);
 
-    /// <summary>A compose service's environment as written (map or KEY=VALUE list form).</summary>
+    /// <summary>
+    /// The variables a compose service passes through from the shell that runs compose (<c>NAME</c> in the list form,
+    /// <c>NAME:</c> with no value in the map form): set in the container only when set there. Not in
+    /// <see cref="ComposeRawEnvironment"/>, which is what the service gets when the shell sets none of them.
+    /// </summary>
+    public static IReadOnlyList<string> ComposePassThrough(YNode composeService)
+    {
+        var node = composeService["environment"];
+        if (node is null)
+        {
+            return [];
+        }
+        return node.IsSequence
+            ? node.Items.Select(i => i.Str).Where(i => !i.Contains('=', StringComparison.Ordinal)).ToList()
+            : node.Entries.Where(e => e.Value.IsNull).Select(e => e.Key).ToList();
+    }
+
+    /// <summary>A compose service's environment as written (map or KEY=VALUE list form), pass-through variables left out (<see cref="ComposePassThrough"/>).</summary>
     public static Dictionary<string, string> ComposeRawEnvironment(YNode composeService)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -71,12 +88,15 @@ public static partial class Deployment
             foreach (var item in node.Items)
             {
                 var eq = item.Str.IndexOf('=', StringComparison.Ordinal);
-                env[eq < 0 ? item.Str : item.Str[..eq]] = eq < 0 ? "" : item.Str[(eq + 1)..];
+                if (eq >= 0)
+                {
+                    env[item.Str[..eq]] = item.Str[(eq + 1)..];
+                }
             }
         }
         else
         {
-            foreach (var (k, v) in node.Entries)
+            foreach (var (k, v) in node.Entries.Where(e => !e.Value.IsNull))
             {
                 env[k] = v.Scalar ?? "";
             }
@@ -151,7 +171,7 @@ public static partial class Deployment
 
     /// <summary>
     /// The environment a container gets: envFrom (ConfigMaps, Secrets) first, env on top, as the kubelet
-    /// does. A fieldRef to metadata.name becomes <paramref name="podName"/>.
+    /// does; an optional envFrom source that is not in infra/k8s gives nothing. A fieldRef to metadata.name becomes <paramref name="podName"/>.
     /// </summary>
     public static Dictionary<string, string> KubeEnvironment(YNode container, IReadOnlyList<(string File, YNode Object)> objects, string podName)
     {
@@ -161,6 +181,11 @@ public static partial class Deployment
             var (kind, refNode) = from["configMapRef"] is { } cm ? ("ConfigMap", cm) : ("Secret", from.Get("secretRef"));
             var name = refNode.Get("name").Str;
             var source = objects.OfKind(kind).FirstOrDefault(o => NameOf(o) == name);
+            if (source is null && refNode["optional"]?.Scalar == "true")
+            {
+                // An optional source the operator creates out of band: absent, the kubelet starts the pod without it.
+                continue;
+            }
             Assert.That(source, Is.Not.Null, $"{from.Path}: {kind} '{name}' is not in {K8sDir}");
             foreach (var (k, v) in DataOf(source!))
             {

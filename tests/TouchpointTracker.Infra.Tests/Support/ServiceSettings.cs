@@ -40,6 +40,8 @@ public sealed class ServiceSettings
     public string? Role { get; }
 
     public bool IsAnalytics => Role == ProcessorConfig.ProcessorOptions.AnalyticsRole;
+    public bool IsWebhooks => Role == ProcessorConfig.ProcessorOptions.WebhooksRole;
+    public bool IsStaging => Role == ProcessorConfig.ProcessorOptions.StagingRole;
     public IConfiguration Configuration { get; }
 
     /// <summary>Every setting that does not map to an options property, does not convert, or fails validation.</summary>
@@ -55,13 +57,14 @@ public sealed class ServiceSettings
 
     /// <summary>
     /// The options classes only one role of the processor binds (ProcessorServiceExtensions.AddProcessor): the
-    /// staging role reads Redis and Journeys, the analytics role AnalyticsSink and Analytics. A setting of the other
-    /// role's sections is refused (it would be silently ignored), and only the role's own options are validated.
+    /// staging role reads Redis, Journeys and Identity, the analytics role AnalyticsSink, Analytics and Identity, the
+    /// webhooks role Webhooks. A setting of a section the role does not bind is refused (it would be silently ignored),
+    /// and only the role's own options are validated.
     /// </summary>
     public static IReadOnlyDictionary<string, Type[]> ProcessorRoleOnly { get; } = new Dictionary<string, Type[]>(StringComparer.Ordinal)
     {
-        [ProcessorConfig.ProcessorOptions.StagingRole] = [typeof(Messaging.RedisOptions), typeof(Journeys.JourneyOptions)],
-        [ProcessorConfig.ProcessorOptions.AnalyticsRole] = [typeof(AnalyticsSinkOptions), typeof(AnalyticsOptions)],
+        [ProcessorConfig.ProcessorOptions.StagingRole] = [typeof(Messaging.RedisOptions), typeof(Journeys.JourneyOptions), typeof(Journeys.Identity.IdentityOptions)],
+        [ProcessorConfig.ProcessorOptions.AnalyticsRole] = [typeof(AnalyticsSinkOptions), typeof(AnalyticsOptions), typeof(Journeys.Identity.IdentityOptions)],
         [ProcessorConfig.ProcessorOptions.WebhooksRole] = [typeof(TouchpointTracker.Processor.Webhooks.WebhookOptions)],
     };
 
@@ -84,7 +87,7 @@ public sealed class ServiceSettings
         {
             return all;
         }
-        var otherRoles = ProcessorRoleOnly.Where(r => r.Key != role).SelectMany(r => r.Value).ToHashSet();
+        var otherRoles = ProcessorRoleOnly.Where(r => r.Key != role).SelectMany(r => r.Value).Except(ProcessorRoleOnly[role]).ToHashSet();
         return all.Where(o => !otherRoles.Contains(o.Type)).ToList();
     }
 

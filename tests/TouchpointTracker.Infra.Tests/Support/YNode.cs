@@ -56,6 +56,10 @@ public sealed partial class YNode
         ? v
         : throw new AssertionException($"{Path} should be an integer (got '{Str}')");
 
+    /// <summary>A YAML null: nothing after the key, <c>~</c> or a plain <c>null</c>.</summary>
+    public bool IsNull =>
+        _node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any } s && s.Value is null or "" or "~" or "null" or "Null" or "NULL";
+
     /// <summary>A plain (unquoted) scalar that YAML reads as a number, boolean or null rather than a string.</summary>
     public bool IsPlainNonString =>
         _node is YamlScalarNode { Style: ScalarStyle.Plain } s && (s.Value is null || NonStringPlain().IsMatch(s.Value));
