@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using TouchpointTracker.Journeys.Rules;
 using TouchpointTracker.Journeys.Tests.Support;
 using static TouchpointTracker.Journeys.Tests.Support.Touch;
@@ -159,6 +161,41 @@ public sealed class LateCorrectionTests
             Assert.That(History(runner), Is.EqualTo(new[] { ("consideration", T0) }),
                 "awareness at day 5 is superseded: the journey was in consideration from its new start");
             Assert.That(state.Stage, Is.EqualTo("consideration"));
+        });
+    }
+
+    [Test]
+    public void The_corrected_transition_carries_its_kind_and_the_time_it_replaces_on_the_topic()
+    {
+        var runner = BlogThenPricing();
+        var ordinary = JsonSerializer.Serialize(runner.Transitions[^1], JourneysJsonContext.Default.StageTransition);
+        var step = runner.Apply(Offline("call").At(T0.AddDays(3)).Id("call-1").Build("v"));
+        var json = JsonNode.Parse(JsonSerializer.Serialize(step.Transition!, JourneysJsonContext.Default.StageTransition))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((string?)json["kind"], Is.EqualTo("corrected"));
+            Assert.That(DateTimeOffset.Parse((string)json["replaces_ts"]!), Is.EqualTo(T0.AddDays(10)));
+            Assert.That(DateTimeOffset.Parse((string)json["ts"]!), Is.EqualTo(T0.AddDays(3)));
+            Assert.That(ordinary, Does.Not.Contain("\"kind\"").And.Not.Contain("replaces_ts"), "an ordinary transition has neither");
+        });
+    }
+
+    [Test]
+    public void A_deal_won_weeks_late_is_a_conversion_at_its_time()
+    {
+        var runner = BlogThenPricing();
+        var step = runner.Apply(Offline("crm_stage", ("stage", "\"won\""), ("value", "12000"), ("currency", "\"EUR\""), ("deal_id", "\"D-1\""))
+            .At(T0.AddDays(4)).Id("deal-1").Build("v"));
+        var state = runner.StateOf("v");
+        Assert.Multiple(() =>
+        {
+            Assert.That(step.Lateness, Is.EqualTo(Lateness.TooLate));
+            Assert.That(step.Conversion, Is.Not.Null);
+            Assert.That(step.Conversion!.Type, Is.EqualTo("won"));
+            Assert.That(step.Conversion.Value, Is.EqualTo(12000));
+            Assert.That(step.Transition!.Kind, Is.EqualTo("corrected"), "a qualified CRM stage is a decision touch: decision moves to day 4");
+            Assert.That(History(runner), Is.EqualTo(new[] { ("awareness", T0), ("decision", T0.AddDays(4)) }));
+            Assert.That(state.CountOf("won"), Is.EqualTo(1), "counted for retention");
         });
     }
 }
