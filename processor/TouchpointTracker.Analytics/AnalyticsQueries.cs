@@ -176,7 +176,10 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// <summary>
     /// Visitors entering each stage: a visitor counts in every stage up to the highest their sessions in the range
     /// reached, so the counts never grow down the funnel. Times between stages come from the stage transitions of
-    /// those visitors' journeys: for each stage, the time from the journey's previous stage to its first entry.
+    /// those visitors' journeys: for each stage, the time from the journey's previous stage to its first entry. A
+    /// corrected transition (a late touch moved a stage back in time) is one more entry of its stage, so the first
+    /// entry is the corrected time; an entry of a lower stage later than a higher stage's first entry is superseded
+    /// (the journey was already further) and left out.
     /// </summary>
     public FunnelResult Funnel(AnalyticsRequest request, string? by = null, int limit = 20)
     {
@@ -187,8 +190,9 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             q.Param("to_utc", request.Range.ToUtcExclusive);
             q.Text.Append($"""
                 WITH cohort AS (SELECT DISTINCT vkey FROM sessions WHERE {where}),
-                f AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
+                f0 AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
                       WHERE site = $site AND ts < $to_utc AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
+                f AS (SELECT jkey, to_rank, ts FROM f0 QUALIFY ts <= min(ts) OVER (PARTITION BY jkey ORDER BY to_rank DESC)),
                 d AS (SELECT to_rank, epoch(ts - lag(ts) OVER (PARTITION BY jkey ORDER BY to_rank)) AS secs FROM f)
                 SELECT to_rank, count(secs), quantile_cont(secs, 0.5), quantile_cont(secs, 0.75)
                 FROM d WHERE secs IS NOT NULL GROUP BY to_rank

@@ -65,7 +65,10 @@ public enum Lateness
     InOrder,
     /// <summary>Older than the latest touch but within the late event window: placed in the session it belongs to.</summary>
     Late,
-    /// <summary>Older than the late event window: counted in the current session.</summary>
+    /// <summary>
+    /// Older than the late event window: evaluated at its own time (the stage the journey had then, the session then);
+    /// it can move a stage's entry in the history back to its time (a corrected transition).
+    /// </summary>
     TooLate,
 }
 
@@ -145,12 +148,16 @@ public sealed class JourneyProcessor
         }
         var at = touchpoint.DerivedTs;
         var (lateness, isFirst) = PlaceInTime(touchpoint, state, at);
+        if (lateness == Lateness.TooLate)
+        {
+            return ApplyAtItsTime(touchpoint, state, at);
+        }
         var (session, isSessionStart) = PlaceInSession(touchpoint, state, at, lateness);
         CountTouch(touchpoint, state, session, at, lateness);
         CarrySessionContext(touchpoint, session);
 
         var stageBefore = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
-        var (reasons, pointed, siteSearch) = FireRules(touchpoint, state, session, isFirst, isSessionStart, stageBefore);
+        var (reasons, pointed, siteSearch) = FireRules(touchpoint, state, session, isFirst, isSessionStart, stageBefore, TimeSpan.Zero);
         var (next, furthest) = MoveStage(state, stageBefore, pointed);
         if (!string.Equals(stageBefore, next, StringComparison.Ordinal))
         {
@@ -246,10 +253,11 @@ public sealed class JourneyProcessor
 
     /// <summary>
     /// Evaluates the rules on the touch, remembers those that fire once per session or journey, adds their
-    /// points and any score band reached; returns the reasons, the stage they point to and the site-search term.
+    /// points (decayed by <paramref name="age"/>, the touch's age behind the journey's latest one) and any score band
+    /// reached; returns the reasons, the stage they point to and the site-search term.
     /// </summary>
     private (List<string> Reasons, string? Pointed, string? SiteSearch) FireRules(
-        Touchpoint touchpoint, JourneyState state, SessionState session, bool isFirst, bool isSessionStart, string? stageBefore)
+        Touchpoint touchpoint, JourneyState state, SessionState session, bool isFirst, bool isSessionStart, string? stageBefore, TimeSpan age)
     {
         var groups = _engine.PathGroups.Classify(touchpoint.Page.Path, touchpoint.Page.Query);
         var siteSearch = _engine.SiteSearchTerm(touchpoint);
@@ -257,7 +265,9 @@ public sealed class JourneyProcessor
         {
             session.RememberSiteSearch(siteSearch);
         }
-        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore, siteSearch));
+        // evaluated at its own time (age > 0), the journey had only the sessions that started by the touch's session
+        int? sessionsThen = age > TimeSpan.Zero ? state.Sessions - state.RecentSessions.Count(s => s.Start > session.Start) : null;
+        var verdict = _engine.Evaluate(new RuleInput(touchpoint, state, session, groups, isFirst, isSessionStart, stageBefore, siteSearch, sessionsThen));
         foreach (var rule in verdict.Fired)
         {
             if (rule.Repeat == RuleRepeat.OncePerSession)
@@ -269,7 +279,7 @@ public sealed class JourneyProcessor
                 state.MarkFired(rule.Id);
             }
         }
-        state.Score = Math.Round(state.Score + verdict.Points, 4);
+        state.Score = Math.Round(state.Score + _engine.Decay(verdict.Points, age), 4);
         var reasons = verdict.Reasons;
         var pointed = verdict.Stage;
         foreach (var band in _engine.BandsReached(state.Score, state).ToList())
@@ -349,8 +359,8 @@ public sealed class JourneyProcessor
 
     /// <summary>
     /// The session a touch belongs to. In order: the current session unless it timed out, the touch brings
-    /// a new campaign, or the tag started a new session. Late: the remembered session whose span (widened
-    /// by the timeout) contains it, else a session of its own placed in time. Too late: the current session.
+    /// a new campaign, or the tag started a new session. Late or too late: the remembered session whose span
+    /// (widened by the timeout) contains it, else a session of its own placed in time.
     /// </summary>
     private (SessionState Session, bool IsStart) PlaceInSession(Touchpoint tp, JourneyState state, DateTimeOffset at, Lateness lateness)
     {
@@ -363,7 +373,7 @@ public sealed class JourneyProcessor
                     return (current, false);
                 }
                 return (OpenSession(tp, state, at), true);
-            case Lateness.Late:
+            default:
                 for (var i = state.RecentSessions.Count - 1; i >= 0; i--)
                 {
                     var s = state.RecentSessions[i];
@@ -373,9 +383,122 @@ public sealed class JourneyProcessor
                     }
                 }
                 return (OpenSession(tp, state, at), true);
-            default:
-                return current is not null ? (current, false) : (OpenSession(tp, state, at), true);
         }
+    }
+
+    /// <summary>
+    /// Stages a touch older than the late event window at its own time. The journey's state keeps counters, recent
+    /// sessions and the stage history, not every touch, so this is a correction, not a replay: the touch goes into the
+    /// remembered session covering its time (else a session of its own), the rules fire with the stage the history
+    /// gives for that time, and its points are added decayed from its time to the journey's latest touch. When the
+    /// rules move the journey at that time, the history is corrected (<see cref="CorrectHistory"/>).
+    /// </summary>
+    private JourneyStep ApplyAtItsTime(Touchpoint touchpoint, JourneyState state, DateTimeOffset at)
+    {
+        var isFirst = at < state.Started;
+        var (session, isSessionStart) = PlaceInSession(touchpoint, state, at, Lateness.TooLate);
+        CountTouch(touchpoint, state, session, at, Lateness.Late);
+        CarrySessionContext(touchpoint, session);
+
+        var stageThen = StageAt(state, at);
+        var (reasons, pointed, siteSearch) = FireRules(touchpoint, state, session, isFirst, isSessionStart, stageThen, state.LastSeen - at);
+        var reached = stageThen ?? JourneyStages.Awareness;
+        if (pointed is not null && JourneyStages.Rank(pointed) > JourneyStages.Rank(reached))
+        {
+            reached = pointed; // stages only move forward, also in a correction
+        }
+        var transition = string.Equals(stageThen, reached, StringComparison.Ordinal) ? null
+            : CorrectHistory(touchpoint, state, session, stageThen, reached, reasons, at);
+        var conversion = Conversions.ConversionLogic.Detect(touchpoint, state, session, _engine, _settings.Currencies, out var duplicateConversion);
+        state.Remember(touchpoint.EventId);
+
+        touchpoint.Schema = Touchpoint.StagedSchema;
+        touchpoint.Journey = new JourneyInfo
+        {
+            Id = state.JourneyId,
+            Stage = reached,
+            PreviousStage = stageThen,
+            StagesPassed = _engine.StagesUpTo(reached),
+            Reasons = reasons,
+            Score = state.Score,
+            TouchIndex = state.Touches,
+            SessionId = session.Id,
+            SessionIndex = session.Index,
+            SiteSearch = siteSearch,
+            Conversion = conversion,
+        };
+        return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, Lateness.TooLate, duplicateConversion);
+    }
+
+    /// <summary>The stage the journey had at <paramref name="at"/> by its history; null before its first entry.</summary>
+    private static string? StageAt(JourneyState state, DateTimeOffset at)
+    {
+        string? stage = null;
+        foreach (var entry in state.StageHistory ?? [])
+        {
+            if (entry.At > at)
+            {
+                break;
+            }
+            stage = entry.Stage;
+        }
+        return stage;
+    }
+
+    /// <summary>
+    /// A touch at <paramref name="at"/> moved the journey from <paramref name="stageThen"/> to <paramref name="reached"/>:
+    /// <list type="bullet">
+    /// <item>the history says the stage was reached later: its entry moves back to <paramref name="at"/>, published as a
+    /// corrected transition with <c>replaces_ts</c> the time it had;</item>
+    /// <item>the journey never reached the stage: an ordinary transition from the current stage, dated <paramref name="at"/>;</item>
+    /// <item>the journey had skipped the stage (it is below the current one): the entry is added, published as a
+    /// corrected transition without <c>replaces_ts</c>.</item>
+    /// </list>
+    /// Entries of lower stages later than <paramref name="at"/> are superseded (the journey was already further then)
+    /// and leave the history; the transitions already published for them stay as they were.
+    /// </summary>
+    private StageTransition? CorrectHistory(Touchpoint touchpoint, JourneyState state, SessionState session,
+        string? stageThen, string reached, List<string> reasons, DateTimeOffset at)
+    {
+        var history = state.StageHistory ??= [];
+        var entry = history.Find(e => string.Equals(e.Stage, reached, StringComparison.Ordinal));
+        var furthest = state.Furthest ?? (string.IsNullOrEmpty(state.Stage) ? null : state.Stage);
+        StageTransition transition;
+        if (entry is not null)
+        {
+            if (entry.At <= at)
+            {
+                return null; // the history already has the stage by then
+            }
+            transition = TransitionOf(touchpoint, state, session, stageThen, reached, reasons, at);
+            transition.Kind = StageTransition.CorrectedKind;
+            transition.ReplacesTs = entry.At;
+            entry.At = at;
+        }
+        else if (JourneyStages.Rank(reached) > JourneyStages.Rank(furthest))
+        {
+            var current = string.IsNullOrEmpty(state.Stage) ? null : state.Stage;
+            state.Stage = reached;
+            state.Furthest = null;
+            history.Add(new StageEntry { Stage = reached, At = at });
+            transition = TransitionOf(touchpoint, state, session, current, reached, reasons, at);
+        }
+        else
+        {
+            history.Add(new StageEntry { Stage = reached, At = at });
+            transition = TransitionOf(touchpoint, state, session, stageThen, reached, reasons, at);
+            transition.Kind = StageTransition.CorrectedKind;
+        }
+        var rank = JourneyStages.Rank(reached);
+        history.RemoveAll(e => e.At > at && JourneyStages.Rank(e.Stage) < rank);
+        var ordered = history.OrderBy(e => e.At).ToList(); // stable: entries at the same time keep their order
+        history.Clear();
+        history.AddRange(ordered);
+        while (history.Count > JourneyState.StageHistoryCapacity)
+        {
+            history.RemoveAt(1);
+        }
+        return transition;
     }
 
     private static bool StartsNewSession(Touchpoint tp, SessionState current)

@@ -25,7 +25,12 @@ public readonly record struct RuleInput(
     bool IsFirstTouch,
     bool IsSessionStart,
     string? StageBefore,
-    string? SiteSearchTerm = null);
+    string? SiteSearchTerm = null,
+    int? SessionsThen = null)
+{
+    /// <summary>The journey's sessions up to the touch's: the state's count, or the count at the touch's time for one evaluated at its own time.</summary>
+    public int Sessions => SessionsThen ?? State.Sessions;
+}
 
 /// <summary>A validated, compiled rule. Immutable, so one engine can be shared between threads.</summary>
 public sealed class StageRule
@@ -136,11 +141,11 @@ public sealed class StageRule
         {
             return false;
         }
-        if (MinSessions is { } minSessions && state.Sessions < minSessions)
+        if (MinSessions is { } minSessions && input.Sessions < minSessions)
         {
             return false;
         }
-        if (MaxSessions is { } maxSessions && state.Sessions > maxSessions)
+        if (MaxSessions is { } maxSessions && input.Sessions > maxSessions)
         {
             return false;
         }

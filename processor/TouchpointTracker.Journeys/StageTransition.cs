@@ -28,4 +28,17 @@ public sealed class StageTransition
     [JsonPropertyName("session_id")] public string? SessionId { get; set; }
     /// <summary>The session's channel at the time of the change.</summary>
     [JsonPropertyName("channel")] public string? Channel { get; set; }
+
+    /// <summary>
+    /// <see cref="Corrected"/> when a touch that arrived later than the late event window moved the time at which the
+    /// journey reached <see cref="ToStage"/> back to its own time (<see cref="Ts"/>), or added a stage the journey had
+    /// skipped; absent for an ordinary change.
+    /// </summary>
+    [JsonPropertyName("kind")] public string? Kind { get; set; }
+    /// <summary>For a corrected transition: when the journey was said to reach the stage before (the time it replaces); absent when the stage is new in the history.</summary>
+    [JsonPropertyName("replaces_ts")] public DateTimeOffset? ReplacesTs { get; set; }
+
+    public const string CorrectedKind = "corrected";
+
+    [JsonIgnore] public bool IsCorrection => Kind == CorrectedKind;
 }

@@ -15,9 +15,9 @@ public class StagingTally
     public int Invalid { get; set; }
     /// <summary>Staged touches older than the journey's latest one, placed in the session they belong to.</summary>
     public int Late { get; set; }
-    /// <summary>Staged touches older than the late event window, counted in the current session.</summary>
+    /// <summary>Staged touches older than the late event window, evaluated at their own time (a correction).</summary>
     public int TooLate { get; set; }
-    /// <summary>The stage reached by each stage change, in order.</summary>
+    /// <summary>The stage reached by each stage change, in order (corrected transitions are not stage changes and are left out).</summary>
     public List<string> TransitionsTo { get; } = [];
     /// <summary>The type of each conversion produced, in order.</summary>
     public List<string> ConversionTypes { get; } = [];
@@ -47,7 +47,7 @@ public class StagingTally
         {
             TooLate++;
         }
-        if (step.Transition is { } transition)
+        if (step.Transition is { IsCorrection: false } transition)
         {
             TransitionsTo.Add(transition.ToStage);
         }

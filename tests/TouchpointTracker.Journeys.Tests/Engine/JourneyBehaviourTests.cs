@@ -117,18 +117,22 @@ public sealed class JourneyBehaviourTests
     }
 
     [Test]
-    public void An_event_older_than_the_late_window_is_counted_in_the_current_session()
+    public void An_event_older_than_the_late_window_is_placed_at_its_own_time()
     {
         var runner = new JourneyRunner();
         runner.Apply(Page("/a").At(T0).Build("v"));
         var current = runner.Apply(Page("/b").At(T0.AddDays(3)).Session("s2").Build("v")).Staged!.Journey!;
         var old = runner.Apply(Page("/c").At(T0.AddDays(1)).Session("s-old").Build("v"));
 
+        var state = runner.StateOf("v");
         Assert.Multiple(() =>
         {
             Assert.That(old.Lateness, Is.EqualTo(Lateness.TooLate));
-            Assert.That(old.Staged!.Journey!.SessionId, Is.EqualTo(current.SessionId));
-            Assert.That(runner.StateOf("v").Sessions, Is.EqualTo(2));
+            Assert.That(old.Staged!.Journey!.SessionId, Is.Not.EqualTo(current.SessionId), "a session of its own");
+            Assert.That(state.Sessions, Is.EqualTo(3));
+            Assert.That(state.RecentSessions.Select(s => s.Start), Is.Ordered, "sessions kept in time order");
+            Assert.That(state.CurrentSession!.Start, Is.EqualTo(T0.AddDays(3)), "the current session is still the latest");
+            Assert.That(state.LastSeen, Is.EqualTo(T0.AddDays(3)));
         });
     }
 

@@ -141,5 +141,34 @@ public sealed class BatchStagerTests
         Assert.That(sizes.Max(), Is.LessThan(8 * 1024), "a visitor's state is a few KB at most");
     }
 
+    [Test]
+    public async Task A_call_sent_weeks_late_publishes_a_corrected_transition_and_a_replay_publishes_the_same()
+    {
+        var records = Records([
+            Touch.Page("/blog/what-is-a-customer-journey").At(Touch.T0).Id("blog-1").Build("v-late"),
+            Touch.Page("/pricing").At(Touch.T0.AddDays(10)).Session("s2").Id("pricing-1").Build("v-late"),
+            Touch.Offline("call").At(Touch.T0.AddDays(3)).Id("call-1").Build("v-late"),
+        ]);
+        var store = new InMemoryJourneyStateStore();
+        var claim = await store.ClaimAsync(0, CancellationToken.None);
+        await StageAsync(store, claim, records[..2]);
+        var crashed = await StageAsync(store, claim, records[2..], save: false);
+        var again = await store.ClaimAsync(0, CancellationToken.None);
+        var replay = await StageAsync(store, again, records[2..]);
+
+        var transitions = crashed.Outputs.Where(o => o.Kind == OutputKind.Transition).ToList();
+        Assert.That(transitions, Has.Count.EqualTo(1));
+        Schemas.AssertValid(Schemas.StageTransition, transitions[0].Value);
+        var t = JsonSerializer.Deserialize(transitions[0].Value, JourneysJsonContext.Default.StageTransition)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((t.Kind, t.FromStage, t.ToStage, t.EventId), Is.EqualTo(("corrected", "awareness", "decision", "call-1")));
+            Assert.That(t.Ts, Is.EqualTo(Touch.T0.AddDays(3)));
+            Assert.That(t.ReplacesTs, Is.EqualTo(Touch.T0.AddDays(10)));
+            Assert.That(replay.Outputs.Select(o => Encoding.UTF8.GetString(o.Value)), Is.EqualTo(crashed.Outputs.Select(o => Encoding.UTF8.GetString(o.Value))),
+                "a replay of the late call on the saved state publishes the same outputs");
+        });
+    }
+
     private static Touchpoint Parse(OutputMessage o) => JsonSerializer.Deserialize(o.Value, ContractsJsonContext.Default.Touchpoint)!;
 }
