@@ -167,20 +167,7 @@ public sealed class JourneyProcessor
         state.Remember(touchpoint.EventId);
 
         touchpoint.Schema = Touchpoint.StagedSchema;
-        touchpoint.Journey = new JourneyInfo
-        {
-            Id = state.JourneyId,
-            Stage = next,
-            PreviousStage = stageBefore,
-            StagesPassed = _engine.StagesUpTo(furthest),
-            Reasons = reasons,
-            Score = state.Score,
-            TouchIndex = state.Touches,
-            SessionId = session.Id,
-            SessionIndex = session.Index,
-            SiteSearch = siteSearch,
-            Conversion = conversion,
-        };
+        touchpoint.Journey = InfoOf(state, session, next, stageBefore, furthest, reasons, siteSearch, conversion);
         var transition = string.Equals(stageBefore, next, StringComparison.Ordinal) ? null
             : TransitionOf(touchpoint, state, session, stageBefore, next, reasons, at);
         return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, lateness, duplicateConversion);
@@ -299,6 +286,23 @@ public sealed class JourneyProcessor
         return (reasons, pointed, siteSearch);
     }
 
+    /// <summary>The journey part of a staged touch: its stage after the touch, why, and where it sits in the journey.</summary>
+    private JourneyInfo InfoOf(JourneyState state, SessionState session, string stage, string? previous, string furthest,
+        List<string> reasons, string? siteSearch, ConversionInfo? conversion) => new()
+    {
+        Id = state.JourneyId,
+        Stage = stage,
+        PreviousStage = previous,
+        StagesPassed = _engine.StagesUpTo(furthest),
+        Reasons = reasons,
+        Score = state.Score,
+        TouchIndex = state.Touches,
+        SessionId = session.Id,
+        SessionIndex = session.Index,
+        SiteSearch = siteSearch,
+        Conversion = conversion,
+    };
+
     /// <summary>
     /// The name a touch is counted under for <c>min_events_before</c>: an event's name; for offline events, a deal
     /// won in the CRM (<c>crm_stage</c> with stage <c>won</c>) counts as <c>won</c> and revenue as <c>purchase</c>, so
@@ -413,20 +417,7 @@ public sealed class JourneyProcessor
         state.Remember(touchpoint.EventId);
 
         touchpoint.Schema = Touchpoint.StagedSchema;
-        touchpoint.Journey = new JourneyInfo
-        {
-            Id = state.JourneyId,
-            Stage = reached,
-            PreviousStage = stageThen,
-            StagesPassed = _engine.StagesUpTo(reached),
-            Reasons = reasons,
-            Score = state.Score,
-            TouchIndex = state.Touches,
-            SessionId = session.Id,
-            SessionIndex = session.Index,
-            SiteSearch = siteSearch,
-            Conversion = conversion,
-        };
+        touchpoint.Journey = InfoOf(state, session, reached, stageThen, reached, reasons, siteSearch, conversion);
         return new JourneyStep(TouchOutcome.Staged, touchpoint, transition, Lateness.TooLate, duplicateConversion);
     }
 
