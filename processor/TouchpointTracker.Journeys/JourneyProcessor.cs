@@ -184,7 +184,7 @@ public sealed class JourneyProcessor
         {
             if (at - state.LastSeen > _settings.InactivityWindow)
             {
-                ResetJourney(state); // the journey expired: a new one starts with this touch
+                state.ClearJourney(); // the journey expired: a new one starts with this touch
             }
             else if (at < state.LastSeen)
             {
@@ -556,21 +556,6 @@ public sealed class JourneyProcessor
         }
     }
 
-    private static void ResetJourney(JourneyState state)
-    {
-        state.JourneyId = "";
-        state.Stage = "";
-        state.Furthest = null;
-        state.Score = 0;
-        state.Touches = 0;
-        state.Sessions = 0;
-        state.Pages = 0;
-        state.EngagedMs = 0;
-        state.EventCounts = null;
-        state.FiredOnce = null;
-        state.RecentSessions = [];
-        state.StageHistory = null;
-    }
 
     private static bool HasCampaign(CampaignInfo c) =>
         !string.IsNullOrEmpty(c.Source) || !string.IsNullOrEmpty(c.Medium) || !string.IsNullOrEmpty(c.Name) || !string.IsNullOrEmpty(c.ClickId);

@@ -60,6 +60,27 @@ public sealed class JourneyState
     /// <summary>The journey's stage changes with their times, oldest first, at most <see cref="StageHistoryCapacity"/>.</summary>
     [JsonPropertyName("stage_history")] public List<StageEntry>? StageHistory { get; set; }
 
+    /// <summary>
+    /// Ends the journey: its id, stage, score, counters, sessions and stage history go; what outlives a journey
+    /// (the dedup ids, the keyed conversions, the session landings, the person link) stays. Used when a journey
+    /// expires and when a visitor's journey has been merged into its person's.
+    /// </summary>
+    public void ClearJourney()
+    {
+        JourneyId = "";
+        Stage = "";
+        Furthest = null;
+        Score = 0;
+        Touches = 0;
+        Sessions = 0;
+        Pages = 0;
+        EngagedMs = 0;
+        EventCounts = null;
+        FiredOnce = null;
+        RecentSessions = [];
+        StageHistory = null;
+    }
+
     public OrderMemory? FindOrder(ulong hash)
     {
         if (Orders is null)

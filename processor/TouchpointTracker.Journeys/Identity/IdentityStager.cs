@@ -194,7 +194,7 @@ public sealed class IdentityStager(JourneyProcessor journeys, IdentityResolver r
             var merged = JourneyMerge.Merge(person.Journey, visitor, journeys.Engine, journeys.Settings);
             merged.PersonId = null;
             person.Journey = merged;
-            ForgetJourney(visitor);
+            visitor.ClearJourney(); // merged into the person's: only the link, the dedup ids and what outlives a journey stay
         }
         else
         {
@@ -307,21 +307,6 @@ public sealed class IdentityStager(JourneyProcessor journeys, IdentityResolver r
         _ => "click_id",
     };
 
-    /// <summary>Once merged into the person's, the visitor's own journey is emptied: only the link and the dedup ids stay.</summary>
-    private static void ForgetJourney(JourneyState s)
-    {
-        s.JourneyId = "";
-        s.Stage = "";
-        s.Furthest = null;
-        s.Score = 0;
-        s.Touches = 0;
-        s.Sessions = 0;
-        s.Pages = 0;
-        s.EngagedMs = 0;
-        s.EventCounts = null;
-        s.FiredOnce = null;
-        s.RecentSessions = [];
-    }
 
     private static void Add(List<string> keys, string kind, string? hash)
     {
