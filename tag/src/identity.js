@@ -21,9 +21,11 @@ export const session = (t, url, ref) => {
   let s = ls('_tt_s') || {}
   // No session yet (s.t undefined: the comparison is false), idle too long, or another campaign.
   // -~n is n + 1, and 1 for no n.
-  if (!(t - s.t <= IDLE) || (c && c != s.c)) s = { sid: uuid(), sn: -~s.sn, land: { url, ref }, c }
+  // The visitor cookie is written (and its 13 months renewed) when a session
+  // starts, not on every event: each cookie write makes the next read of
+  // document.cookie a synchronous round trip to the browser's cookie store.
+  if (!(t - s.t <= IDLE) || (c && c != s.c)) (s = { sid: uuid(), sn: -~s.sn, land: { url, ref }, c }), store('_tt', vid)
   s.t = t
-  store('_tt', vid)
   ls('_tt_s', s)
   return { v: 1, site, vid, sid: s.sid, sn: s.sn, land: s.land, ctx }
 }

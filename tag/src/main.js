@@ -29,11 +29,12 @@
 import { command } from './api.js'
 import { active, event, pageview, watch } from './capture.js'
 import { attr, flag } from './config.js'
+import { flush } from './transport.js'
 import { clicks } from './features/clicks.js'
 import { engagement } from './features/engagement.js'
 import { forms } from './features/forms.js'
 import { phone } from './features/phone.js'
-import { d, loc, nav, on, safe, w } from './util.js'
+import { d, later, loc, nav, on, safe, w } from './util.js'
 
 // The whole bundle runs inside try/catch (see build.mjs), so no error escapes.
 // Off on a developer's machine or under automation unless told: the page's
@@ -60,7 +61,14 @@ const start = () => {
   // Calls made before the script loaded (or while prerendering), in order,
   // after the first page view.
   q.forEach((a) => w.tt(...a))
+  // The first page view (and what the queue added to its batch) goes now,
+  // in this task, not in one more.
+  flush()
 }
 // Until then (and for good on a blocked page) tt() queues, or does nothing.
 w.tt = (...a) => blocked || q.push(a)
-blocked || (d.prerendering ? on(d, 'prerenderingchange', start) : start())
+// start() reads and writes storage (the visitor cookie, localStorage): on a
+// visitor's first page those are synchronous round trips to the browser
+// process of a few milliseconds. It runs in a task of its own, so the
+// script's own evaluation (parsing the page waits for it) stays short.
+blocked || (d.prerendering ? on(d, 'prerenderingchange', start) : later(start))

@@ -66,6 +66,8 @@ export async function boot({ queue = [], stub = true, ...page } = {}) {
     for (const args of queue) window.tt(...args)
   }
   await load('main.js', page)
+  // The tag starts in a task of its own, right after its script ran.
+  await vi.advanceTimersByTimeAsync(0)
 }
 
 // The collector: fetch and sendBeacon stubs. `reply(body, n)` returns
