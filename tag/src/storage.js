@@ -15,12 +15,11 @@ import { d, json, loc, nav } from './util.js'
 
 let dom
 export let none = nav.globalPrivacyControl && attr('gpc') != 'ignore' ? 'gpc' : void 0
-let s = {} // page memory when nothing may or can be stored
-try {
-  none || (s = localStorage)
-} catch (e) {
-  none = 'none'
-}
+// localStorage, or page memory when nothing may or can be stored. Looked
+// up on first use, not when the script runs: the first access to
+// localStorage opens the origin's storage with a synchronous round trip to
+// the browser process, which the script's own run need not wait for.
+let s
 
 const cookie = (k) => d.cookie.match('(^|; )' + k + '=([^;]*)')?.[2]
 
@@ -34,6 +33,12 @@ const put = (k, v, dm) =>
 // localStorage, as JSON: ls(k) reads (undefined when missing, corrupt or
 // unavailable), ls(k, v) writes, ls(k, '') removes.
 export const ls = (k, v) => {
+  try {
+    s ||= none ? {} : localStorage
+  } catch (e) {
+    s = {}
+    none = 'none'
+  }
   try {
     return v == null ? JSON.parse(s[k]) : v ? (s[k] = json(v)) : delete s[k]
   } catch (e) {}
