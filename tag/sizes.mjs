@@ -24,7 +24,7 @@ const stub = (path) =>
 
 const modules = ['util', 'config', 'storage', 'campaign', 'identity', 'transport', 'capture', 'api', 'main']
   .map((m) => `src/${m}.js`)
-  .concat(variant == 'tt.js' ? [] : ['clicks', 'engagement', 'forms'].map((m) => `src/features/${m}.js`))
+  .concat(variant == 'tt.js' ? [] : ['clicks', 'engagement', 'forms', 'phone'].map((m) => `src/features/${m}.js`))
 
 const total = gz(await bundle(VARIANTS[variant]))
 console.log(`${variant}: ${total} B gzip -9\n\n| module | gzip without it | its cost |\n| --- | ---: | ---: |`)

@@ -16,8 +16,8 @@ namespace TouchpointTracker.Tag.BrowserTests;
 /// script nonce. Pages under <c>/csp/</c> are served with a strict Content-Security-Policy that allows
 /// scripts only from the collector's origin (plus the page's own nonce-tagged inline scripts) and
 /// connections only to the collector. Pages are sent with <c>Cache-Control: no-store</c>, except those under
-/// <c>/bfcache/</c> (<c>no-cache</c>), which the back/forward cache may keep. Any method is answered (a form may
-/// POST to a page).
+/// <c>/bfcache/</c> (<c>no-cache</c>), which the back/forward cache may keep, and scripts under <c>/bench/</c>
+/// (cached for an hour, as the collector serves the tag). Any method is answered (a form may POST to a page).
 /// </summary>
 public sealed class FixtureServer : IAsyncDisposable
 {
@@ -70,8 +70,11 @@ public sealed class FixtureServer : IAsyncDisposable
         var headers = http.Response.Headers;
         // Pages under /bfcache/ may be kept in the back/forward cache: Chromium keeps a no-store page there
         // only while no cookie changes, and the tag of the next page renews its visitor cookie.
-        headers.CacheControl = path.StartsWith("/bfcache/", StringComparison.Ordinal) ? "no-cache" : "no-store";
         var isHtml = file.EndsWith(".html", StringComparison.Ordinal);
+        headers.CacheControl = path.StartsWith("/bfcache/", StringComparison.Ordinal) ? "no-cache"
+            // A tag build under /bench/ is cached as the collector caches its own (the benchmark's later visits).
+            : !isHtml && path.StartsWith("/bench/", StringComparison.Ordinal) ? "public, max-age=3600"
+            : "no-store";
         if (isHtml && path.StartsWith("/csp/", StringComparison.Ordinal))
         {
             headers.ContentSecurityPolicy = CspFor(collectorOrigin, nonce);
