@@ -53,9 +53,7 @@ export const pageview = (force) => {
     last = u
     force = 1
   }
-  // The title goes as the page has it: the collector keeps its first 1,024
-  // characters, never splitting one (a cut here could leave half of one).
-  force && record('pageview', { ref, title: d.title })
+  force && record('pageview', { ref, title: cut(d.title) })
 }
 
 // SPA support: pushState/replaceState/popstate (and hashchange with data-hash);
