@@ -1,11 +1,11 @@
-using System.Text.Json;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys;
 
 namespace TouchpointTracker.Processor.State;
 
 /// <summary>
-/// Journey state in Redis: one hash per visitor (<c>state</c> = the JourneyState JSON, <c>stage</c> for a
+/// Journey state in Redis: one hash per visitor (<c>state</c> = the encoded JourneyState, <see cref="JourneyStateCodec"/>;
+/// a state stored as JSON by an earlier version is read and rewritten encoded at its next save; <c>stage</c> for a
 /// quick look with HGETALL) with a TTL of the inactivity window past the visitor's last touch, plus two
 /// keys per input partition: <c>owner</c> (the fencing epoch) and <c>applied</c> (last input offset whose
 /// effects are stored). Every key of a partition carries the same hash tag
@@ -79,7 +79,7 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
         foreach (var (key, task) in pending)
         {
             var value = await task;
-            into[key] = value.IsNull ? null : JsonSerializer.Deserialize((byte[])value!, JourneysJsonContext.Default.JourneyState);
+            into[key] = value.IsNull ? null : JourneyStateCodec.Decode((byte[])value!);
         }
     }
 
@@ -97,7 +97,7 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
         foreach (var (key, state) in states)
         {
             keys[2 + i] = VisitorKey(claim.Partition, key);
-            args[2 + i * 3] = JsonSerializer.SerializeToUtf8Bytes(state, JourneysJsonContext.Default.JourneyState);
+            args[2 + i * 3] = JourneyStateCodec.Encode(state);
             args[3 + i * 3] = state.Stage;
             var ttl = state.LastSeen + _retention - now;
             args[4 + i * 3] = (long)(ttl > MinTtl ? ttl : MinTtl).TotalMilliseconds;
