@@ -134,26 +134,28 @@ int Arg(string name, int fallback) =>
 static long UsedMemory(IServer server) =>
     long.Parse(server.Info("memory").SelectMany(g => g).First(kv => kv.Key == "used_memory").Value, System.Globalization.CultureInfo.InvariantCulture);
 
-static (TimeSpan Wall, TimeSpan Cpu) Measure(Action run)
+static (TimeSpan Wall, TimeSpan Cpu, long Allocated) Measure(Action run)
 {
     GC.Collect();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocated = GC.GetTotalAllocatedBytes(precise: true);
     var watch = Stopwatch.StartNew();
     run();
-    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: true) - allocated);
 }
 
-static async Task<(TimeSpan Wall, TimeSpan Cpu)> MeasureAsync(Func<Task> run)
+static async Task<(TimeSpan Wall, TimeSpan Cpu, long Allocated)> MeasureAsync(Func<Task> run)
 {
     GC.Collect();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocated = GC.GetTotalAllocatedBytes(precise: true);
     var watch = Stopwatch.StartNew();
     await run();
-    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: true) - allocated);
 }
 
-static void Report(string what, int events, (TimeSpan Wall, TimeSpan Cpu) t, double? redisCpuSeconds = null) =>
-    Console.WriteLine($"- {what}:{Environment.NewLine}    {events / t.Wall.TotalSeconds,10:N0} events/s wall clock; {events / t.Cpu.TotalSeconds,10:N0} events per CPU-second of this process ({t.Wall.TotalSeconds:0.00} s, {t.Cpu.TotalSeconds:0.00} s CPU)"
+static void Report(string what, int events, (TimeSpan Wall, TimeSpan Cpu, long Allocated) t, double? redisCpuSeconds = null) =>
+    Console.WriteLine($"- {what}:{Environment.NewLine}    {events / t.Wall.TotalSeconds,10:N0} events/s wall clock; {events / t.Cpu.TotalSeconds,10:N0} events per CPU-second of this process ({t.Wall.TotalSeconds:0.00} s, {t.Cpu.TotalSeconds:0.00} s CPU, {t.Allocated / (double)events:N0} B allocated per event)"
         + (redisCpuSeconds is { } r ? $"{Environment.NewLine}    {events / (t.Cpu.TotalSeconds + r),10:N0} events per CPU-second of this process and redis-server together (redis-server {r:0.00} s CPU)" : ""));
 
 static double RedisCpu(IServer server)

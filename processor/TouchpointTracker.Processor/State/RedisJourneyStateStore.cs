@@ -42,6 +42,7 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
     private readonly string _topic;
     private readonly TimeSpan _retention;
     private readonly TimeProvider _clock;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _prefixes = new();
 
     /// <param name="retention">How long a visitor's state is kept after their last touch (event time).</param>
     public RedisJourneyStateStore(IConnectionMultiplexer redis, string keyPrefix, string group, string topic, TimeSpan retention, TimeProvider clock)
@@ -55,9 +56,17 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
     }
 
     /// <summary>The key prefix shared by one partition's keys, hash tag included.</summary>
-    public string PartitionPrefix(int partition) => $"{_prefix}:{{{_group}|{_topic}|{partition}}}";
+    public string PartitionPrefix(int partition)
+    {
+        if (!_prefixes.TryGetValue(partition, out var prefix))
+        {
+            prefix = $"{_prefix}:{{{_group}|{_topic}|{partition}}}";
+            _prefixes[partition] = prefix;
+        }
+        return prefix;
+    }
 
-    public RedisKey VisitorKey(int partition, string visitorKey) => $"{PartitionPrefix(partition)}:v:{visitorKey}";
+    public RedisKey VisitorKey(int partition, string visitorKey) => string.Concat(PartitionPrefix(partition), ":v:", visitorKey);
 
     public async Task<PartitionClaim> ClaimAsync(int partition, CancellationToken ct)
     {
