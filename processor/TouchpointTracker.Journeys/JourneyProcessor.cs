@@ -269,8 +269,12 @@ public sealed class JourneyProcessor
         state.Score = Math.Round(state.Score + _engine.Decay(verdict.Points, age), 4);
         var reasons = verdict.Reasons;
         var pointed = verdict.Stage;
-        foreach (var band in _engine.BandsReached(state.Score, state).ToList())
+        foreach (var band in _engine.ScoreBands)
         {
+            if (state.Score < band.MinScore || state.HasFired(band.Id))
+            {
+                continue;
+            }
             reasons.Add(band.Id);
             state.MarkFired(band.Id);
             if (JourneyStages.Rank(band.Stage) > JourneyStages.Rank(pointed))

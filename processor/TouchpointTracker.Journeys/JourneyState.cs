@@ -133,9 +133,26 @@ public sealed class JourneyState
 
     public int CountOf(string eventName) => EventCounts is not null && EventCounts.TryGetValue(eventName, out var n) ? n : 0;
 
-    public bool HasFired(string id) => FiredOnce is not null && FiredOnce.Contains(id, StringComparer.Ordinal);
+    public bool HasFired(string id) => Fired(FiredOnce, id);
 
     public void MarkFired(string id) => (FiredOnce ??= []).Add(id);
+
+    /// <summary>Whether <paramref name="list"/> holds <paramref name="id"/> (ordinal): a plain loop, as it runs for every rule on every touch.</summary>
+    internal static bool Fired(List<string>? list, string id)
+    {
+        if (list is null)
+        {
+            return false;
+        }
+        foreach (var s in list)
+        {
+            if (ReferenceEquals(s, id) || string.Equals(s, id, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>FNV-1a, 64 bits: stable across processes and machines (unlike string.GetHashCode).</summary>
     public static ulong EventIdHash(string eventId)
@@ -205,7 +222,7 @@ public sealed class SessionState
     /// <summary>How many site-search terms a session keeps.</summary>
     public const int SiteSearchHistory = 5;
 
-    public bool HasFired(string id) => FiredOnce is not null && FiredOnce.Contains(id, StringComparer.Ordinal);
+    public bool HasFired(string id) => JourneyState.Fired(FiredOnce, id);
 
     public void MarkFired(string id) => (FiredOnce ??= []).Add(id);
 

@@ -107,12 +107,15 @@ public sealed class StageEngine
     /// The rules that fire for this touch (respecting their repeat limits) and the furthest stage they
     /// point to, or a null stage when none that points to a stage fires.
     /// </summary>
+    /// <summary>The (never changed) empty list of a verdict where no rule fired.</summary>
+    private static readonly List<StageRule> NoneFired = [];
+
     public StageVerdict Evaluate(in RuleInput input)
     {
         string? stage = null;
         double points = 0;
         var reasons = new List<string>(4);
-        var fired = new List<StageRule>(4);
+        List<StageRule>? fired = null; // most touches fire nothing: no list then
         foreach (var rule in _rules)
         {
             if (rule.Repeat == RuleRepeat.OncePerSession && input.Session.HasFired(rule.Id) ||
@@ -122,14 +125,14 @@ public sealed class StageEngine
                 continue;
             }
             reasons.Add(rule.Id);
-            fired.Add(rule);
+            (fired ??= new List<StageRule>(4)).Add(rule);
             points += rule.Points;
             if (rule.Stage is not null && JourneyStages.Rank(rule.Stage) > JourneyStages.Rank(stage))
             {
                 stage = rule.Stage;
             }
         }
-        return new StageVerdict(stage, points, reasons, fired);
+        return new StageVerdict(stage, points, reasons, fired ?? NoneFired);
     }
 
     /// <summary>Bands reached by <paramref name="score"/> that have not fired yet in this journey, lowest first.</summary>

@@ -17,7 +17,7 @@ using TouchpointTracker.Processor.Tests.Support;
 //
 //   dotnet run -c Release --project tests/TouchpointTracker.Processor.Benchmarks [-- --visitors 20000] [-- --redis host:port]
 //   dotnet run -c Release --project tests/TouchpointTracker.Processor.Benchmarks -- --bdn   (BenchmarkDotNet, engine only)
-//   options: --batch 1000, --identity (identity's cost), --breakdown (parse / serialise / path groups / apply apart), --show-state (one visitor's state)
+//   options: --runs 2 (every figure again, to see it is stable), --batch 1000, --identity (identity's cost), --breakdown (parse / serialise / path groups / apply apart), --show-state (one visitor's state)
 if (args.Contains("--bdn"))
 {
     BenchmarkRunner.Run<EngineBenchmarks>(args: [.. args.Where(a => a != "--bdn")]);
@@ -29,7 +29,7 @@ var redisConfig = args.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault();
 
 var input = SyntheticStream.Generate(visitors, seed: 42);
 var journeys = new JourneyProcessor(StageEngine.CreateDefault(), JourneySettings.Default);
-Console.WriteLine($"TouchpointTracker processor benchmark: {input.Count:N0} touchpoints of {visitors:N0} visitors, batches of {batchSize}, default rules, one thread");
+Console.WriteLine($"TouchpointTracker processor benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}: {input.Count:N0} touchpoints of {visitors:N0} visitors, batches of {batchSize}, default rules, one thread");
 Console.WriteLine($"  .NET {Environment.Version}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "DEBUGGER" : "no debugger")}, {(typeof(EngineBenchmarks).Assembly.GetCustomAttributes(false).OfType<DebuggableAttribute>().Any(d => d.IsJITOptimizerDisabled) ? "DEBUG build (use -c Release)" : "Release build")}");
 
 // Warm-up (JIT, tiering), then the measured runs.
@@ -59,42 +59,74 @@ if (args.Contains("--identity"))
     Report("engine without identity, the same identified stream", identified.Count, Measure(() => RunWithout(journeys, identified, batchSize)));
 }
 
-var memory = new InMemoryJourneyStateStore();
-var inMemory = await MeasureAsync(() => RunStoreAsync(journeys, memory, input, batchSize));
-Report("engine + state serialised in memory (load/save JSON per batch)", input.Count, inMemory);
-Console.WriteLine($"  state: {memory.Count:N0} visitors, {memory.Bytes / (double)memory.Count:N0} bytes of JSON per visitor on average");
-if (args.Contains("--show-state"))
+var runs = Arg("--runs", 1);
+for (var run = 1; run <= runs; run++)
 {
-    var sampleStates = new Dictionary<string, JourneyState?>();
-    await memory.LoadAsync(new PartitionClaim(input[0].Partition, 0, null), [input[0].Key], sampleStates, CancellationToken.None);
-    Console.WriteLine(JsonSerializer.Serialize(sampleStates.Values.First(), JourneysJsonContext.Default.JourneyState));
+    if (runs > 1)
+    {
+        Console.WriteLine($"run {run} of {runs} (load average {LoadAverage()})");
+        if (run > 1)
+        {
+            Report("engine, state as objects in memory (parse + stage + serialise outputs)", input.Count, Measure(() => RunObjects(journeys, input)));
+        }
+    }
+    var json = new JsonInMemoryStore();
+    Report("engine + state as JSON in memory (load/save per batch; the former state format)", input.Count, await MeasureAsync(() => RunStoreAsync(journeys, json, input, batchSize)));
+    var memory = new InMemoryJourneyStateStore();
+    Report("engine + state encoded in memory (load/save per batch; JourneyStateCodec)", input.Count, await MeasureAsync(() => RunStoreAsync(journeys, memory, input, batchSize)));
+    var sizes = memory.Values.Select(v => v.Length).Order().ToArray();
+    Console.WriteLine($"  state per visitor ({memory.Count:N0} visitors, 1-3 sessions each): {memory.Bytes / (double)memory.Count:N0} B encoded on average " +
+        $"(median {sizes[sizes.Length / 2]:N0} B, p90 {sizes[sizes.Length * 9 / 10]:N0} B, max {sizes[^1]:N0} B); the same states as JSON {json.Bytes / (double)json.Count:N0} B");
+    if (args.Contains("--show-state") && run == 1)
+    {
+        var sampleStates = new Dictionary<string, JourneyState?>();
+        await memory.LoadAsync(new PartitionClaim(input[0].Partition, 0, null), [input[0].Key], sampleStates, CancellationToken.None);
+        Console.WriteLine(JsonSerializer.Serialize(sampleStates.Values.First(), JourneysJsonContext.Default.JourneyState));
+    }
+    await RunRedisAsync(run);
 }
 
-using var redisServer = redisConfig is null ? RedisProcess.TryStart() : null;
-var config = redisConfig ?? redisServer?.Configuration;
-if (config is null)
+async Task RunRedisAsync(int run)
 {
-    Console.WriteLine("  (no redis-server found and no --redis given: Redis figures skipped)");
-    return;
-}
-using var redis = await ConnectionMultiplexer.ConnectAsync(config);
-var server = redis.GetServer(redis.GetEndPoints()[0]);
-var db = redis.GetDatabase();
-var usedBefore = UsedMemory(server);
-var store = new RedisJourneyStateStore(redis, "tt:bench", "bench", "tt.touchpoints", TimeSpan.FromDays(31), TimeProvider.System);
-var inRedis = await MeasureAsync(() => RunStoreAsync(journeys, store, input, batchSize));
-Report("engine + state in Redis (pipelined HGET per batch, one Lua save per partition and batch)", input.Count, inRedis);
-var usedAfter = UsedMemory(server);
-var sample = new List<long>();
-foreach (var tp in input.Take(2000))
-{
-    var key = store.VisitorKey(tp.Partition, tp.Key);
-    if ((long?)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0") is { } bytes)
+    using var redisServer = redisConfig is null ? RedisProcess.TryStart() : null;
+    var config = redisConfig ?? redisServer?.Configuration;
+    if (config is null)
     {
-        sample.Add(bytes);
+        Console.WriteLine("  (no redis-server found and no --redis given: Redis figures skipped)");
+        return;
     }
+    using var redis = await ConnectionMultiplexer.ConnectAsync(config);
+    var server = redis.GetServer(redis.GetEndPoints()[0]);
+    var db = redis.GetDatabase();
+    var retention = TimeSpan.FromDays(31);
+
+    var usedBefore = UsedMemory(server);
+    var redisCpu = RedisCpu(server);
+    var store = new RedisJourneyStateStore(redis, "tt:bench", $"bench-{run}", "tt.touchpoints", retention, TimeProvider.System);
+    var plain = await MeasureAsync(() => RunStoreAsync(journeys, store, input, batchSize));
+    Report("engine + state in Redis, no cache (pipelined HGET per batch, one Lua save per partition and batch)", input.Count, plain, RedisCpu(server) - redisCpu);
+    var usedAfter = UsedMemory(server);
+    var sample = new List<long>();
+    foreach (var tp in input.Take(2000))
+    {
+        var key = store.VisitorKey(tp.Partition, tp.Key);
+        if ((long?)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0") is { } bytes)
+        {
+            sample.Add(bytes);
+        }
+    }
+    Console.WriteLine($"  Redis: {(usedAfter - usedBefore) / (double)visitors:N0} B of used_memory per visitor; MEMORY USAGE of a visitor's hash: mean {sample.Average():N0} B, max {sample.Max():N0} B");
+
+    redisCpu = RedisCpu(server);
+    var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+    var cache = new CachingJourneyStateStore(
+        new RedisJourneyStateStore(redis, "tt:bench", $"bench-cached-{run}", "tt.touchpoints", retention, TimeProvider.System), visitors * 2, retention, TimeProvider.System);
+    var cached = await MeasureAsync(() => RunStoreAsync(journeys, cache, input, batchSize));
+    Report("engine + state in Redis behind the in-process cache (write-through; loads of states saved before come from memory)", input.Count, cached, RedisCpu(server) - redisCpu);
+    var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+    Console.WriteLine($"  cache: {cache.Hits:N0} hits, {cache.Misses:N0} misses (a visitor's first load); {cache.Count:N0} states held, about {(heapAfter - heapBefore) / (double)Math.Max(1, cache.Count):N0} B of heap each");
+    GC.KeepAlive(cache);
 }
-Console.WriteLine($"  Redis: {(usedAfter - usedBefore) / (double)visitors:N0} bytes of used_memory per visitor; MEMORY USAGE of a visitor's hash: mean {sample.Average():N0} B, max {sample.Max():N0} B");
 
 int Arg(string name, int fallback) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v && int.TryParse(v, out var n) ? n : fallback;
@@ -102,26 +134,37 @@ int Arg(string name, int fallback) =>
 static long UsedMemory(IServer server) =>
     long.Parse(server.Info("memory").SelectMany(g => g).First(kv => kv.Key == "used_memory").Value, System.Globalization.CultureInfo.InvariantCulture);
 
-static (TimeSpan Wall, TimeSpan Cpu) Measure(Action run)
+static (TimeSpan Wall, TimeSpan Cpu, long Allocated) Measure(Action run)
 {
     GC.Collect();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocated = GC.GetTotalAllocatedBytes(precise: true);
     var watch = Stopwatch.StartNew();
     run();
-    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: true) - allocated);
 }
 
-static async Task<(TimeSpan Wall, TimeSpan Cpu)> MeasureAsync(Func<Task> run)
+static async Task<(TimeSpan Wall, TimeSpan Cpu, long Allocated)> MeasureAsync(Func<Task> run)
 {
     GC.Collect();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocated = GC.GetTotalAllocatedBytes(precise: true);
     var watch = Stopwatch.StartNew();
     await run();
-    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    return (watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes(precise: true) - allocated);
 }
 
-static void Report(string what, int events, (TimeSpan Wall, TimeSpan Cpu) t) =>
-    Console.WriteLine($"- {what}:{Environment.NewLine}    {events / t.Wall.TotalSeconds,10:N0} events/s wall clock; {events / t.Cpu.TotalSeconds,10:N0} events per CPU-second of this process ({t.Wall.TotalSeconds:0.00} s, {t.Cpu.TotalSeconds:0.00} s CPU)");
+static void Report(string what, int events, (TimeSpan Wall, TimeSpan Cpu, long Allocated) t, double? redisCpuSeconds = null) =>
+    Console.WriteLine($"- {what}:{Environment.NewLine}    {events / t.Wall.TotalSeconds,10:N0} events/s wall clock; {events / t.Cpu.TotalSeconds,10:N0} events per CPU-second of this process ({t.Wall.TotalSeconds:0.00} s, {t.Cpu.TotalSeconds:0.00} s CPU, {t.Allocated / (double)events:N0} B allocated per event)"
+        + (redisCpuSeconds is { } r ? $"{Environment.NewLine}    {events / (t.Cpu.TotalSeconds + r),10:N0} events per CPU-second of this process and redis-server together (redis-server {r:0.00} s CPU)" : ""));
+
+static double RedisCpu(IServer server)
+{
+    var cpu = server.Info("cpu").SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value);
+    return double.Parse(cpu["used_cpu_user"], System.Globalization.CultureInfo.InvariantCulture) + double.Parse(cpu["used_cpu_sys"], System.Globalization.CultureInfo.InvariantCulture);
+}
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
 static void RunObjects(JourneyProcessor journeys, List<Record> input)
 {

@@ -15,7 +15,7 @@ public sealed class EmbeddedStorage : IStartupNote, IDisposable
         var o = options.Value;
         AnalyticsPath = Path.GetFullPath(o.Path);
         DataFolder = Path.GetDirectoryName(AnalyticsPath)!;
-        States = new JourneyStateFile(Path.Combine(DataFolder, "journeys.jsonl"));
+        States = new JourneyStateFile(Path.Combine(DataFolder, "journeys.state"), legacyJsonPath: Path.Combine(DataFolder, "journeys.jsonl"));
         SaveInterval = TimeSpan.FromMilliseconds(o.FlushIntervalMs);
     }
 

@@ -170,9 +170,7 @@ public static class JourneyMerge
         merged.RecentSessions = keep;
     }
 
-    private static JourneyState Copy(JourneyState s) =>
-        System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(s, JourneysJsonContext.Default.JourneyState),
-            JourneysJsonContext.Default.JourneyState)!;
+    private static JourneyState Copy(JourneyState s) => JourneyStateCodec.Clone(s);
 
     private static SessionState Copy(SessionState s) => new()
     {

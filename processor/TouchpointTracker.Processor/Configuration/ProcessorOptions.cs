@@ -21,6 +21,11 @@ public sealed class ProcessorOptions : IValidatableObject
     /// <summary>How long a batch waits to fill up once its first touchpoint arrived.</summary>
     [Range(0, 10_000)] public int MaxBatchWaitMs { get; set; } = 50;
     /// <summary>
+    /// Journey states kept in process in front of Redis (the states this instance saved last, per owned partition;
+    /// dropped when a partition is claimed again, revoked or lost). 0 turns the cache off. About 3 KB of memory each.
+    /// </summary>
+    [Range(0, 10_000_000)] public int StateCacheSize { get; set; } = 100_000;
+    /// <summary>
     /// What this instance does: <c>staging</c> (the default: stage touchpoints, publish the staged topics) or
     /// <c>analytics</c> (read the staged topics into the analytics store and serve /api/v1 and the dashboard; one replica).
     /// </summary>

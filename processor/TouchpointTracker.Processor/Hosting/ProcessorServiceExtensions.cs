@@ -50,7 +50,20 @@ public static class ProcessorServiceExtensions
             var journeys = sp.GetRequiredService<IOptions<JourneyOptions>>().Value.ToSettings();
             // State outlives the journey by the late window, so a late touch still finds its journey.
             var retention = journeys.InactivityWindow + journeys.LateEventWindow;
-            return new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
+            var store = new RedisJourneyStateStore(sp.GetRequiredService<IConnectionMultiplexer>(), redis.JourneyKeyPrefix, kafka.GroupId, kafka.TouchpointsTopic, retention, sp.GetRequiredService<TimeProvider>());
+            var cacheSize = sp.GetRequiredService<IOptions<ProcessorOptions>>().Value.StateCacheSize;
+            if (cacheSize == 0)
+            {
+                return store;
+            }
+            var cache = new CachingJourneyStateStore(store, cacheSize, retention, sp.GetRequiredService<TimeProvider>());
+            var metrics = sp.GetRequiredService<ProcessorMetrics>();
+            cache.Loaded += (hits, misses) =>
+            {
+                metrics.StateCache.Inc(ProcessorMetrics.CacheHit, hits);
+                metrics.StateCache.Inc(ProcessorMetrics.CacheMiss, misses);
+            };
+            return cache;
         });
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new IdentityResolver(sp.GetRequiredService<IOptions<IdentityOptions>>().Value.ToSettings()));

@@ -69,6 +69,7 @@ internal sealed class PartitionOwnership(
         {
             _owned.Remove(tp.Partition.Value);
             _needRecovery.Remove(tp.Partition.Value);
+            store.Release(tp.Partition.Value);
         }
     }
 
@@ -115,6 +116,7 @@ internal sealed class PartitionOwnership(
         metrics.Fenced.Inc();
         logger.LogWarning("Partition {Partition} was claimed by another instance; this one stops staging it", partition);
         _owned.Remove(partition);
+        store.Release(partition);
         consumer.Pause([new TopicPartition(kafka.TouchpointsTopic, partition)]);
     }
 

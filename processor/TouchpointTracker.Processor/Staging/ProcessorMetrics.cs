@@ -14,6 +14,10 @@ public sealed class ProcessorMetrics(MetricsRegistry registry, StagingMetrics st
     public Counter IdentityConflicts { get; } = registry.Counter("tt_identity_conflicts_total",
         "Person saves that found the person saved by another instance since it was loaded (two visitors of one person staged at the same moment on two instances); the later save wins.");
     public Counter Fenced { get; } = registry.Counter("tt_processor_fenced_total", "State saves refused because another instance had claimed the partition.");
+    public Counter StateCache { get; } = registry.Counter("tt_processor_state_cache_total",
+        "Journey states a batch needed, by where they came from: the in-process cache (hit) or Redis (miss).");
+    internal static readonly LabelSet CacheHit = MetricsRegistry.Labels(("result", "hit"));
+    internal static readonly LabelSet CacheMiss = MetricsRegistry.Labels(("result", "miss"));
     public Histogram BatchSeconds { get; } = registry.Histogram("tt_processor_batch_seconds", "Time to stage, publish and commit one batch.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
 
     /// <summary>Counts what staging one partition's slice of a committed batch produced.</summary>

@@ -26,4 +26,9 @@ public interface IJourneyStateStore
     /// claim is no longer current (another instance took the partition).
     /// </summary>
     Task<bool> SaveAsync(PartitionClaim claim, long appliedOffset, IReadOnlyDictionary<string, JourneyState> states, CancellationToken ct);
+
+    /// <summary>The partition was revoked, lost or given up: forget anything held in process for it.</summary>
+    void Release(int partition)
+    {
+    }
 }

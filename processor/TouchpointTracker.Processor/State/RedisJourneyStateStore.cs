@@ -1,11 +1,11 @@
-using System.Text.Json;
 using StackExchange.Redis;
 using TouchpointTracker.Journeys;
 
 namespace TouchpointTracker.Processor.State;
 
 /// <summary>
-/// Journey state in Redis: one hash per visitor (<c>state</c> = the JourneyState JSON, <c>stage</c> for a
+/// Journey state in Redis: one hash per visitor (<c>state</c> = the encoded JourneyState, <see cref="JourneyStateCodec"/>;
+/// a state stored as JSON by an earlier version is read and rewritten encoded at its next save; <c>stage</c> for a
 /// quick look with HGETALL) with a TTL of the inactivity window past the visitor's last touch, plus two
 /// keys per input partition: <c>owner</c> (the fencing epoch) and <c>applied</c> (last input offset whose
 /// effects are stored). Every key of a partition carries the same hash tag
@@ -42,6 +42,7 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
     private readonly string _topic;
     private readonly TimeSpan _retention;
     private readonly TimeProvider _clock;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _prefixes = new();
 
     /// <param name="retention">How long a visitor's state is kept after their last touch (event time).</param>
     public RedisJourneyStateStore(IConnectionMultiplexer redis, string keyPrefix, string group, string topic, TimeSpan retention, TimeProvider clock)
@@ -55,9 +56,17 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
     }
 
     /// <summary>The key prefix shared by one partition's keys, hash tag included.</summary>
-    public string PartitionPrefix(int partition) => $"{_prefix}:{{{_group}|{_topic}|{partition}}}";
+    public string PartitionPrefix(int partition)
+    {
+        if (!_prefixes.TryGetValue(partition, out var prefix))
+        {
+            prefix = $"{_prefix}:{{{_group}|{_topic}|{partition}}}";
+            _prefixes[partition] = prefix;
+        }
+        return prefix;
+    }
 
-    public RedisKey VisitorKey(int partition, string visitorKey) => $"{PartitionPrefix(partition)}:v:{visitorKey}";
+    public RedisKey VisitorKey(int partition, string visitorKey) => string.Concat(PartitionPrefix(partition), ":v:", visitorKey);
 
     public async Task<PartitionClaim> ClaimAsync(int partition, CancellationToken ct)
     {
@@ -79,7 +88,7 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
         foreach (var (key, task) in pending)
         {
             var value = await task;
-            into[key] = value.IsNull ? null : JsonSerializer.Deserialize((byte[])value!, JourneysJsonContext.Default.JourneyState);
+            into[key] = value.IsNull ? null : JourneyStateCodec.Decode((byte[])value!);
         }
     }
 
@@ -97,7 +106,7 @@ public sealed class RedisJourneyStateStore : IJourneyStateStore
         foreach (var (key, state) in states)
         {
             keys[2 + i] = VisitorKey(claim.Partition, key);
-            args[2 + i * 3] = JsonSerializer.SerializeToUtf8Bytes(state, JourneysJsonContext.Default.JourneyState);
+            args[2 + i * 3] = JourneyStateCodec.Encode(state);
             args[3 + i * 3] = state.Stage;
             var ttl = state.LastSeen + _retention - now;
             args[4 + i * 3] = (long)(ttl > MinTtl ? ttl : MinTtl).TotalMilliseconds;

@@ -39,7 +39,7 @@ public sealed class EmbeddedPersistenceTests
         }
 
         Assert.That(File.Exists(Path.Combine(_folder, "analytics.duckdb")), Is.True);
-        Assert.That(File.Exists(Path.Combine(_folder, "journeys.jsonl")), Is.True);
+        Assert.That(File.Exists(Path.Combine(_folder, "journeys.state")), Is.True);
 
         await using var second = await CollectorHost.StartAsync(Settings());
         using var again = second.CreateClient();

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using TouchpointTracker.Journeys;
 using TouchpointTracker.Processor.State;
 
@@ -8,7 +7,7 @@ namespace TouchpointTracker.Processor.Tests.Support;
 /// <summary>
 /// Journey state in process memory, with the same claim/save semantics as Redis. Not durable: for unit
 /// tests and the benchmarks (engine cost without the network; tests/TouchpointTracker.Processor.Benchmarks
-/// compiles this file too). States are stored serialised, as in Redis, so a loaded state is never
+/// compiles this file too). States are stored encoded (JourneyStateCodec), as in Redis, so a loaded state is never
 /// shared with the caller.
 /// </summary>
 public sealed class InMemoryJourneyStateStore : IJourneyStateStore
@@ -21,6 +20,9 @@ public sealed class InMemoryJourneyStateStore : IJourneyStateStore
     /// <summary>Bytes of serialised state, all visitors together.</summary>
     public long Bytes => _states.Values.Sum(v => (long)v.Length);
 
+    /// <summary>Each visitor's stored bytes.</summary>
+    public IEnumerable<byte[]> Values => _states.Values;
+
     public Task<PartitionClaim> ClaimAsync(int partition, CancellationToken ct)
     {
         var entry = _partitions.AddOrUpdate(partition, _ => (1, null), (_, e) => (e.Epoch + 1, e.Applied));
@@ -32,7 +34,7 @@ public sealed class InMemoryJourneyStateStore : IJourneyStateStore
         foreach (var key in keys)
         {
             into[key] = _states.TryGetValue((claim.Partition, key), out var bytes)
-                ? JsonSerializer.Deserialize(bytes, JourneysJsonContext.Default.JourneyState)
+                ? JourneyStateCodec.Decode(bytes)
                 : null;
         }
         return Task.CompletedTask;
@@ -48,7 +50,7 @@ public sealed class InMemoryJourneyStateStore : IJourneyStateStore
             }
             foreach (var (key, state) in states)
             {
-                _states[(claim.Partition, key)] = JsonSerializer.SerializeToUtf8Bytes(state, JourneysJsonContext.Default.JourneyState);
+                _states[(claim.Partition, key)] = JourneyStateCodec.Encode(state);
             }
             _partitions[claim.Partition] = (entry.Epoch, appliedOffset);
             return Task.FromResult(true);
