@@ -58,6 +58,9 @@ run() { # url seconds [rate]
 metric() { # port name: the sum of a metric's series on the collector's /metrics
   curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ "^"m"({|$)" { s += $NF } END { printf "%d\n", s }'
 }
+metricf() { # port name: the same as a decimal number
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ "^"m"({|$)" { s += $NF } END { printf "%.6f\n", s }'
+}
 ticks() { # pids...: CPU time (user + system, clock ticks) of the processes so far
   local t=0 p; for p in "$@"; do [ -n "$p" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"
 }
@@ -65,20 +68,23 @@ hz=$(getconf CLK_TCK)
 measure() { # label port collector-pid [redis-pid kafka-pid]: flat out, then half that rate; sets the globals of the summary
   local out half_out c0 c1 o0 o1 k0 k1 requests
   run "http://127.0.0.1:$2/collect" 10 >/dev/null # warm-up, past tiered compilation
-  c0=$(ticks "$3"); o0=$(ticks "${4:-}"); k0=$(ticks "${5:-}")
+  c0=$(ticks "$3"); o0=$(ticks "${4:-}"); k0=$(ticks "${5:-}"); a0=$(metricf "$2" dotnet_gc_heap_total_allocated_bytes_total)
   out=$(run "http://127.0.0.1:$2/collect" "$DURATION")
-  c1=$(ticks "$3"); o1=$(ticks "${4:-}"); k1=$(ticks "${5:-}")
+  c1=$(ticks "$3"); o1=$(ticks "${4:-}"); k1=$(ticks "${5:-}"); a1=$(metricf "$2" dotnet_gc_heap_total_allocated_bytes_total)
   peak=$(rps <<<"$out")
   requests=$(sed -nE 's/^ +([0-9]+) requests in .*/\1/p' <<<"$out")
-  cpu=$(python3 -c "r=$requests; print(f'{($c1-$c0)*1e6/$hz/r:.0f}|{($o1-$o0)*1e6/$hz/r:.0f}|{($k1-$k0)*1e6/$hz/r:.0f}')")
+  cpu=$(python3 -c "r=$requests; print(f'{($c1-$c0)*1e6/$hz/r:.0f}|{($o1-$o0)*1e6/$hz/r:.0f}|{($k1-$k0)*1e6/$hz/r:.0f}|{($a1-$a0)/r:.0f}')")
   non2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$out"); non2xx=${non2xx:-0}
   half=$(python3 -c "print(int($peak/2))")
+  g0=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n0=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }')
   half_out=$(run "http://127.0.0.1:$2/collect" "$DURATION" "$half")
+  g1=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n1=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }')
+  gc=$(python3 -c "print(f'{($g1-$g0)*1000:.0f} ms of GC pauses, {${n1:-0}-${n0:-0}} gen2 collections')")
   hrate=$(rps <<<"$half_out")
   p50=$(sed -nE 's/^ +50% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
   p99=$(sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
   hnon2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$half_out"); hnon2xx=${hnon2xx:-0}
-  summary+=("$1|$peak|$non2xx|$half|$hrate|$p50|$p99|$cpu|$hnon2xx|$(uptime | sed -E 's/.*load average: //')")
+  summary+=("$1|$peak|$non2xx|$half|$hrate|$p50|$p99|$cpu|$hnon2xx|$gc|$(uptime | sed -E 's/.*load average: //')")
 }
 summary=()
 extra=()
@@ -154,13 +160,14 @@ a, b = float(sys.argv[1]), float(sys.argv[2])
 print(f"nginx return 204             {a:10.0f} req/s   1.00")
 print(f"bare minimal API (parse)     {b:10.0f} req/s   {b/a:.2f} x nginx")
 for row in sys.argv[3:]:
-    label, peak, non2xx, half, hrate, p50, p99, ccpu, rcpu, kcpu, hnon2xx, load = row.split("|")
+    label, peak, non2xx, half, hrate, p50, p99, ccpu, rcpu, kcpu, alloc, hnon2xx, gc, load = row.split("|")
     peak = float(peak)
     print(f"{label}")
     print(f"  flat out                   {peak:10.0f} req/s   {peak/a:.2f} x nginx   {peak/b:.2f} x bare   (non-2xx: {non2xx})")
     cpu = f"collector {ccpu} us" + (f", redis-server {rcpu} us, Kafka peer {kcpu} us" if "distributed" in label else "")
-    print(f"  CPU per request (flat out) {cpu}")
+    print(f"  CPU per request (flat out) {cpu}; the collector allocated {alloc} bytes per request")
     print(f"  at half load               {float(hrate):10.0f} req/s (target {half})   p50 {p50}   p99 {p99}   (non-2xx: {hnon2xx}; load average {load})")
+    print(f"  during the half-load run   {gc}")
 PY
 for line in "${extra[@]}"; do echo "$line"; done
 echo "$(uptime)"
