@@ -76,10 +76,10 @@ measure() { # label port collector-pid [redis-pid kafka-pid]: flat out, then hal
   cpu=$(python3 -c "r=$requests; print(f'{($c1-$c0)*1e6/$hz/r:.0f}|{($o1-$o0)*1e6/$hz/r:.0f}|{($k1-$k0)*1e6/$hz/r:.0f}|{($a1-$a0)/r:.0f}')")
   non2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$out"); non2xx=${non2xx:-0}
   half=$(python3 -c "print(int($peak/2))")
-  g0=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n0=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }')
+  g0=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n0=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }'); all0=$(metric "$2" dotnet_gc_collections_total)
   half_out=$(run "http://127.0.0.1:$2/collect" "$DURATION" "$half")
-  g1=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n1=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }')
-  gc=$(python3 -c "print(f'{($g1-$g0)*1000:.0f} ms of GC pauses, {${n1:-0}-${n0:-0}} gen2 collections')")
+  g1=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n1=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }'); all1=$(metric "$2" dotnet_gc_collections_total)
+  gc=$(python3 -c "n=$all1-$all0; print(f'{($g1-$g0)*1000:.0f} ms of GC pauses in {n} collections ({${n1:-0}-${n0:-0}} of gen2), {($g1-$g0)*1000/max(n,1):.1f} ms on average')")
   hrate=$(rps <<<"$half_out")
   p50=$(sed -nE 's/^ +50% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
   p99=$(sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
@@ -119,6 +119,16 @@ if [[ $MODES == *distributed* ]]; then
   for _ in $(seq 1 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
   bootstrap=$(head -1 "$work/kafka.out"); [ -n "$bootstrap" ] || { echo "the Kafka peer did not start: $(cat "$work/kafka.err")"; exit 1; }
   wait_port "$redis_port"
+  buffer_sample() { # prefix: prints the shard streams' MEMORY USAGE, entries, and the touchpoint JSON bytes and count of a sample
+    local bytes=0 entries=0 payload=0 sampled=0 key c l
+    for key in $(redis-cli -p "$redis_port" --scan --pattern "$1:{s*}:events"); do
+      entries=$((entries + $(redis-cli -p "$redis_port" XLEN "$key")))
+      bytes=$((bytes + $(redis-cli -p "$redis_port" MEMORY USAGE "$key" SAMPLES 0)))
+      read -r c l < <(redis-cli -p "$redis_port" --raw XREVRANGE "$key" + - COUNT 200 | LC_ALL=C awk 'prev == "tp" { n++; s += length($0) } { prev = $0 } END { print n + 0, s + 0 }')
+      sampled=$((sampled + c)); payload=$((payload + l))
+    done
+    echo "$bytes $entries $payload $sampled"
+  }
   n=0
   for build in "${builds[@]}"; do
     name=${build%%|*}; dir=${build#*|}; n=$((n + 1)); prefix="bench$n"; dist_port=$(port)
@@ -129,17 +139,13 @@ if [[ $MODES == *distributed* ]]; then
       --urls "http://127.0.0.1:$dist_port" >"$work/distributed$n.log" 2>&1 & dist_pid=$!; pids+=($dist_pid)
     wait_port "$dist_port"
     f0=$(metric "$dist_port" tt_forwarded_events_total); t0=$(date +%s.%N)
+    # Redis memory per entry, sampled halfway through the flat-out run (after the load the forwarder trims the streams).
+    (sleep $((10 + DURATION / 2)); buffer_sample "$prefix" > "$work/sample$n") &
     measure "collector, distributed mode${name:+ ($name)}" "$dist_port" "$dist_pid" "$redis_pid" "$kafka_pid"
     # The load has stopped: how deep is the buffer, what does an entry cost in Redis, and how long until the
     # forwarder has emptied it?
     depth=$(metric "$dist_port" tt_buffer_depth); t1=$(date +%s.%N)
-    bytes=0; entries=0; payload=0; sampled=0
-    for key in $(redis-cli -p "$redis_port" --scan --pattern "$prefix:{s*}:events"); do
-      entries=$((entries + $(redis-cli -p "$redis_port" XLEN "$key")))
-      bytes=$((bytes + $(redis-cli -p "$redis_port" MEMORY USAGE "$key" SAMPLES 0)))
-      read -r c l < <(redis-cli -p "$redis_port" --raw XREVRANGE "$key" + - COUNT 200 | LC_ALL=C awk 'prev == "tp" { n++; s += length($0) } { prev = $0 } END { print n + 0, s + 0 }')
-      sampled=$((sampled + c)); payload=$((payload + l))
-    done
+    read -r bytes entries payload sampled < "$work/sample$n"
     waited=0
     while [ "$(metric "$dist_port" tt_buffer_depth)" -gt 0 ] && [ "$waited" -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
     t2=$(date +%s.%N); f2=$(metric "$dist_port" tt_forwarded_events_total); left=$(metric "$dist_port" tt_buffer_depth)
@@ -147,7 +153,7 @@ if [[ $MODES == *distributed* ]]; then
     extra+=("$(python3 -c "
 name='${name:+ ($name)}'
 print(f'distributed{name}: forwarded {$f2-$f0:.0f} events at {($f2-$f0)/($t2-$t0):.0f}/s over the runs; buffer depth {$depth} when the load stopped, {$left} after {$t2-$t1:.1f} s')
-print(f'  Redis memory per buffered entry: {$bytes/max($entries,1):.0f} bytes (MEMORY USAGE / XLEN over {$entries} entries; the touchpoint JSON averages {$payload/max($sampled,1):.0f} bytes)')
+print(f'  Redis memory per buffered entry: {$bytes/max($entries,1):.0f} bytes (MEMORY USAGE / XLEN halfway through the flat-out run, over {$entries} entries; the touchpoint JSON averages {$payload/max($sampled,1):.0f} bytes)')
 print('  requests per append script call: ' + (f'{$batches/$calls:.1f}' if $calls > 0 else 'n/a (this build does not count its calls)'))
 ")")
     kill "$dist_pid"; wait "$dist_pid" 2>/dev/null || true
