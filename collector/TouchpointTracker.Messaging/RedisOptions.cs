@@ -39,6 +39,13 @@ public sealed class RedisOptions : IValidatableObject
     [Range(10, 60_000, ErrorMessage = "Redis:AppendTimeoutMs must be between 10 and 60000.")]
     public int AppendTimeoutMs { get; set; } = 1_000;
 
+    /// <summary>
+    /// Buffer: append calls one collector keeps on their way to Redis at once. Requests that arrive while that many
+    /// are out share the next call (group commit), so under load one script call carries many requests' batches.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "Redis:AppendCallsInFlight must be between 1 and 64.")]
+    public int AppendCallsInFlight { get; set; } = 2;
+
     /// <summary>Buffer: the consumer group the forwarders of every collector share.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "Redis:ConsumerGroup must be 1 to 64 letters, digits, '_', '.' or '-'.")]
     public string ConsumerGroup { get; set; } = "forwarder";

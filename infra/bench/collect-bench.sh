@@ -3,10 +3,16 @@
 #   (a) nginx answering 204, (b) a bare minimal API parsing the body, (c) the collector in embedded mode,
 #   (d) the collector in distributed mode: a redis-server (AOF, fsync every second) and librdkafka's mock
 #       cluster (infra/bench/kafka-peer) on loopback, the forwarder moving the buffer to Kafka;
-# prints requests/s and the ratios, each collector's latency (p50/p99) at half its peak load, and for the
-# distributed mode the forwarding rate and how long the buffer took to empty after the load stopped.
+# prints requests/s and the ratios, each collector's latency (p50/p99) at half its peak load, the CPU time per
+# request of the collector (and of redis-server and the Kafka peer in distributed mode), and for the distributed
+# mode the forwarding rate, how long the buffer took to empty after the load stopped, the Redis memory per
+# buffered entry and how many requests each append script call carried.
 # Needs wrk, nginx and redis-server (apt-get install wrk nginx redis-server).
-# Usage: infra/bench/collect-bench.sh [seconds] [connections]   (MODES="embedded" skips the distributed run)
+# Usage: infra/bench/collect-bench.sh [seconds] [connections]
+#   MODES="embedded" skips the distributed run, MODES="distributed" the embedded one.
+#   BASELINE=<folder of another Release build of the collector> measures that build too, in the same run and
+#     against the same nginx, Redis and Kafka peer (embedded and distributed, each just before the current build).
+#   REDIS_ARGS="--stream-node-max-bytes 16384" passes settings to the bench's redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-15}
@@ -52,56 +58,106 @@ run() { # url seconds [rate]
 metric() { # port name: the sum of a metric's series on the collector's /metrics
   curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ "^"m"({|$)" { s += $NF } END { printf "%d\n", s }'
 }
-measure() { # label port: flat out, then half that rate; sets the globals of the summary
-  local out half_out
+metricf() { # port name: the same as a decimal number
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ "^"m"({|$)" { s += $NF } END { printf "%.6f\n", s }'
+}
+ticks() { # pids...: CPU time (user + system, clock ticks) of the processes so far
+  local t=0 p; for p in "$@"; do [ -n "$p" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"
+}
+hz=$(getconf CLK_TCK)
+measure() { # label port collector-pid [redis-pid kafka-pid]: flat out, then half that rate; sets the globals of the summary
+  local out half_out c0 c1 o0 o1 k0 k1 requests
   run "http://127.0.0.1:$2/collect" 10 >/dev/null # warm-up, past tiered compilation
+  c0=$(ticks "$3"); o0=$(ticks "${4:-}"); k0=$(ticks "${5:-}"); a0=$(metricf "$2" dotnet_gc_heap_total_allocated_bytes_total)
   out=$(run "http://127.0.0.1:$2/collect" "$DURATION")
+  c1=$(ticks "$3"); o1=$(ticks "${4:-}"); k1=$(ticks "${5:-}"); a1=$(metricf "$2" dotnet_gc_heap_total_allocated_bytes_total)
   peak=$(rps <<<"$out")
+  requests=$(sed -nE 's/^ +([0-9]+) requests in .*/\1/p' <<<"$out")
+  cpu=$(python3 -c "r=$requests; print(f'{($c1-$c0)*1e6/$hz/r:.0f}|{($o1-$o0)*1e6/$hz/r:.0f}|{($k1-$k0)*1e6/$hz/r:.0f}|{($a1-$a0)/r:.0f}')")
   non2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$out"); non2xx=${non2xx:-0}
   half=$(python3 -c "print(int($peak/2))")
+  g0=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n0=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }'); all0=$(metric "$2" dotnet_gc_collections_total)
   half_out=$(run "http://127.0.0.1:$2/collect" "$DURATION" "$half")
+  g1=$(metricf "$2" dotnet_gc_pause_time_seconds_total); n1=$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^dotnet_gc_collections_total.*gen2/ { print $NF }'); all1=$(metric "$2" dotnet_gc_collections_total)
+  gc=$(python3 -c "n=$all1-$all0; print(f'{($g1-$g0)*1000:.0f} ms of GC pauses in {n} collections ({${n1:-0}-${n0:-0}} of gen2), {($g1-$g0)*1000/max(n,1):.1f} ms on average')")
   hrate=$(rps <<<"$half_out")
   p50=$(sed -nE 's/^ +50% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
   p99=$(sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p' <<<"$half_out")
-  summary+=("$1|$peak|$non2xx|$half|$hrate|$p50|$p99")
+  hnon2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$half_out"); hnon2xx=${hnon2xx:-0}
+  summary+=("$1|$peak|$non2xx|$half|$hrate|$p50|$p99|$cpu|$hnon2xx|$gc|$(uptime | sed -E 's/.*load average: //')")
 }
 summary=()
+extra=()
 
 echo "==> warm-up"
 run "http://127.0.0.1:$bare_port/collect" 3 >/dev/null
 
-echo "==> ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads"
+echo "==> ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads; $(uptime)"
 a=$(run "http://127.0.0.1:$nginx_port/collect" "$DURATION" | rps)
 b=$(run "http://127.0.0.1:$bare_port/collect" "$DURATION" | rps)
+builds=()
+[ -n "${BASELINE:-}" ] && builds+=("baseline|$BASELINE")
+builds+=("|collector/TouchpointTracker.Collector/bin/Release/net10.0")
+
 if [[ $MODES == *embedded* ]]; then
-  Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Analytics__Path="$work/data/analytics.duckdb" dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
-    --urls "http://127.0.0.1:$collector_port" >/dev/null 2>&1 & embedded_pid=$!; pids+=($embedded_pid)
-  wait_port "$collector_port"
-  measure "collector, embedded mode" "$collector_port"
-  kill "$embedded_pid"; wait "$embedded_pid" 2>/dev/null || true
+  for build in "${builds[@]}"; do
+    name=${build%%|*}; dir=${build#*|}
+    rm -rf "$work/data"
+    Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Analytics__Path="$work/data/analytics.duckdb" dotnet "$dir/TouchpointTracker.Collector.dll" \
+      --urls "http://127.0.0.1:$collector_port" >/dev/null 2>&1 & embedded_pid=$!; pids+=($embedded_pid)
+    wait_port "$collector_port"
+    measure "collector, embedded mode${name:+ ($name)}" "$collector_port" "$embedded_pid"
+    kill "$embedded_pid"; wait "$embedded_pid" 2>/dev/null || true
+  done
 fi
-drain=""
 if [[ $MODES == *distributed* ]]; then
-  redis_port=$(port); dist_port=$(port); mkdir -p "$work/redis"
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work/redis" >/dev/null 2>&1 & pids+=($!)
+  redis_port=$(port); mkdir -p "$work/redis"
+  # shellcheck disable=SC2086
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work/redis" ${REDIS_ARGS:-} >/dev/null 2>&1 & redis_pid=$!; pids+=($redis_pid)
   topic=tt.touchpoints.bench; partitions=6
-  dotnet infra/bench/kafka-peer/bin/Release/net10.0/KafkaPeer.dll "$topic" "$partitions" > "$work/kafka.out" 2>"$work/kafka.err" & pids+=($!)
+  dotnet infra/bench/kafka-peer/bin/Release/net10.0/KafkaPeer.dll "$topic" "$partitions" > "$work/kafka.out" 2>"$work/kafka.err" & kafka_pid=$!; pids+=($kafka_pid)
   for _ in $(seq 1 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
   bootstrap=$(head -1 "$work/kafka.out"); [ -n "$bootstrap" ] || { echo "the Kafka peer did not start: $(cat "$work/kafka.err")"; exit 1; }
   wait_port "$redis_port"
-  Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Redis__Configuration="127.0.0.1:$redis_port" \
-    Kafka__BootstrapServers="$bootstrap" Kafka__TouchpointsTopic="$topic" Kafka__TouchpointsPartitions="$partitions" \
-    Kafka__ReplicationFactor=1 Kafka__CreateTopics=false Kafka__Properties__log_level=3 Collector__Sites__demo__Domains__0='*' \
-    dotnet collector/TouchpointTracker.Collector/bin/Release/net10.0/TouchpointTracker.Collector.dll \
-    --urls "http://127.0.0.1:$dist_port" >"$work/distributed.log" 2>&1 & pids+=($!)
-  wait_port "$dist_port"
-  f0=$(metric "$dist_port" tt_forwarded_events_total); t0=$(date +%s.%N)
-  measure "collector, distributed mode" "$dist_port"
-  # The load has stopped: how deep is the buffer, and how long until the forwarder has emptied it?
-  depth=$(metric "$dist_port" tt_buffer_depth); t1=$(date +%s.%N); waited=0
-  while [ "$(metric "$dist_port" tt_buffer_depth)" -gt 0 ] && [ "$waited" -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
-  t2=$(date +%s.%N); f2=$(metric "$dist_port" tt_forwarded_events_total); left=$(metric "$dist_port" tt_buffer_depth)
-  drain=$(python3 -c "print(f'forwarded {$f2-$f0:.0f} events at {($f2-$f0)/($t2-$t0):.0f}/s over the runs; buffer depth {$depth} when the load stopped, {$left} after {$t2-$t1:.1f} s')")
+  buffer_sample() { # prefix: prints the shard streams' MEMORY USAGE, entries, and the touchpoint JSON bytes and count of a sample
+    local bytes=0 entries=0 payload=0 sampled=0 key c l
+    for key in $(redis-cli -p "$redis_port" --scan --pattern "$1:{s*}:events"); do
+      entries=$((entries + $(redis-cli -p "$redis_port" XLEN "$key")))
+      bytes=$((bytes + $(redis-cli -p "$redis_port" MEMORY USAGE "$key" SAMPLES 0)))
+      read -r c l < <(redis-cli -p "$redis_port" --raw XREVRANGE "$key" + - COUNT 200 | LC_ALL=C awk 'prev == "tp" { n++; s += length($0) } { prev = $0 } END { print n + 0, s + 0 }')
+      sampled=$((sampled + c)); payload=$((payload + l))
+    done
+    echo "$bytes $entries $payload $sampled"
+  }
+  n=0
+  for build in "${builds[@]}"; do
+    name=${build%%|*}; dir=${build#*|}; n=$((n + 1)); prefix="bench$n"; dist_port=$(port)
+    Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Redis__Configuration="127.0.0.1:$redis_port" Redis__KeyPrefix="$prefix" \
+      Kafka__BootstrapServers="$bootstrap" Kafka__TouchpointsTopic="$topic" Kafka__TouchpointsPartitions="$partitions" \
+      Kafka__ReplicationFactor=1 Kafka__CreateTopics=false Kafka__Properties__log_level=3 Collector__Sites__demo__Domains__0='*' \
+      dotnet "$dir/TouchpointTracker.Collector.dll" \
+      --urls "http://127.0.0.1:$dist_port" >"$work/distributed$n.log" 2>&1 & dist_pid=$!; pids+=($dist_pid)
+    wait_port "$dist_port"
+    f0=$(metric "$dist_port" tt_forwarded_events_total); t0=$(date +%s.%N)
+    # Redis memory per entry, sampled halfway through the flat-out run (after the load the forwarder trims the streams).
+    (sleep $((10 + DURATION / 2)); buffer_sample "$prefix" > "$work/sample$n") &
+    measure "collector, distributed mode${name:+ ($name)}" "$dist_port" "$dist_pid" "$redis_pid" "$kafka_pid"
+    # The load has stopped: how deep is the buffer, what does an entry cost in Redis, and how long until the
+    # forwarder has emptied it?
+    depth=$(metric "$dist_port" tt_buffer_depth); t1=$(date +%s.%N)
+    read -r bytes entries payload sampled < "$work/sample$n"
+    waited=0
+    while [ "$(metric "$dist_port" tt_buffer_depth)" -gt 0 ] && [ "$waited" -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
+    t2=$(date +%s.%N); f2=$(metric "$dist_port" tt_forwarded_events_total); left=$(metric "$dist_port" tt_buffer_depth)
+    calls=$(metric "$dist_port" tt_buffer_append_calls_total); batches=$(metric "$dist_port" tt_buffer_append_batches_total)
+    extra+=("$(python3 -c "
+name='${name:+ ($name)}'
+print(f'distributed{name}: forwarded {$f2-$f0:.0f} events at {($f2-$f0)/($t2-$t0):.0f}/s over the runs; buffer depth {$depth} when the load stopped, {$left} after {$t2-$t1:.1f} s')
+print(f'  Redis memory per buffered entry: {$bytes/max($entries,1):.0f} bytes (MEMORY USAGE / XLEN halfway through the flat-out run, over {$entries} entries; the touchpoint JSON averages {$payload/max($sampled,1):.0f} bytes)')
+print('  requests per append script call: ' + (f'{$batches/$calls:.1f}' if $calls > 0 else 'n/a (this build does not count its calls)'))
+")")
+    kill "$dist_pid"; wait "$dist_pid" 2>/dev/null || true
+  done
 fi
 
 python3 - "$a" "$b" "${summary[@]}" <<'PY'
@@ -110,9 +166,14 @@ a, b = float(sys.argv[1]), float(sys.argv[2])
 print(f"nginx return 204             {a:10.0f} req/s   1.00")
 print(f"bare minimal API (parse)     {b:10.0f} req/s   {b/a:.2f} x nginx")
 for row in sys.argv[3:]:
-    label, peak, non2xx, half, hrate, p50, p99 = row.split("|")
+    label, peak, non2xx, half, hrate, p50, p99, ccpu, rcpu, kcpu, alloc, hnon2xx, gc, load = row.split("|")
     peak = float(peak)
-    print(f"{label:28} {peak:10.0f} req/s   {peak/a:.2f} x nginx   {peak/b:.2f} x bare   (non-2xx: {non2xx})")
-    print(f"  at half load               {float(hrate):10.0f} req/s (target {half})   p50 {p50}   p99 {p99}")
+    print(f"{label}")
+    print(f"  flat out                   {peak:10.0f} req/s   {peak/a:.2f} x nginx   {peak/b:.2f} x bare   (non-2xx: {non2xx})")
+    cpu = f"collector {ccpu} us" + (f", redis-server {rcpu} us, Kafka peer {kcpu} us" if "distributed" in label else "")
+    print(f"  CPU per request (flat out) {cpu}; the collector allocated {alloc} bytes per request")
+    print(f"  at half load               {float(hrate):10.0f} req/s (target {half})   p50 {p50}   p99 {p99}   (non-2xx: {hnon2xx}; load average {load})")
+    print(f"  during the half-load run   {gc}")
 PY
-[ -n "$drain" ] && echo "distributed: $drain"
+for line in "${extra[@]}"; do echo "$line"; done
+echo "$(uptime)"

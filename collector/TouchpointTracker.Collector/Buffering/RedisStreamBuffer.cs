@@ -1,44 +1,80 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Forwarding;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Messaging;
+using TouchpointTracker.ServiceDefaults;
 
 namespace TouchpointTracker.Collector.Buffering;
 
 /// <summary>
-/// The distributed mode's buffer: each touchpoint becomes one entry (field <c>tp</c>, the touchpoint
-/// JSON) of its visitor's shard stream. A batch for one shard is appended by one script call: one round
-/// trip, all or nothing, refused when the stream is at its high-water mark. Only a confirmed append
-/// returns <see cref="AppendOutcome.Stored"/>, so a 2xx always means the events are in Redis.
+/// The distributed mode's buffer: each touchpoint becomes one entry (field <c>tp</c>, the touchpoint JSON) of its
+/// visitor's shard stream. Appends are committed in groups: while <see cref="RedisOptions.AppendCallsInFlight"/>
+/// script calls are on their way to Redis, the batches of the requests that arrive meanwhile wait, and the next call
+/// carries all of them (each batch still appended whole or not at all, and refused when its stream is at the
+/// high-water mark). Fewer, larger calls under load keep Redis's share of a request small (its script overhead is
+/// per call); below that load a batch goes at once. Only a confirmed append returns <see cref="AppendOutcome.Stored"/>, so a 2xx always
+/// means the events are in Redis.
 /// </summary>
 public sealed class RedisStreamBuffer : IEventBuffer
 {
-    /// <summary>KEYS[1] = shard stream; ARGV[1] = high-water mark; ARGV[2..] = touchpoint JSON. Returns the new length, or -1 when full.</summary>
-    private const string AppendScript = """
-        local n = redis.call('XLEN', KEYS[1])
-        if n >= tonumber(ARGV[1]) then return -1 end
-        for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'tp', ARGV[i]) end
-        return n + #ARGV - 1
+    /// <summary>
+    /// KEYS = shard streams; ARGV[1] = high-water mark; then per batch: the index of its stream in KEYS, its entry
+    /// count, its entries (touchpoint JSON). Returns per batch the stream's new length, or -1 when the stream was at
+    /// the mark (nothing of that batch appended). Batches are taken in order, so a refused batch never lets a later
+    /// batch of the same stream overtake an earlier one.
+    /// </summary>
+    internal const string AppendScript = """
+        local mark = tonumber(ARGV[1])
+        local lengths = {}
+        local results = {}
+        local i = 2
+        while i <= #ARGV do
+          local k = tonumber(ARGV[i])
+          local count = tonumber(ARGV[i + 1])
+          local key = KEYS[k]
+          local n = lengths[k] or redis.call('XLEN', key)
+          i = i + 2
+          if n >= mark then
+            results[#results + 1] = -1
+          else
+            for j = i, i + count - 1 do redis.call('XADD', key, '*', 'tp', ARGV[j]) end
+            n = n + count
+            results[#results + 1] = n
+          end
+          lengths[k] = n
+          i = i + count
+        end
+        return results
         """;
 
     private readonly RedisConnections _connections;
     private readonly RedisShardMap _shards;
     private readonly RedisValue _highWater;
-    private readonly TimeSpan _timeout;
+    private readonly long _timeoutTicks;
     private readonly ILogger<RedisStreamBuffer> _logger;
     private readonly LogThrottle _throttle;
+    private readonly Counter _calls;
+    private readonly Counter _batches;
+    private readonly Lock _gate = new();
+    private readonly int _maxInFlight;
+    private AppendGroup? _open;
+    private int _inFlight;
+    private bool? _cluster;
 
-    public RedisStreamBuffer(RedisConnections connections, RedisShardMap shards, IOptions<RedisOptions> options, TimeProvider clock, ILogger<RedisStreamBuffer> logger)
+    public RedisStreamBuffer(RedisConnections connections, RedisShardMap shards, IOptions<RedisOptions> options, TimeProvider clock, MetricsRegistry metrics, ILogger<RedisStreamBuffer> logger)
     {
         _connections = connections;
         _shards = shards;
         _highWater = options.Value.HighWaterMark;
-        _timeout = TimeSpan.FromMilliseconds(options.Value.AppendTimeoutMs);
+        _timeoutTicks = (long)(options.Value.AppendTimeoutMs * (Stopwatch.Frequency / 1000.0));
+        _maxInFlight = options.Value.AppendCallsInFlight;
         _logger = logger;
         _throttle = new LogThrottle(TimeSpan.FromSeconds(10), clock);
+        _calls = metrics.Counter("tt_buffer_append_calls_total", "Script calls that appended batches to the Redis buffer (each carries the batches of the requests that arrived while the previous call was on its way).");
+        _batches = metrics.Counter("tt_buffer_append_batches_total", "Batches (the accepted events of one request, per shard) handed to the Redis buffer.");
     }
 
     public async ValueTask<AppendOutcome> AppendAsync(IReadOnlyList<Touchpoint> batch, CancellationToken cancellationToken)
@@ -47,40 +83,37 @@ public sealed class RedisStreamBuffer : IEventBuffer
         {
             return AppendOutcome.Stored;
         }
-        try
+        if (cancellationToken.IsCancellationRequested)
         {
-            var db = _connections.Ingest.GetDatabase();
-            var first = _shards.ShardOf(batch[0].SiteId, batch[0].VisitorId);
-            var single = true;
-            for (var i = 1; i < batch.Count && single; i++)
-            {
-                single = _shards.ShardOf(batch[i].SiteId, batch[i].VisitorId) == first;
-            }
-            if (single)
-            {
-                // The usual case: a beacon carries one visitor's events.
-                return Outcome(await AppendShardAsync(db, first, batch, 0, batch.Count).WaitAsync(_timeout, cancellationToken));
-            }
-            return await AppendSpreadAsync(db, batch, cancellationToken);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
-        {
-            if (_throttle.ShouldLog(out var suppressed))
-            {
-                _logger.LogWarning("Redis buffer unavailable, answering 503: {Error} ({Suppressed} similar since the last report)", ex.Message, suppressed);
-            }
             return AppendOutcome.Unavailable;
         }
+        var first = _shards.ShardOf(batch[0].SiteId, batch[0].VisitorId);
+        var single = true;
+        for (var i = 1; i < batch.Count && single; i++)
+        {
+            single = _shards.ShardOf(batch[i].SiteId, batch[i].VisitorId) == first;
+        }
+        if (single)
+        {
+            // The usual case: a beacon carries one visitor's events.
+            var entries = new byte[batch.Count][];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                entries[i] = Serialize(batch[i]);
+            }
+            return await CommitAsync(first, entries);
+        }
+        return await AppendSpreadAsync(batch);
     }
 
     /// <summary>
-    /// A batch spanning shards (not sent by the tag, possible from other clients): one script call per
-    /// shard, issued together so they share round trips. Atomic per shard only; a partly stored batch is
-    /// answered 503 and its retry duplicates the stored part, which the pipeline tolerates (at-least-once).
+    /// A batch spanning shards (not sent by the tag, possible from other clients): one part per shard. Atomic per
+    /// shard only; a partly stored batch is answered 503 and its retry duplicates the stored part, which the
+    /// pipeline tolerates (at-least-once).
     /// </summary>
-    private async Task<AppendOutcome> AppendSpreadAsync(IDatabase db, IReadOnlyList<Touchpoint> batch, CancellationToken ct)
+    private async Task<AppendOutcome> AppendSpreadAsync(IReadOnlyList<Touchpoint> batch)
     {
-        var groups = new Dictionary<int, List<Touchpoint>>();
+        var groups = new Dictionary<int, List<byte[]>>();
         foreach (var tp in batch)
         {
             var shard = _shards.ShardOf(tp.SiteId, tp.VisitorId);
@@ -88,14 +121,17 @@ public sealed class RedisStreamBuffer : IEventBuffer
             {
                 groups[shard] = list = [];
             }
-            list.Add(tp);
+            list.Add(Serialize(tp));
         }
-        var tasks = groups.Select(g => AppendShardAsync(db, g.Key, g.Value, 0, g.Value.Count)).ToArray();
-        var results = await Task.WhenAll(tasks).WaitAsync(_timeout, ct);
-        var outcome = AppendOutcome.Stored;
-        foreach (var r in results)
+        var parts = new Task<AppendOutcome>[groups.Count];
+        var p = 0;
+        foreach (var (shard, entries) in groups)
         {
-            var o = Outcome(r);
+            parts[p++] = CommitAsync(shard, [.. entries]).AsTask();
+        }
+        var outcome = AppendOutcome.Stored;
+        foreach (var o in await Task.WhenAll(parts))
+        {
             if (o != AppendOutcome.Stored)
             {
                 outcome = o;
@@ -104,16 +140,246 @@ public sealed class RedisStreamBuffer : IEventBuffer
         return outcome;
     }
 
-    private Task<RedisResult> AppendShardAsync(IDatabase db, int shard, IReadOnlyList<Touchpoint> batch, int start, int count)
+    private static byte[] Serialize(Touchpoint tp) => JsonSerializer.SerializeToUtf8Bytes(tp, ContractsJsonContext.Default.Touchpoint);
+
+    /// <summary>Joins the open group (sending it at once when fewer than the allowed calls are on their way) and waits for its outcome.</summary>
+    private async ValueTask<AppendOutcome> CommitAsync(int shard, byte[][] entries)
     {
-        var args = new RedisValue[count + 1];
-        args[0] = _highWater;
-        for (var i = 0; i < count; i++)
+        AppendGroup group;
+        int index;
+        var send = false;
+        lock (_gate)
         {
-            args[i + 1] = JsonSerializer.SerializeToUtf8Bytes(batch[start + i], ContractsJsonContext.Default.Touchpoint);
+            group = _open ??= new AppendGroup(Stopwatch.GetTimestamp());
+            index = group.Add(shard, entries);
+            if (_inFlight < _maxInFlight)
+            {
+                _inFlight++;
+                _open = null;
+                send = true;
+            }
         }
-        return db.ScriptEvaluateAsync(AppendScript, _shards.StreamKeys(shard), args);
+        if (send)
+        {
+            _ = SendLoopAsync(group);
+        }
+        await group.Done;
+        if (group.Error is { } error)
+        {
+            if (_throttle.ShouldLog(out var suppressed))
+            {
+                _logger.LogWarning("Redis buffer unavailable, answering 503: {Error} ({Suppressed} similar since the last report)", error.Message, suppressed);
+            }
+            return AppendOutcome.Unavailable;
+        }
+        return group.Results[index] < 0 ? AppendOutcome.Full : AppendOutcome.Stored;
     }
 
-    private static AppendOutcome Outcome(RedisResult result) => (long)result < 0 ? AppendOutcome.Full : AppendOutcome.Stored;
+    /// <summary>Sends a group, then whatever group opened meanwhile, until none is left.</summary>
+    private async Task SendLoopAsync(AppendGroup group)
+    {
+        while (true)
+        {
+            await SendAsync(group);
+            lock (_gate)
+            {
+                group = _open!;
+                _open = null;
+                if (group is null)
+                {
+                    _inFlight--;
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task SendAsync(AppendGroup group)
+    {
+        try
+        {
+            // The oldest request of the group has waited since the group opened: the timeout counts from there.
+            var left = _timeoutTicks - (Stopwatch.GetTimestamp() - group.OpenedAt);
+            if (left <= 0)
+            {
+                throw new TimeoutException("the append waited longer than Redis:AppendTimeoutMs for the previous call");
+            }
+            var db = _connections.Ingest.GetDatabase();
+            _batches.Inc(by: group.Count);
+            if (group.DistinctShards == 1 || !IsCluster(db))
+            {
+                _calls.Inc();
+                var result = await Call(db, group, null).WaitAsync(TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+                group.SetResults(result, null);
+            }
+            else
+            {
+                // Redis Cluster: a script may only touch one slot, so one call per shard, sent together.
+                var shards = group.Shards();
+                var calls = new Task<RedisResult>[shards.Length];
+                for (var s = 0; s < shards.Length; s++)
+                {
+                    calls[s] = Call(db, group, shards[s]);
+                }
+                _calls.Inc(by: calls.Length);
+                var results = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+                for (var s = 0; s < shards.Length; s++)
+                {
+                    group.SetResults(results[s], shards[s]);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException or InvalidCastException)
+        {
+            group.Error = ex;
+        }
+        catch (Exception ex)
+        {
+            group.Error = ex;
+            _logger.LogError(ex, "Unexpected error appending to the Redis buffer");
+        }
+        finally
+        {
+            group.Complete();
+        }
+    }
+
+    /// <summary>One script call with the group's batches (those of <paramref name="shard"/> only, when given).</summary>
+    private Task<RedisResult> Call(IDatabase db, AppendGroup group, int? shard)
+    {
+        var keys = group.KeysFor(_shards, shard, out var entryCount, out var batchCount);
+        var args = new RedisValue[1 + 2 * batchCount + entryCount];
+        args[0] = _highWater;
+        group.FillArgs(args, shard, keys);
+        return db.ScriptEvaluateAsync(AppendScript, keys, args);
+    }
+
+    private bool IsCluster(IDatabase db)
+    {
+        if (_cluster is { } known)
+        {
+            return known;
+        }
+        var servers = db.Multiplexer.GetServers();
+        if (servers.Length == 0 || !servers.Any(s => s.IsConnected))
+        {
+            return false; // not connected yet: the call fails anyway, decide on the next one
+        }
+        var cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
+        _cluster = cluster;
+        return cluster;
+    }
+
+    /// <summary>The batches of the requests that arrived while the previous call was on its way.</summary>
+    private sealed class AppendGroup(long openedAt)
+    {
+        private readonly List<int> _shardOf = new(4);
+        private readonly List<byte[][]> _entries = new(4);
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long[] _results = [];
+
+        public long OpenedAt { get; } = openedAt;
+        public int Count => _shardOf.Count;
+        public int DistinctShards { get; private set; }
+        public Task Done => _done.Task;
+        public Exception? Error { get; set; }
+        public long[] Results => _results;
+
+        public int Add(int shard, byte[][] entries)
+        {
+            if (!_shardOf.Contains(shard))
+            {
+                DistinctShards++;
+            }
+            _shardOf.Add(shard);
+            _entries.Add(entries);
+            return _shardOf.Count - 1;
+        }
+
+        public int[] Shards() => _shardOf.Distinct().ToArray();
+
+        /// <summary>The stream keys the call touches, in order of first appearance.</summary>
+        public RedisKey[] KeysFor(RedisShardMap map, int? only, out int entryCount, out int batchCount)
+        {
+            entryCount = 0;
+            batchCount = 0;
+            if (DistinctShards == 1 || only is not null)
+            {
+                var shard = only ?? _shardOf[0];
+                for (var b = 0; b < _shardOf.Count; b++)
+                {
+                    if (_shardOf[b] == shard)
+                    {
+                        batchCount++;
+                        entryCount += _entries[b].Length;
+                    }
+                }
+                return map.StreamKeys(shard);
+            }
+            var keys = new RedisKey[DistinctShards];
+            var seen = new List<int>(DistinctShards);
+            for (var b = 0; b < _shardOf.Count; b++)
+            {
+                if (!seen.Contains(_shardOf[b]))
+                {
+                    keys[seen.Count] = map.Stream(_shardOf[b]);
+                    seen.Add(_shardOf[b]);
+                }
+                batchCount++;
+                entryCount += _entries[b].Length;
+            }
+            return keys;
+        }
+
+        public void FillArgs(RedisValue[] args, int? only, RedisKey[] keys)
+        {
+            var a = 1;
+            var order = new List<int>(keys.Length);
+            for (var b = 0; b < _shardOf.Count; b++)
+            {
+                var shard = _shardOf[b];
+                if (only is { } o && shard != o)
+                {
+                    continue;
+                }
+                var k = order.IndexOf(shard);
+                if (k < 0)
+                {
+                    order.Add(shard);
+                    k = order.Count - 1;
+                }
+                args[a++] = k + 1; // Lua indexes from 1
+                args[a++] = _entries[b].Length;
+                foreach (var e in _entries[b])
+                {
+                    args[a++] = e;
+                }
+            }
+        }
+
+        /// <summary>Takes the script's per-batch lengths, in the order the batches were put in the call.</summary>
+        public void SetResults(RedisResult result, int? only)
+        {
+            if (_results.Length == 0)
+            {
+                _results = new long[_shardOf.Count];
+            }
+            var values = (RedisResult[]?)result ?? throw new InvalidCastException("the append script returned no array");
+            var r = 0;
+            for (var b = 0; b < _shardOf.Count; b++)
+            {
+                if (only is { } o && _shardOf[b] != o)
+                {
+                    continue;
+                }
+                _results[b] = (long)values[r++];
+            }
+            if (r != values.Length)
+            {
+                throw new InvalidCastException($"the append script returned {values.Length} results for {r} batches");
+            }
+        }
+
+        public void Complete() => _done.TrySetResult();
+    }
 }
