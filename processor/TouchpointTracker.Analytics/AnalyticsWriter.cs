@@ -257,11 +257,16 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             if (_tps.Count > 0)
             {
+                var paths = AttributionPaths.Prepare(c, PathVisitors());
                 AppendTouchpoints(c);
                 AppendSessions(c);
                 AppendVisitors(c);
                 AppendConversions(c);
                 AppendPersons(c);
+                if (paths)
+                {
+                    AttributionPaths.Apply(c);
+                }
             }
             if (_trs.Count > 0)
             {
@@ -440,6 +445,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>The visitors whose attribution paths the batch changes: a new session start, or a link to a person.</summary>
+    private IEnumerable<(string Site, ulong Vkey, ulong? Pkey)> PathVisitors() =>
+        _tps.Where(t => IsStart(t) || t.PersonId is not null)
+            .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null));
+
     /// <summary>
     /// The processor names a session after its first event, so the row holding that event starts the session: summing
     /// <c>starts</c> counts sessions exactly without count(DISTINCT), even when a session's touches span several flushes.
@@ -531,9 +541,12 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Exec(c, "BEGIN TRANSACTION");
         try
         {
+            AttributionPaths.PrepareRetention(c, cutoff);
             var n = Exec(c, "DELETE FROM touchpoints WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM stage_transitions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
+            AttributionPaths.Apply(c);
+            AttributionPaths.Compact(c);
             Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
             Exec(c, "COMMIT");

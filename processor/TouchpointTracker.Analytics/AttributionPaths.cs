@@ -1,0 +1,167 @@
+using DuckDB.NET.Data;
+
+namespace TouchpointTracker.Analytics;
+
+/// <summary>
+/// The attribution roll-up <c>attribution_paths</c>: for every dimension of <c>?by=</c>, each session start (touch) of each
+/// person counted per (site, dim, day, prev_day, prev_key, key), where prev is the touch just before it in the person's
+/// whole history (ordered by start time, then key, as the attribution query orders a path); no previous touch is
+/// <c>prev_day = -infinity</c>, <c>prev_key = ''</c>. Persons are resolved as the query resolves them
+/// (<c>coalesce(person_visitors.pkey, vkey)</c>).
+/// <para>
+/// A request over the days [F, T] reads the transitions of every person's path inside the range from it without sorting
+/// a session: a touch of day d in [F, T] is entered from prev_key when prev_day ≥ F (both touches in the range), else
+/// from the start; a key leaves to null as often as its touches in the range outnumber the pairs leaving it inside the
+/// range. The converting persons' part is then taken off (their touches are read anyway), which leaves exactly the
+/// non-converting paths' transitions.
+/// </para>
+/// <para>
+/// Kept by <see cref="AnalyticsWriter"/> inside each flush's transaction as a delta: the contributions of the persons the
+/// batch changes (a new session start, a visitor newly linked to a person) are taken off before the batch is appended
+/// and added back after (<see cref="Prepare"/>, <see cref="Apply"/>). Rows are appended, never updated: a request sums
+/// them anyway; retention (<see cref="PrepareRetention"/>) recomputes the persons whose touches it deletes and
+/// compacts the table. Migration step 5 fills it from the stored sessions.
+/// </para>
+/// </summary>
+internal static class AttributionPaths
+{
+    /// <summary>The dimensions kept, in <c>dim</c> order (the index stored in the table).</summary>
+    internal static readonly string[] Dimensions = ["channel", "source_medium", "campaign", "term", "content", "landing_page", "click_platform"];
+
+    internal const string CreateTable = """
+        CREATE TABLE attribution_paths (
+            site VARCHAR NOT NULL,
+            dim UTINYINT NOT NULL,
+            day DATE NOT NULL,
+            prev_day DATE NOT NULL,
+            prev_key VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,
+            n BIGINT NOT NULL
+        );
+        """;
+
+    /// <summary>Migration step 5: the table, filled from every stored session start.</summary>
+    internal static string MigrationStep => CreateTable + "\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false) + ";";
+
+    /// <summary>
+    /// The rows (site, dim, day, prev_day, prev_key, key, n) of every person, or only of the persons in the temp table
+    /// <c>attr_affected(site, person)</c>, computed from <c>sessions</c> and <c>person_visitors</c> as they are now.
+    /// </summary>
+    internal static string Contributions(bool affectedOnly)
+    {
+        var dims = string.Join(", ", Dimensions.Select((d, i) => $"{AttributionQueries.Dimensions[d]} AS d{i}"));
+        var unions = string.Join("\n    UNION ALL ", Dimensions.Select((_, i) => $"SELECT site, person, start_ts, day, {i}::UTINYINT AS dim, d{i} AS key FROM t"));
+        var pvFilter = affectedOnly ? "WHERE site IN (SELECT DISTINCT site FROM attr_affected) " : "";
+        var sessions = affectedOnly
+            ? "(SELECT s.* FROM sessions s SEMI JOIN av ON av.site = s.site AND av.vkey = s.vkey WHERE s.starts = 1)"
+            : "(SELECT * FROM sessions WHERE starts = 1)";
+        var av = affectedOnly
+            ? """
+              av AS (SELECT pv.site, pv.vkey FROM pv SEMI JOIN attr_affected a ON a.site = pv.site AND a.person = pv.pkey
+                     UNION SELECT site, person FROM attr_affected),
+              """
+            : "";
+        var personFilter = affectedOnly ? " SEMI JOIN attr_affected a ON a.site = t0.site AND a.person = t0.person" : "";
+        return $"""
+            WITH pv AS (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors {pvFilter}GROUP BY site, vkey),
+            {av}
+            t0 AS (SELECT s.site, coalesce(pv.pkey, s.vkey) AS person, s.start_ts, s.day, {dims}
+                   FROM {sessions} s LEFT JOIN pv ON pv.site = s.site AND pv.vkey = s.vkey),
+            t AS (SELECT t0.* FROM t0{personFilter}),
+            u AS ({unions}),
+            w AS (SELECT site, dim, day, lag(day, 1, '-infinity'::DATE) OVER o AS prev_day, lag(key, 1, '') OVER o AS prev_key, key FROM u
+                  WINDOW o AS (PARTITION BY site, person, dim ORDER BY start_ts, key))
+            SELECT site, dim, day, prev_day, prev_key, key, count(*)::BIGINT AS n FROM w GROUP BY ALL
+            """;
+    }
+
+    private const string CreateStaging = """
+        CREATE TEMP TABLE IF NOT EXISTS attr_v (site VARCHAR, vkey UBIGINT, pkey UBIGINT);
+        CREATE TEMP TABLE IF NOT EXISTS attr_affected (site VARCHAR, person UBIGINT);
+        CREATE TEMP TABLE IF NOT EXISTS attr_delta (site VARCHAR, dim UTINYINT, day DATE, prev_day DATE, prev_key VARCHAR, key VARCHAR, n BIGINT);
+        DELETE FROM attr_v; DELETE FROM attr_affected; DELETE FROM attr_delta;
+        """;
+
+    private static readonly string TakeOff = "INSERT INTO attr_delta SELECT site, dim, day, prev_day, prev_key, key, -n FROM (" + Contributions(affectedOnly: true) + ")";
+
+    private static readonly string AddBack = "INSERT INTO attr_delta SELECT site, dim, day, prev_day, prev_key, key, n FROM (" + Contributions(affectedOnly: true) + ")";
+
+    /// <summary>
+    /// Before a batch is appended (inside its transaction): the persons it changes are those of its visitors with a new
+    /// session start or a person link, before and after the link; their current rows are staged with a minus sign.
+    /// Returns false (and stages nothing) when the batch changes no path.
+    /// </summary>
+    internal static bool Prepare(DuckDBConnection c, IEnumerable<(string Site, ulong Vkey, ulong? Pkey)> visitors)
+    {
+        Exec(c, CreateStaging);
+        var any = false;
+        using (var app = c.CreateAppender("attr_v"))
+        {
+            foreach (var (site, vkey, pkey) in visitors)
+            {
+                app.CreateRow().AppendValue(site).AppendValue(vkey).AppendValue(pkey).EndRow();
+                any = true;
+            }
+        }
+        if (!any)
+        {
+            return false;
+        }
+        Exec(c, """
+            INSERT INTO attr_affected SELECT DISTINCT site, person FROM (
+                SELECT v.site, coalesce(pv.pkey, v.vkey) AS person FROM attr_v v
+                LEFT JOIN (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE vkey IN (SELECT vkey FROM attr_v) GROUP BY site, vkey) pv
+                  ON pv.site = v.site AND pv.vkey = v.vkey
+                UNION ALL SELECT site, pkey FROM attr_v WHERE pkey IS NOT NULL)
+            """);
+        Exec(c, TakeOff);
+        return true;
+    }
+
+    /// <summary>Before retention deletes the sessions that ended before <paramref name="cutoff"/>: their persons' rows are staged with a minus sign.</summary>
+    internal static void PrepareRetention(DuckDBConnection c, DateTime cutoff)
+    {
+        Exec(c, CreateStaging);
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = """
+                INSERT INTO attr_affected SELECT DISTINCT s.site, coalesce(pv.pkey, s.vkey) FROM sessions s
+                LEFT JOIN (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors GROUP BY site, vkey) pv ON pv.site = s.site AND pv.vkey = s.vkey
+                WHERE s.starts = 1 AND s.end_ts < $cutoff
+                """;
+            cmd.Parameters.Add(new DuckDBParameter("cutoff", cutoff));
+            cmd.ExecuteNonQuery();
+        }
+        Exec(c, TakeOff);
+    }
+
+    /// <summary>After the change (same transaction): the changed persons' rows are added back and the difference appended.</summary>
+    internal static void Apply(DuckDBConnection c)
+    {
+        Exec(c, AddBack);
+        Exec(c, """
+            INSERT INTO attribution_paths
+            SELECT site, dim, day, prev_day, prev_key, key, sum(n)::BIGINT FROM attr_delta GROUP BY ALL HAVING sum(n) <> 0;
+            DELETE FROM attr_v; DELETE FROM attr_affected; DELETE FROM attr_delta;
+            """);
+    }
+
+    /// <summary>Sums the appended deltas into one row per group (rows that sum to zero go).</summary>
+    internal static void Compact(DuckDBConnection c) => Exec(c, """
+        CREATE OR REPLACE TEMP TABLE attr_compact AS
+            SELECT site, dim, day, prev_day, prev_key, key, sum(n)::BIGINT AS n FROM attribution_paths GROUP BY ALL HAVING sum(n) <> 0;
+        DELETE FROM attribution_paths;
+        INSERT INTO attribution_paths SELECT * FROM attr_compact;
+        DROP TABLE attr_compact;
+        """);
+
+    /// <summary>Empties the table and fills it again from the stored sessions (for stores whose rows were written around the writer).</summary>
+    internal static void Rebuild(DuckDBConnection c) => Exec(c, "DELETE FROM attribution_paths;\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false));
+
+    private static void Exec(DuckDBConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}
