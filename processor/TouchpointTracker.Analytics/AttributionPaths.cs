@@ -41,7 +41,10 @@ internal static class AttributionPaths
         """;
 
     /// <summary>Migration step 5: the table, filled from every stored session start.</summary>
-    internal static string MigrationStep => CreateTable + "\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false) + ";";
+    internal static string MigrationStep => CreateTable + "\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false) + Clustered + ";";
+
+    // rows of one site and dimension together, by day: a request reads the row groups of its dimension only (zone maps)
+    private const string Clustered = "\nORDER BY site, dim, day";
 
     /// <summary>
     /// The rows (site, dim, day, prev_day, prev_key, key, n) of every person, or only of the persons in the temp table
@@ -149,14 +152,15 @@ internal static class AttributionPaths
     /// <summary>Sums the appended deltas into one row per group (rows that sum to zero go).</summary>
     internal static void Compact(DuckDBConnection c) => Exec(c, """
         CREATE OR REPLACE TEMP TABLE attr_compact AS
-            SELECT site, dim, day, prev_day, prev_key, key, sum(n)::BIGINT AS n FROM attribution_paths GROUP BY ALL HAVING sum(n) <> 0;
+            SELECT site, dim, day, prev_day, prev_key, key, sum(n)::BIGINT AS n FROM attribution_paths GROUP BY ALL HAVING sum(n) <> 0
+            ORDER BY site, dim, day;
         DELETE FROM attribution_paths;
         INSERT INTO attribution_paths SELECT * FROM attr_compact;
         DROP TABLE attr_compact;
         """);
 
     /// <summary>Empties the table and fills it again from the stored sessions (for stores whose rows were written around the writer).</summary>
-    internal static void Rebuild(DuckDBConnection c) => Exec(c, "DELETE FROM attribution_paths;\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false));
+    internal static void Rebuild(DuckDBConnection c) => Exec(c, "DELETE FROM attribution_paths;\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false) + Clustered);
 
     private static void Exec(DuckDBConnection c, string sql)
     {

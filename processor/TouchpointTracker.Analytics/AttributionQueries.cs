@@ -97,9 +97,13 @@ public sealed class AttributionQueries(AnalyticsStore store)
                       UNION ALL
                   """ + "\n    "
                 : "SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, key, last AS direct, count(*)::DOUBLE AS value, prev FROM n GROUP BY ALL\n    UNION ALL ";
+        // the scan: every person's touches (t), the non-converting ones' transitions counted by a window (n)
         var scanCte = withNonConverting && !rollUp
-            ? """
+            ? $"""
               ,
+              t AS (SELECT coalesce(pv.pkey, s.vkey) AS person, s.start_ts AS ts, {key} AS key
+                    FROM sessions s LEFT JOIN pv ON pv.vkey = s.vkey
+                    WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $from_utc AND s.start_ts < $to_utc),
               n AS (SELECT key, lag(key) OVER w AS prev, lead(key) OVER w IS NULL AS last FROM t
                     WHERE ts >= $from_utc AND person NOT IN (SELECT person FROM cp)
                     WINDOW w AS (PARTITION BY person ORDER BY ts, key))
@@ -115,14 +119,16 @@ public sealed class AttributionQueries(AnalyticsStore store)
                 FROM conversions WHERE site = $site AND ts >= $from_utc{typeFilter} GROUP BY conversion_id),
             c AS (SELECT coalesce(pv.pkey, cr.vkey) AS person, cr.ts, cr.value FROM cr LEFT JOIN pv ON pv.vkey = cr.vkey
                   WHERE NOT cr.gone AND cr.ts >= $from_utc AND cr.ts < $to_utc),
-            t AS (SELECT coalesce(pv.pkey, s.vkey) AS person, s.start_ts AS ts, {key} AS key, coalesce(s.channel = 'Direct', false) AS direct,
-                         s.day >= $from_day AS in_range
-                  FROM sessions s LEFT JOIN pv ON pv.vkey = s.vkey
-                  WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $touch_from AND s.start_ts < $to_utc),
-            cp AS (SELECT DISTINCT person FROM c){scanCte}
-            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, in_range::DOUBLE AS value, NULL AS prev FROM t WHERE person IN (SELECT person FROM cp)
+            cp AS (SELECT DISTINCT person FROM c),
+            cv AS (SELECT vkey FROM pv WHERE pkey IN (SELECT person FROM cp) UNION ALL SELECT person FROM cp),
+            sc AS MATERIALIZED (SELECT * FROM sessions s
+                   WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $touch_from AND s.start_ts < $to_utc AND s.vkey IN (SELECT vkey FROM cv)),
+            tc AS (SELECT coalesce(pv.pkey, s.vkey) AS person, s.start_ts AS ts, {key} AS key, coalesce(s.channel = 'Direct', false) AS direct,
+                          s.day >= $from_day AS in_range
+                   FROM sc s LEFT JOIN pv ON pv.vkey = s.vkey){scanCte}
+            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, in_range::DOUBLE AS value, NULL AS prev FROM tc WHERE person IN (SELECT person FROM cp)
             UNION ALL SELECT 2, person, ts, NULL, false, value, NULL FROM c
-            ORDER BY person NULLS FIRST, ts, kind, key, prev NULLS FIRST
+            ORDER BY person NULLS FIRST, ts, kind
             """;
         using var connection = store.OpenReadConnection();
         using var cmd = connection.CreateCommand();
@@ -142,6 +148,7 @@ public sealed class AttributionQueries(AnalyticsStore store)
         }
         var touches = new List<Touch>();
         var inRange = new List<bool>();
+        var names = new List<string>();
         var conversions = new List<Conversion>();
         // roll-up: every person's transitions in the range, (from, to) with −1 for start and null; the converting persons' are taken off
         var transitions = new Dictionary<(int From, int To), long>();
@@ -178,6 +185,7 @@ public sealed class AttributionQueries(AnalyticsStore store)
             }
             touches.Clear();
             inRange.Clear();
+            names.Clear();
             conversions.Clear();
         }
         using (var r = cmd.ExecuteReader())
@@ -227,8 +235,18 @@ public sealed class AttributionQueries(AnalyticsStore store)
                 var ticks = r.GetDateTime(2).Ticks;
                 if (kind == 1)
                 {
-                    touches.Add(new Touch(builder.Key(r.GetString(3)), ticks, r.GetBoolean(4)));
+                    var name = r.GetString(3);
+                    touches.Add(new Touch(builder.Key(name), ticks, r.GetBoolean(4)));
                     inRange.Add(r.GetDouble(5) != 0);
+                    names.Add(name);
+                    // touches at the same instant go in key order (the order a path has; SQL sorts by time only, which is
+                    // cheaper than sorting every row by its key): move the new one back past the greater keys
+                    for (var i = touches.Count - 1; i > 0 && touches[i - 1].Ticks == ticks && Utf8Order(names[i - 1], names[i]) > 0; i--)
+                    {
+                        (touches[i - 1], touches[i]) = (touches[i], touches[i - 1]);
+                        (inRange[i - 1], inRange[i]) = (inRange[i], inRange[i - 1]);
+                        (names[i - 1], names[i]) = (names[i], names[i - 1]);
+                    }
                 }
                 else
                 {
@@ -252,6 +270,16 @@ public sealed class AttributionQueries(AnalyticsStore store)
         }
         var result = builder.Compute(request.Paths);
         return Report(request, result);
+    }
+
+    /// <summary>Compares as DuckDB orders VARCHAR: by the UTF-8 bytes.</summary>
+    private static int Utf8Order(string a, string b)
+    {
+        if (string.Equals(a, b, StringComparison.Ordinal))
+        {
+            return 0;
+        }
+        return System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
     }
 
     private static AttributionReport Report(AttributionRequest request, AttributionResult result)
