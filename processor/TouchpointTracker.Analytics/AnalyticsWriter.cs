@@ -34,7 +34,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly Lock _mapLock = new();
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
-    private long _written, _duplicates, _flushes;
+    private long _written, _duplicates, _flushes, _rollUpTicks;
     private bool _stagingReady;
 
     public AnalyticsWriter(AnalyticsStore store, ILogger<AnalyticsWriter>? logger = null)
@@ -58,6 +58,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>Commits so far.</summary>
     public long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>Time spent keeping the attribution roll-up (<c>attribution_paths</c>) in the flushes so far.</summary>
+    public TimeSpan AttributionRollUpTime => TimeSpan.FromTicks(Interlocked.Read(ref _rollUpTicks));
 
     /// <summary>Adds one staged touchpoint (its <see cref="Touchpoint.Journey"/> set). Waits while the buffer is full.</summary>
     public ValueTask AddAsync(Touchpoint staged, CancellationToken cancellationToken = default) =>
@@ -257,7 +260,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             if (_tps.Count > 0)
             {
+                var upkeep = Stopwatch.GetTimestamp();
                 var paths = AttributionPaths.Prepare(c, PathVisitors());
+                var upkeepTicks = Stopwatch.GetElapsedTime(upkeep).Ticks;
                 AppendTouchpoints(c);
                 AppendSessions(c);
                 AppendVisitors(c);
@@ -265,8 +270,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 AppendPersons(c);
                 if (paths)
                 {
+                    upkeep = Stopwatch.GetTimestamp();
                     AttributionPaths.Apply(c);
+                    upkeepTicks += Stopwatch.GetElapsedTime(upkeep).Ticks;
                 }
+                Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
             if (_trs.Count > 0)
             {

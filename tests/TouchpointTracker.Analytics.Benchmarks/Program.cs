@@ -65,6 +65,7 @@ if (!skipWrite)
                           $"{conversions.Count(x => x.Retracted):N0} refunded; {conversions.Count(x => x.Type == "lead"):N0} leads)");
         Console.WriteLine($"Write: {rows:N0} touchpoints + {transitions:N0} transitions in {written.TotalSeconds:N1} s = {rows / written.TotalSeconds:N0} touchpoints/s " +
                           $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates), load average {LoadAverage()}");
+        Console.WriteLine($"  of which the attribution roll-up's upkeep: {writer.AttributionRollUpTime.TotalSeconds:N1} s ({writer.AttributionRollUpTime / written:P1} of the write)");
         // replay the first 200k touchpoints: idempotency cost and check
         var replay = Stopwatch.StartNew();
         var before = writer.RowsWritten;
@@ -189,6 +190,13 @@ var attributionViews = new (string Name, Func<AttributionQueries, object?> Run)[
     var report = new AttributionQueries(store).Attribution(Attribution("campaign"));
     Console.WriteLine($"Attribution input: {report.Conversions:N0} conversions, revenue {report.Revenue:N0}, {report.NonConvertingPaths:N0} non-converting paths, " +
                       $"{report.Keys:N0} campaigns, average path {report.AveragePathLength:N2} touches, {report.AverageDaysToConvert:N1} days to convert");
+    foreach (var by in new[] { "channel", "campaign" })
+    {
+        var q = new AttributionQueries(store);
+        var same = System.Text.Json.JsonSerializer.Serialize(q.Attribution(Attribution(by), RollUp))
+                   == System.Text.Json.JsonSerializer.Serialize(q.Attribution(Attribution(by), Scan));
+        Console.WriteLine($"Attribution by={by}, every model: the roll-up's report and the scan's are {(same ? "identical" : "DIFFERENT")}");
+    }
 }
 Console.WriteLine();
 Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10} {"CPU p50",10}  load average");
