@@ -454,9 +454,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     }
 
     /// <summary>The visitors whose attribution paths the batch changes: a new session start, or a link to a person.</summary>
-    private IEnumerable<(string Site, ulong Vkey, ulong? Pkey)> PathVisitors() =>
+    private IEnumerable<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> PathVisitors() =>
         _tps.Where(t => IsStart(t) || t.PersonId is not null)
-            .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null));
+            .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null, IsStart(t) ? t.Ts : (DateTime?)null));
 
     /// <summary>
     /// The processor names a session after its first event, so the row holding that event starts the session: summing

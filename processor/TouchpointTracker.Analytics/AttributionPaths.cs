@@ -53,7 +53,7 @@ internal static class AttributionPaths
     internal static string Contributions(bool affectedOnly)
     {
         var dims = string.Join(", ", Dimensions.Select((d, i) => $"{AttributionQueries.Dimensions[d]} AS d{i}"));
-        var unions = string.Join("\n    UNION ALL ", Dimensions.Select((_, i) => $"SELECT site, person, start_ts, day, {i}::UTINYINT AS dim, d{i} AS key FROM t"));
+        var unions = string.Join("\n    UNION ALL ", Dimensions.Select((_, i) => $"SELECT site, person, start_ts, since, day, {i}::UTINYINT AS dim, d{i} AS key FROM t"));
         var pvFilter = affectedOnly ? "WHERE site IN (SELECT DISTINCT site FROM attr_affected) " : "";
         var sessions = affectedOnly
             ? "(SELECT s.* FROM sessions s SEMI JOIN av ON av.site = s.site AND av.vkey = s.vkey WHERE s.starts = 1)"
@@ -64,23 +64,28 @@ internal static class AttributionPaths
                      UNION SELECT site, person FROM attr_affected),
               """
             : "";
-        var personFilter = affectedOnly ? " SEMI JOIN attr_affected a ON a.site = t0.site AND a.person = t0.person" : "";
+        // an affected person's touches from `since` on: the window sees the touches at `since` (so the first later touch has
+        // its previous one) but only the later ones are counted
+        var personFilter = affectedOnly
+            ? " JOIN attr_affected a ON a.site = t0.site AND a.person = t0.person AND t0.start_ts >= a.since"
+            : "";
+        var since = affectedOnly ? ", a.since" : ", '-infinity'::TIMESTAMP AS since";
         return $"""
             WITH pv AS (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors {pvFilter}GROUP BY site, vkey),
             {av}
             t0 AS (SELECT s.site, coalesce(pv.pkey, s.vkey) AS person, s.start_ts, s.day, {dims}
                    FROM {sessions} s LEFT JOIN pv ON pv.site = s.site AND pv.vkey = s.vkey),
-            t AS (SELECT t0.* FROM t0{personFilter}),
+            t AS (SELECT t0.*{since} FROM t0{personFilter}),
             u AS ({unions}),
-            w AS (SELECT site, dim, day, lag(day, 1, '-infinity'::DATE) OVER o AS prev_day, lag(key, 1, '') OVER o AS prev_key, key FROM u
+            w AS (SELECT site, dim, day, start_ts > since AS counted, lag(day, 1, '-infinity'::DATE) OVER o AS prev_day, lag(key, 1, '') OVER o AS prev_key, key FROM u
                   WINDOW o AS (PARTITION BY site, person, dim ORDER BY start_ts, key))
-            SELECT site, dim, day, prev_day, prev_key, key, count(*)::BIGINT AS n FROM w GROUP BY ALL
+            SELECT site, dim, day, prev_day, prev_key, key, count(*)::BIGINT AS n FROM w WHERE counted GROUP BY site, dim, day, prev_day, prev_key, key
             """;
     }
 
     private const string CreateStaging = """
-        CREATE TEMP TABLE IF NOT EXISTS attr_v (site VARCHAR, vkey UBIGINT, pkey UBIGINT);
-        CREATE TEMP TABLE IF NOT EXISTS attr_affected (site VARCHAR, person UBIGINT);
+        CREATE TEMP TABLE IF NOT EXISTS attr_v (site VARCHAR, vkey UBIGINT, pkey UBIGINT, ts TIMESTAMP);
+        CREATE TEMP TABLE IF NOT EXISTS attr_affected (site VARCHAR, person UBIGINT, since TIMESTAMP);
         CREATE TEMP TABLE IF NOT EXISTS attr_delta (site VARCHAR, dim UTINYINT, day DATE, prev_day DATE, prev_key VARCHAR, key VARCHAR, n BIGINT);
         DELETE FROM attr_v; DELETE FROM attr_affected; DELETE FROM attr_delta;
         """;
@@ -91,18 +96,21 @@ internal static class AttributionPaths
 
     /// <summary>
     /// Before a batch is appended (inside its transaction): the persons it changes are those of its visitors with a new
-    /// session start or a person link, before and after the link; their current rows are staged with a minus sign.
-    /// Returns false (and stages nothing) when the batch changes no path.
+    /// session start (<paramref name="visitors"/> with the start's time) or a new link to a person (with the person's key),
+    /// before and after the link. A person whose visitors stay as they were only changes from their first new session
+    /// on: their rows are taken from the last stored session start before it (<c>since</c>), so the work follows the
+    /// batch, not the person's history; a person who gains or loses a visitor is taken whole. Their current rows are
+    /// staged with a minus sign. Returns false (and stages nothing) when the batch changes no path.
     /// </summary>
-    internal static bool Prepare(DuckDBConnection c, IEnumerable<(string Site, ulong Vkey, ulong? Pkey)> visitors)
+    internal static bool Prepare(DuckDBConnection c, IEnumerable<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> visitors)
     {
         Exec(c, CreateStaging);
         var any = false;
         using (var app = c.CreateAppender("attr_v"))
         {
-            foreach (var (site, vkey, pkey) in visitors)
+            foreach (var (site, vkey, pkey, ts) in visitors)
             {
-                app.CreateRow().AppendValue(site).AppendValue(vkey).AppendValue(pkey).EndRow();
+                app.CreateRow().AppendValue(site).AppendValue(vkey).AppendValue(pkey).AppendValue(ts).EndRow();
                 any = true;
             }
         }
@@ -111,11 +119,24 @@ internal static class AttributionPaths
             return false;
         }
         Exec(c, """
-            INSERT INTO attr_affected SELECT DISTINCT site, person FROM (
-                SELECT v.site, coalesce(pv.pkey, v.vkey) AS person FROM attr_v v
-                LEFT JOIN (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE vkey IN (SELECT vkey FROM attr_v) GROUP BY site, vkey) pv
-                  ON pv.site = v.site AND pv.vkey = v.vkey
-                UNION ALL SELECT site, pkey FROM attr_v WHERE pkey IS NOT NULL)
+            INSERT INTO attr_affected
+            WITH pvb AS (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE vkey IN (SELECT vkey FROM attr_v) GROUP BY site, vkey),
+            x AS (SELECT v.site, coalesce(pvb.pkey, v.vkey) AS person, v.ts, v.pkey IS NOT NULL AND pvb.pkey IS NULL AS relinked
+                  FROM attr_v v LEFT JOIN pvb ON pvb.site = v.site AND pvb.vkey = v.vkey),
+            y AS (SELECT site, person, ts, relinked FROM x WHERE ts IS NOT NULL OR relinked
+                  UNION ALL SELECT DISTINCT v.site, v.pkey, NULL, true FROM attr_v v LEFT JOIN pvb ON pvb.site = v.site AND pvb.vkey = v.vkey
+                  WHERE v.pkey IS NOT NULL AND pvb.pkey IS NULL),
+            a AS (SELECT site, person, CASE WHEN bool_or(relinked) THEN NULL ELSE min(ts) END AS first_new FROM y GROUP BY site, person),
+            pv AS (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE site IN (SELECT DISTINCT site FROM a) GROUP BY site, vkey),
+            av AS (SELECT pv.site, pv.vkey, pv.pkey AS person FROM pv SEMI JOIN a ON a.site = pv.site AND a.person = pv.pkey
+                   UNION ALL SELECT site, person, person FROM a),
+            before AS (SELECT a.site, a.person, max(s.start_ts) AS last_before
+                       FROM (SELECT s.site, s.vkey, s.start_ts FROM sessions s SEMI JOIN av ON av.site = s.site AND av.vkey = s.vkey WHERE s.starts = 1) s
+                       LEFT JOIN pv ON pv.site = s.site AND pv.vkey = s.vkey
+                       JOIN a ON a.site = s.site AND a.person = coalesce(pv.pkey, s.vkey) AND a.first_new IS NOT NULL AND s.start_ts < a.first_new
+                       GROUP BY ALL)
+            SELECT a.site, a.person, CASE WHEN a.first_new IS NULL THEN '-infinity'::TIMESTAMP ELSE coalesce(b.last_before, '-infinity'::TIMESTAMP) END
+            FROM a LEFT JOIN before b ON b.site = a.site AND b.person = a.person
             """);
         Exec(c, TakeOff);
         return true;
@@ -128,7 +149,7 @@ internal static class AttributionPaths
         using (var cmd = c.CreateCommand())
         {
             cmd.CommandText = """
-                INSERT INTO attr_affected SELECT DISTINCT s.site, coalesce(pv.pkey, s.vkey) FROM sessions s
+                INSERT INTO attr_affected SELECT DISTINCT s.site, coalesce(pv.pkey, s.vkey), '-infinity'::TIMESTAMP FROM sessions s
                 LEFT JOIN (SELECT site, vkey, arg_max(pkey, ts) AS pkey FROM person_visitors GROUP BY site, vkey) pv ON pv.site = s.site AND pv.vkey = s.vkey
                 WHERE s.starts = 1 AND s.end_ts < $cutoff
                 """;
