@@ -48,7 +48,8 @@ internal static class AttributionPaths
 
     /// <summary>
     /// The rows (site, dim, day, prev_day, prev_key, key, n) of every person, or only of the persons in the temp table
-    /// <c>attr_affected(site, person)</c>, computed from <c>sessions</c> and <c>person_visitors</c> as they are now.
+    /// <c>attr_affected(site, person, since)</c> and only for their touches after <c>since</c>, computed from
+    /// <c>sessions</c> and <c>person_visitors</c> as they are now.
     /// </summary>
     internal static string Contributions(bool affectedOnly)
     {
