@@ -26,7 +26,8 @@ public sealed record AttributionReport(string Site, DateOnly From, DateOnly To, 
     double AverageDaysToConvert, int Keys, List<AttributionRow> Rows, List<AttributionPathRow> TopPaths);
 
 /// <summary>
-/// Attribution over the store: one SQL query reads the paths (non-converting persons' paths aggregated in DuckDB,
+/// Attribution over the store: one SQL query reads the paths (for Markov, every person's in-range transitions summed
+/// from the roll-up <c>attribution_paths</c>, or the non-converting persons' counted by a window as a fallback; the
 /// converting persons' touches and conversions in person and time order), <see cref="AttributionBuilder"/> computes.
 /// Touches are session landings (the <c>sessions</c> row holding a session's first event); persons are
 /// <c>coalesce(person_visitors.pkey, vkey)</c>; conversions are decided by each conversion id's latest row.
