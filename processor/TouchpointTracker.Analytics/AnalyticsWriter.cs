@@ -34,7 +34,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly Lock _mapLock = new();
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
-    private long _written, _duplicates, _flushes;
+    private long _written, _duplicates, _flushes, _rollUpTicks;
     private bool _stagingReady;
 
     public AnalyticsWriter(AnalyticsStore store, ILogger<AnalyticsWriter>? logger = null)
@@ -58,6 +58,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>Commits so far.</summary>
     public long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>Time spent keeping the attribution roll-up (<c>attribution_paths</c>) in the flushes so far.</summary>
+    public TimeSpan AttributionRollUpTime => TimeSpan.FromTicks(Interlocked.Read(ref _rollUpTicks));
 
     /// <summary>Adds one staged touchpoint (its <see cref="Touchpoint.Journey"/> set). Waits while the buffer is full.</summary>
     public ValueTask AddAsync(Touchpoint staged, CancellationToken cancellationToken = default) =>
@@ -257,11 +260,21 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             if (_tps.Count > 0)
             {
+                var upkeep = Stopwatch.GetTimestamp();
+                var paths = AttributionPaths.Prepare(c, PathVisitors());
+                var upkeepTicks = Stopwatch.GetElapsedTime(upkeep).Ticks;
                 AppendTouchpoints(c);
                 AppendSessions(c);
                 AppendVisitors(c);
                 AppendConversions(c);
                 AppendPersons(c);
+                if (paths)
+                {
+                    upkeep = Stopwatch.GetTimestamp();
+                    AttributionPaths.Apply(c);
+                    upkeepTicks += Stopwatch.GetElapsedTime(upkeep).Ticks;
+                }
+                Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
             if (_trs.Count > 0)
             {
@@ -440,6 +453,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>The visitors whose attribution paths the batch changes: a new session start, or a link to a person.</summary>
+    private IEnumerable<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> PathVisitors() =>
+        _tps.Where(t => IsStart(t) || t.PersonId is not null)
+            .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null, IsStart(t) ? t.Ts : (DateTime?)null));
+
     /// <summary>
     /// The processor names a session after its first event, so the row holding that event starts the session: summing
     /// <c>starts</c> counts sessions exactly without count(DISTINCT), even when a session's touches span several flushes.
@@ -531,9 +549,12 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Exec(c, "BEGIN TRANSACTION");
         try
         {
+            AttributionPaths.PrepareRetention(c, cutoff);
             var n = Exec(c, "DELETE FROM touchpoints WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM stage_transitions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
+            AttributionPaths.Apply(c);
+            AttributionPaths.Compact(c);
             Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
             Exec(c, "COMMIT");

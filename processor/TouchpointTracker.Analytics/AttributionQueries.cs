@@ -9,6 +9,14 @@ public sealed record AttributionRequest(
     AnalyticsRange Range, string By, IReadOnlyList<AttributionModel> Models, string? ConversionType,
     int LookbackDays, double HalfLifeDays, int Limit = 1000, int Paths = 20);
 
+/// <summary>Where the non-converting paths' transitions are read from (see <see cref="AttributionQueries.Attribution(AttributionRequest, NonConvertingSource)"/>).</summary>
+public enum NonConvertingSource
+{
+    Auto,
+    RollUp,
+    Scan,
+}
+
 public sealed record AttributionRow(string Key, Dictionary<string, double> Conversions, Dictionary<string, double> Revenue);
 
 public sealed record AttributionPathRow(List<string> Path, double Conversions, double Revenue);
@@ -18,7 +26,8 @@ public sealed record AttributionReport(string Site, DateOnly From, DateOnly To, 
     double AverageDaysToConvert, int Keys, List<AttributionRow> Rows, List<AttributionPathRow> TopPaths);
 
 /// <summary>
-/// Attribution over the store: one SQL query reads the paths (non-converting persons' paths aggregated in DuckDB,
+/// Attribution over the store: one SQL query reads the paths (for Markov, every person's in-range transitions summed
+/// from the roll-up <c>attribution_paths</c>, or the non-converting persons' counted by a window as a fallback; the
 /// converting persons' touches and conversions in person and time order), <see cref="AttributionBuilder"/> computes.
 /// Touches are session landings (the <c>sessions</c> row holding a session's first event); persons are
 /// <c>coalesce(person_visitors.pkey, vkey)</c>; conversions are decided by each conversion id's latest row.
@@ -38,7 +47,33 @@ public sealed class AttributionQueries(AnalyticsStore store)
         ["click_platform"] = "coalesce(s.click_platform, '(not set)')",
     };
 
-    public AttributionReport Attribution(AttributionRequest request)
+    public AttributionReport Attribution(AttributionRequest request) => Attribution(request, NonConvertingSource.Auto);
+
+    /// <summary>
+    /// <paramref name="source"/> says where the non-converting paths' transitions come from (only read with Markov):
+    /// <see cref="NonConvertingSource.Auto"/> the roll-up, or the scan when the roll-up does not agree with the sessions;
+    /// <see cref="NonConvertingSource.RollUp"/> the roll-up only (throws when it does not agree);
+    /// <see cref="NonConvertingSource.Scan"/> a window over the non-converting persons' session starts.
+    /// </summary>
+    public AttributionReport Attribution(AttributionRequest request, NonConvertingSource source)
+    {
+        var withNonConverting = request.Models.Contains(AttributionModel.Markov);
+        if (withNonConverting && source != NonConvertingSource.Scan)
+        {
+            if (Run(request, rollUp: true) is { } report)
+            {
+                return report;
+            }
+            if (source == NonConvertingSource.RollUp)
+            {
+                throw new InvalidOperationException("The attribution roll-up does not agree with the stored sessions.");
+            }
+        }
+        return Run(request, rollUp: false)!;
+    }
+
+    /// <summary>One request; null when <paramref name="rollUp"/> and the roll-up does not agree with the sessions.</summary>
+    private AttributionReport? Run(AttributionRequest request, bool rollUp)
     {
         var range = request.Range;
         var settings = new AttributionSettings(TimeSpan.FromDays(request.LookbackDays), TimeSpan.FromDays(request.HalfLifeDays));
@@ -49,8 +84,31 @@ public sealed class AttributionQueries(AnalyticsStore store)
         var typeFilter = request.ConversionType is null ? "" : " AND type = $type";
         // Non-converting paths only feed the Markov chain (and their count): without Markov they are not read.
         var withNonConverting = request.Models.Contains(AttributionModel.Markov);
-        var nonConverting = withNonConverting
-            ? "SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, key, last AS direct, count(*)::DOUBLE AS value, prev FROM n GROUP BY ALL\n    UNION ALL "
+        var nonConverting = !withNonConverting ? ""
+            : rollUp
+                // every person's transitions inside the range from the roll-up (prev NULL: entered from the start), and the
+                // session starts of the range to check the roll-up against
+                ? $"""
+                  SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, key, false AS direct, sum(n)::DOUBLE AS value, prev
+                      FROM (SELECT CASE WHEN prev_day >= $from_day THEN prev_key END AS prev, key, n FROM attribution_paths
+                            WHERE site = $site AND dim = {Array.IndexOf(AttributionPaths.Dimensions, request.By)} AND day BETWEEN $from_day AND $to_day)
+                      GROUP BY prev, key
+                      UNION ALL SELECT 3, NULL, NULL, NULL, false, count(*)::DOUBLE, NULL FROM sessions
+                      WHERE site = $site AND starts = 1 AND day BETWEEN $from_day AND $to_day
+                      UNION ALL
+                  """ + "\n    "
+                : "SELECT 0 AS kind, NULL::UBIGINT AS person, NULL::TIMESTAMP AS ts, key, last AS direct, count(*)::DOUBLE AS value, prev FROM n GROUP BY ALL\n    UNION ALL ";
+        // the scan: every person's touches (t), the non-converting ones' transitions counted by a window (n)
+        var scanCte = withNonConverting && !rollUp
+            ? $"""
+              ,
+              t AS (SELECT coalesce(pv.pkey, s.vkey) AS person, s.start_ts AS ts, {key} AS key
+                    FROM sessions s LEFT JOIN pv ON pv.vkey = s.vkey
+                    WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $from_utc AND s.start_ts < $to_utc),
+              n AS (SELECT key, lag(key) OVER w AS prev, lead(key) OVER w IS NULL AS last FROM t
+                    WHERE ts >= $from_utc AND person NOT IN (SELECT person FROM cp)
+                    WINDOW w AS (PARTITION BY person ORDER BY ts, key))
+              """
             : "";
         var sql = $"""
             WITH pv AS (SELECT vkey, arg_max(pkey, ts) AS pkey FROM person_visitors WHERE site = $site GROUP BY vkey),
@@ -62,16 +120,16 @@ public sealed class AttributionQueries(AnalyticsStore store)
                 FROM conversions WHERE site = $site AND ts >= $from_utc{typeFilter} GROUP BY conversion_id),
             c AS (SELECT coalesce(pv.pkey, cr.vkey) AS person, cr.ts, cr.value FROM cr LEFT JOIN pv ON pv.vkey = cr.vkey
                   WHERE NOT cr.gone AND cr.ts >= $from_utc AND cr.ts < $to_utc),
-            t AS (SELECT coalesce(pv.pkey, s.vkey) AS person, s.start_ts AS ts, {key} AS key, coalesce(s.channel = 'Direct', false) AS direct
-                  FROM sessions s LEFT JOIN pv ON pv.vkey = s.vkey
-                  WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $touch_from AND s.start_ts < $to_utc),
             cp AS (SELECT DISTINCT person FROM c),
-            n AS (SELECT key, lag(key) OVER w AS prev, lead(key) OVER w IS NULL AS last FROM t
-                  WHERE ts >= $from_utc AND person NOT IN (SELECT person FROM cp)
-                  WINDOW w AS (PARTITION BY person ORDER BY ts, key))
-            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, 0::DOUBLE AS value, NULL AS prev FROM t WHERE person IN (SELECT person FROM cp)
+            cv AS (SELECT vkey FROM pv WHERE pkey IN (SELECT person FROM cp) UNION ALL SELECT person FROM cp),
+            sc AS MATERIALIZED (SELECT * FROM sessions s
+                   WHERE s.site = $site AND s.starts = 1 AND s.start_ts >= $touch_from AND s.start_ts < $to_utc AND s.vkey IN (SELECT vkey FROM cv)),
+            tc AS (SELECT coalesce(pv.pkey, s.vkey) AS person, s.start_ts AS ts, {key} AS key, coalesce(s.channel = 'Direct', false) AS direct,
+                          s.day >= $from_day AS in_range
+                   FROM sc s LEFT JOIN pv ON pv.vkey = s.vkey){scanCte}
+            {nonConverting}SELECT 1 AS kind, person, ts, key, direct, in_range::DOUBLE AS value, NULL AS prev FROM tc WHERE person IN (SELECT person FROM cp)
             UNION ALL SELECT 2, person, ts, NULL, false, value, NULL FROM c
-            ORDER BY person NULLS FIRST, ts, kind, key
+            ORDER BY person NULLS FIRST, ts, kind
             """;
         using var connection = store.OpenReadConnection();
         using var cmd = connection.CreateCommand();
@@ -79,22 +137,56 @@ public sealed class AttributionQueries(AnalyticsStore store)
         cmd.Parameters.Add(new DuckDBParameter("site", range.Site));
         cmd.Parameters.Add(new DuckDBParameter("from_utc", from));
         cmd.Parameters.Add(new DuckDBParameter("to_utc", to));
+        cmd.Parameters.Add(new DuckDBParameter("from_day", range.From));
+        if (rollUp)
+        {
+            cmd.Parameters.Add(new DuckDBParameter("to_day", range.To));
+        }
         cmd.Parameters.Add(new DuckDBParameter("touch_from", from - settings.Lookback));
         if (request.ConversionType is not null)
         {
             cmd.Parameters.Add(new DuckDBParameter("type", request.ConversionType));
         }
         var touches = new List<Touch>();
+        var inRange = new List<bool>();
+        var names = new List<string>();
         var conversions = new List<Conversion>();
+        // roll-up: every person's transitions in the range, (from, to) with −1 for start and null; the converting persons' are taken off
+        var transitions = new Dictionary<(int From, int To), long>();
+        long rolledUpTouches = 0, sessionStarts = -1;
         ulong person = 0;
         var any = false;
+        void Count(int f, int t, long n)
+        {
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(transitions, (f, t), out _);
+            slot += n;
+        }
         void Flush()
         {
             if (any)
             {
+                if (rollUp && withNonConverting && conversions.Count > 0)
+                {
+                    // this converting person's path inside the range, as the roll-up counted it
+                    var prev = -1;
+                    for (var i = 0; i < touches.Count; i++)
+                    {
+                        if (inRange[i])
+                        {
+                            Count(prev, touches[i].Key, -1);
+                            prev = touches[i].Key;
+                        }
+                    }
+                    if (prev >= 0)
+                    {
+                        Count(prev, -1, -1);
+                    }
+                }
                 builder.AddPerson(CollectionsMarshal.AsSpan(touches), CollectionsMarshal.AsSpan(conversions), from.Ticks);
             }
             touches.Clear();
+            inRange.Clear();
+            names.Clear();
             conversions.Clear();
         }
         using (var r = cmd.ExecuteReader())
@@ -104,14 +196,34 @@ public sealed class AttributionQueries(AnalyticsStore store)
                 var kind = r.GetInt32(0);
                 if (kind == 0)
                 {
-                    // one counted transition of the non-converting paths: prev (NULL: the path's start) -> key, and key -> null when last
+                    // counted transitions: prev (NULL: the path's start) -> key
                     var next = builder.Key(r.GetString(3));
                     var count = (long)r.GetDouble(5);
-                    builder.AddNonConvertingTransition(r.IsDBNull(6) ? -1 : builder.Key(r.GetString(6)), next, count);
-                    if (r.GetBoolean(4))
+                    var prev = r.IsDBNull(6) ? -1 : builder.Key(r.GetString(6));
+                    if (rollUp)
                     {
-                        builder.AddNonConvertingTransition(next, -1, count);
+                        // every touch of the range leaves to null unless a pair inside the range leaves it
+                        Count(prev, next, count);
+                        Count(next, -1, count);
+                        if (prev >= 0)
+                        {
+                            Count(prev, -1, -count);
+                        }
+                        rolledUpTouches += count;
                     }
+                    else
+                    {
+                        builder.AddNonConvertingTransition(prev, next, count);
+                        if (r.GetBoolean(4))
+                        {
+                            builder.AddNonConvertingTransition(next, -1, count);
+                        }
+                    }
+                    continue;
+                }
+                if (kind == 3)
+                {
+                    sessionStarts = (long)r.GetDouble(5);
                     continue;
                 }
                 var p = r.GetFieldValue<ulong>(1);
@@ -124,7 +236,18 @@ public sealed class AttributionQueries(AnalyticsStore store)
                 var ticks = r.GetDateTime(2).Ticks;
                 if (kind == 1)
                 {
-                    touches.Add(new Touch(builder.Key(r.GetString(3)), ticks, r.GetBoolean(4)));
+                    var name = r.GetString(3);
+                    touches.Add(new Touch(builder.Key(name), ticks, r.GetBoolean(4)));
+                    inRange.Add(r.GetDouble(5) != 0);
+                    names.Add(name);
+                    // touches at the same instant go in key order (the order a path has; SQL sorts by time only, which is
+                    // cheaper than sorting every row by its key): move the new one back past the greater keys
+                    for (var i = touches.Count - 1; i > 0 && touches[i - 1].Ticks == ticks && Utf8Order(names[i - 1], names[i]) > 0; i--)
+                    {
+                        (touches[i - 1], touches[i]) = (touches[i], touches[i - 1]);
+                        (inRange[i - 1], inRange[i]) = (inRange[i], inRange[i - 1]);
+                        (names[i - 1], names[i]) = (names[i], names[i - 1]);
+                    }
                 }
                 else
                 {
@@ -133,8 +256,31 @@ public sealed class AttributionQueries(AnalyticsStore store)
             }
         }
         Flush();
+        if (rollUp && withNonConverting)
+        {
+            // The roll-up agrees with the sessions when it counts every session start of the range and no transition count
+            // goes below zero once the converting persons' paths are taken off; otherwise the caller scans.
+            if (rolledUpTouches != sessionStarts || transitions.Values.Any(n => n < 0))
+            {
+                return null;
+            }
+            foreach (var ((f, t), n) in transitions.OrderBy(e => e.Key.From).ThenBy(e => e.Key.To))
+            {
+                builder.AddNonConvertingTransition(f, t, n);
+            }
+        }
         var result = builder.Compute(request.Paths);
         return Report(request, result);
+    }
+
+    /// <summary>Compares as DuckDB orders VARCHAR: by the UTF-8 bytes.</summary>
+    private static int Utf8Order(string a, string b)
+    {
+        if (string.Equals(a, b, StringComparison.Ordinal))
+        {
+            return 0;
+        }
+        return System.Text.Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(b));
     }
 
     private static AttributionReport Report(AttributionRequest request, AttributionResult result)

@@ -13,7 +13,7 @@ internal static class Migrations
     // touchpoints table under 100 bytes a row and make count(DISTINCT ...) cheap; the ids themselves
     // live once: visitor ids in visitors, journey ids in stage_transitions; session ids (the id of a session's first
     // event) are not kept, sessions are shown by their index in the journey.
-    internal static readonly string[] Steps =
+    internal static readonly string?[] Steps =
     [
         // 1: the base tables.
         """
@@ -135,6 +135,11 @@ internal static class Migrations
             ts TIMESTAMP NOT NULL
         );
         """,
+        // 4: reserved (null: no step of this number yet). A step added here later still runs on a store that is already
+        // at 5: the runner applies every step it has not recorded, in order, not only those above the highest.
+        null,
+        // 5: the attribution roll-up (see AttributionPaths), filled from the stored sessions.
+        AttributionPaths.MigrationStep,
     ];
 
     internal static int Apply(DuckDBConnection c)
@@ -146,12 +151,17 @@ internal static class Migrations
             throw new InvalidOperationException(
                 $"The analytics database is at schema version {current}, newer than this build knows ({Steps.Length}); use a newer build or another Analytics:Path.");
         }
-        for (var v = current + 1; v <= Steps.Length; v++)
+        var applied = AppliedVersions(c);
+        for (var v = 1; v <= Steps.Length; v++)
         {
+            if (Steps[v - 1] is null || applied.Contains(v))
+            {
+                continue;
+            }
             Exec(c, "BEGIN TRANSACTION");
             try
             {
-                Exec(c, Steps[v - 1]);
+                Exec(c, Steps[v - 1]!);
                 using var cmd = c.CreateCommand();
                 cmd.CommandText = "INSERT INTO schema_version VALUES ($v, now()::TIMESTAMP)";
                 cmd.Parameters.Add(new DuckDBParameter("v", v));
@@ -165,6 +175,19 @@ internal static class Migrations
             }
         }
         return Steps.Length;
+    }
+
+    private static HashSet<int> AppliedVersions(DuckDBConnection c)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT DISTINCT version FROM schema_version";
+        using var r = cmd.ExecuteReader();
+        var versions = new HashSet<int>();
+        while (r.Read())
+        {
+            versions.Add(r.GetInt32(0));
+        }
+        return versions;
     }
 
     internal static int CurrentVersion(DuckDBConnection c)

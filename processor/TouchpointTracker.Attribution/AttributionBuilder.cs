@@ -238,17 +238,35 @@ public sealed class AttributionBuilder
         var markovSlot = Array.IndexOf(_models, AttributionModel.Markov);
         if (markovSlot >= 0)
         {
+            // The chain's states are the keys in ordinal order, not in the order they were met: the figures then depend only
+            // on the transitions counted, so two ways of reading the same paths give the same credits to the bit.
+            var rank = new int[keys];
+            var byName = Enumerable.Range(0, keys).OrderBy(k => _keys[k], StringComparer.Ordinal).ToArray();
+            for (var i = 0; i < keys; i++)
+            {
+                rank[byName[i]] = i;
+            }
             var chain = new MarkovChain(keys);
+            var mapped = new int[16];
             foreach (var (path, t) in _paths)
             {
-                chain.AddPath(path, t.Conversions, converted: true);
-                chain.AddPath(path, t.NonConverting, converted: false);
+                if (mapped.Length < path.Length)
+                {
+                    mapped = new int[Math.Max(path.Length, mapped.Length * 2)];
+                }
+                for (var i = 0; i < path.Length; i++)
+                {
+                    mapped[i] = rank[path[i]];
+                }
+                chain.AddPath(mapped.AsSpan(0, path.Length), t.Conversions, converted: true);
+                chain.AddPath(mapped.AsSpan(0, path.Length), t.NonConverting, converted: false);
             }
             foreach (var (from, to, count) in _transitions)
             {
-                chain.AddTransition(from, to, count);
+                chain.AddTransition(from < 0 ? -1 : rank[from], to < 0 ? -1 : rank[to], count);
             }
-            var solution = chain.Solve();
+            var ranked = chain.Solve();
+            var solution = ranked with { RemovalEffects = [.. Enumerable.Range(0, keys).Select(k => ranked.RemovalEffects[rank[k]])] };
             markovP = solution.ConversionProbability;
             // Credit goes only to keys on at least one converting path: a key seen only on non-converting paths still
             // shapes the chain's probabilities but earns nothing (its removal effect is set to 0 before normalising).
@@ -271,9 +289,9 @@ public sealed class AttributionBuilder
                 }
             }
             double sum = 0;
-            foreach (var r in solution.RemovalEffects)
+            foreach (var k in byName)
             {
-                sum += r;
+                sum += solution.RemovalEffects[k];
             }
             var conv = _conv[markovSlot];
             var rev = _rev[markovSlot];

@@ -101,7 +101,10 @@ public sealed class MarkovChain
         {
             total[i] = _conv[i] + _null[i];
         }
-        foreach (var (e, w) in _edges)
+        // in (from, to) order, whatever order the transitions came in: the same chain gives the same figures, to the bit
+        var edges = _edges.ToArray();
+        Array.Sort(edges, static (a, b) => a.Key.CompareTo(b.Key));
+        foreach (var (e, w) in edges)
         {
             total[(int)(e >> 32)] += w;
             outCount[(int)(e >> 32) + 1]++;
@@ -114,7 +117,7 @@ public sealed class MarkovChain
         var fill = (int[])rowStart.Clone();
         var to = new int[_edges.Count];
         var prob = new double[_edges.Count];
-        foreach (var (e, w) in _edges)
+        foreach (var (e, w) in edges)
         {
             var from = (int)(e >> 32);
             var slot = fill[from]++;

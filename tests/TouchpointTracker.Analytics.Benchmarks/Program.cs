@@ -64,7 +64,8 @@ if (!skipWrite)
         Console.WriteLine($"Conversions: {conversions.Count(x => !x.Retracted):N0} ({conversions.Count(x => x.Type == "purchase" && !x.Retracted):N0} purchases, " +
                           $"{conversions.Count(x => x.Retracted):N0} refunded; {conversions.Count(x => x.Type == "lead"):N0} leads)");
         Console.WriteLine($"Write: {rows:N0} touchpoints + {transitions:N0} transitions in {written.TotalSeconds:N1} s = {rows / written.TotalSeconds:N0} touchpoints/s " +
-                          $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates)");
+                          $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates), load average {LoadAverage()}");
+        Console.WriteLine($"  of which the attribution roll-up's upkeep: {writer.AttributionRollUpTime.TotalSeconds:N1} s ({writer.AttributionRollUpTime / written:P1} of the write)");
         // replay the first 200k touchpoints: idempotency cost and check
         var replay = Stopwatch.StartNew();
         var before = writer.RowsWritten;
@@ -84,9 +85,23 @@ if (!skipWrite)
     Console.WriteLine($"Disk: {bytes / 1048576.0:N1} MiB after checkpoint = {bytes / (double)rows:N1} bytes per touchpoint (all tables)");
 }
 
+var firstOpen = Stopwatch.StartNew();
 using (var store = new AnalyticsStore(options))
 {
+    // on a store written by an older build this runs the migrations (the attribution roll-up's backfill among them)
+    Console.WriteLine($"Open: {firstOpen.Elapsed.TotalSeconds:N1} s (schema migrations included), load average {LoadAverage()}");
     using var c = store.OpenReadConnection();
+    using (var rc = c.CreateCommand())
+    {
+        rc.CommandText = "SELECT dim, count(*), sum(n) FROM attribution_paths GROUP BY dim ORDER BY dim";
+        using var rr = rc.ExecuteReader();
+        Console.Write("Attribution roll-up rows per dimension:");
+        while (rr.Read())
+        {
+            Console.Write($" {AttributionDimension(rr.GetByte(0))} {rr.GetInt64(1):N0};");
+        }
+        Console.WriteLine();
+    }
     using var cmd = c.CreateCommand();
     cmd.CommandText = """
         SELECT table_name, estimated_size, column_count FROM duckdb_tables() ORDER BY table_name
@@ -153,25 +168,38 @@ var views = new (string Name, Func<AnalyticsQueries, object?> Run)[]
 // Attribution: every model (Markov included) over the whole period, per dimension.
 AttributionRequest Attribution(string by, IReadOnlyList<TouchpointTracker.Attribution.AttributionModel>? models = null, int lookback = 30) =>
     new(range, by, models ?? TouchpointTracker.Attribution.AttributionModels.All, null, lookback, 7);
+// Markov's non-converting paths from the roll-up (RollUp: throws rather than fall back, so a figure is never the scan's
+// in disguise); "scan" = the window over every non-converting person's session starts, the way before the roll-up (A/B).
+const NonConvertingSource RollUp = NonConvertingSource.RollUp;
+const NonConvertingSource Scan = NonConvertingSource.Scan;
 var attributionViews = new (string Name, Func<AttributionQueries, object?> Run)[]
 {
-    ("attribution by=channel (8 models)", q => q.Attribution(Attribution("channel"))),
-    ("attribution by=channel markov only", q => q.Attribution(Attribution("channel", [TouchpointTracker.Attribution.AttributionModel.Markov]))),
+    ("attribution by=channel (8 models)", q => q.Attribution(Attribution("channel"), RollUp)),
+    ("attribution by=channel (8 models) scan", q => q.Attribution(Attribution("channel"), Scan)),
+    ("attribution by=channel markov only", q => q.Attribution(Attribution("channel", [TouchpointTracker.Attribution.AttributionModel.Markov]), RollUp)),
     ("attribution by=channel first_touch only", q => q.Attribution(Attribution("channel", [TouchpointTracker.Attribution.AttributionModel.FirstTouch]))),
-    ("attribution by=source_medium", q => q.Attribution(Attribution("source_medium"))),
-    ("attribution by=campaign (8 models)", q => q.Attribution(Attribution("campaign"))),
-    ("attribution by=term (8 models)", q => q.Attribution(Attribution("term"))),
-    ("attribution by=landing_page (8 models)", q => q.Attribution(Attribution("landing_page"))),
-    ("attribution by=channel lookback 90", q => q.Attribution(Attribution("channel", lookback: 90))),
+    ("attribution by=source_medium", q => q.Attribution(Attribution("source_medium"), RollUp)),
+    ("attribution by=campaign (8 models)", q => q.Attribution(Attribution("campaign"), RollUp)),
+    ("attribution by=campaign (8 models) scan", q => q.Attribution(Attribution("campaign"), Scan)),
+    ("attribution by=term (8 models)", q => q.Attribution(Attribution("term"), RollUp)),
+    ("attribution by=landing_page (8 models)", q => q.Attribution(Attribution("landing_page"), RollUp)),
+    ("attribution by=channel lookback 90", q => q.Attribution(Attribution("channel", lookback: 90), RollUp)),
 };
 {
     using var store = new AnalyticsStore(options);
     var report = new AttributionQueries(store).Attribution(Attribution("campaign"));
     Console.WriteLine($"Attribution input: {report.Conversions:N0} conversions, revenue {report.Revenue:N0}, {report.NonConvertingPaths:N0} non-converting paths, " +
                       $"{report.Keys:N0} campaigns, average path {report.AveragePathLength:N2} touches, {report.AverageDaysToConvert:N1} days to convert");
+    foreach (var by in new[] { "channel", "campaign" })
+    {
+        var q = new AttributionQueries(store);
+        var same = System.Text.Json.JsonSerializer.Serialize(q.Attribution(Attribution(by), RollUp))
+                   == System.Text.Json.JsonSerializer.Serialize(q.Attribution(Attribution(by), Scan));
+        Console.WriteLine($"Attribution by={by}, every model: the roll-up's report and the scan's are {(same ? "identical" : "DIFFERENT")}");
+    }
 }
 Console.WriteLine();
-Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10} {"CPU p50",10}");
+Console.WriteLine($"{"view (over " + days + " days)",-40} {"warm p50",10} {"warm p95",10} {"cold p50",10} {"cold max",10} {"CPU p50",10}  load average");
 var attributionFilter = ArgS("--attribution-views");
 foreach (var (name, run) in attributionViews.Where(v => attributionFilter is null || attributionFilter.Split(',').Any(f => v.Name.Contains(f, StringComparison.Ordinal))))
 {
@@ -199,7 +227,7 @@ foreach (var (name, run) in attributionViews.Where(v => attributionFilter is nul
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
         }
     }
-    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms {P(cpu, 0.5),8:N0}ms");
+    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms {P(cpu, 0.5),8:N0}ms  {LoadAverage()}");
 }
 if (Arg("--markov-keys", 3000) > 0)
 {
@@ -236,6 +264,11 @@ if (!keep)
     File.Delete(path);
     File.Delete(path + ".wal");
 }
+
+// The 1, 5 and 15 minute load averages (the machine is shared: print them beside every figure).
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static string AttributionDimension(int dim) => new[] { "channel", "source_medium", "campaign", "term", "content", "landing_page", "click_platform" }[dim];
 
 // Conversions are not written by AnalyticsWriter: staged with the appender, then keyed in SQL like the other tables.
 static void WriteConversions(AnalyticsStore store, List<DatasetGenerator.GeneratedConversion> conversions)

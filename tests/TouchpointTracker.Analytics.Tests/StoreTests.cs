@@ -26,7 +26,7 @@ public sealed class StoreTests
             Assert.Multiple(() =>
             {
                 Assert.That(store.SchemaVersion, Is.EqualTo(Migrations.Steps.Length));
-                Assert.That(Count(store, "SELECT count(*) FROM schema_version"), Is.EqualTo(Migrations.Steps.Length));
+                Assert.That(Count(store, "SELECT count(*) FROM schema_version"), Is.EqualTo(Migrations.Steps.Count(s => s is not null)));
                 Assert.That(Count(store, "SELECT count(*) FROM touchpoints"), Is.Zero);
             });
         }
