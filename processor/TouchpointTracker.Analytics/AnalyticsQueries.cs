@@ -27,17 +27,23 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     public OverviewResult Overview(AnalyticsRequest request)
     {
         var q = new Sql();
-        var where = q.SessionWhere(request);
-        // per day, then the whole range (visitors are distinct over the range, not a sum of days)
-        q.Text.Append($"""
-            WITH v AS (
-                SELECT day, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
-                FROM sessions WHERE {where} GROUP BY day, vkey),
-            w AS (SELECT NULL::DATE AS day, vkey, sum(s) AS s, sum(t) AS t, max(r) AS r, bit_or(e) AS e FROM v GROUP BY vkey)
-            SELECT day, count(*), sum(s)::BIGINT, sum(t)::BIGINT,
+        var where = q.RollupWhere(request);
+        // per day, then the whole range (visitors are distinct over the range, not a sum of days): two groupings of the
+        // same rows, the range one on the visitor number alone (DuckDB's perfect hash aggregate)
+        const string counts = """
+            count(*), sum(s)::BIGINT, sum(t)::BIGINT,
                    count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5),
                    count(*) FILTER (e & 2 <> 0), count(*) FILTER (e & 4 <> 0), count(*) FILTER (e & 8 <> 0), count(*) FILTER (e & 16 <> 0), count(*) FILTER (e & 32 <> 0)
-            FROM (SELECT * FROM v UNION ALL SELECT * FROM w) GROUP BY day ORDER BY day NULLS FIRST
+            """;
+        q.Text.Append($"""
+            SELECT day, {counts}
+            FROM (SELECT day, vid, sum(sessions) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
+                  FROM visitor_days WHERE {where} GROUP BY day, vid)
+            GROUP BY day
+            UNION ALL
+            SELECT NULL::DATE, {counts}
+            FROM (SELECT vid, sum(sessions) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
+                  FROM visitor_days WHERE {where} GROUP BY vid)
             """);
         var byDay = new Dictionary<DateOnly, OverviewDay>();
         OverviewDay? total = null;
@@ -152,17 +158,20 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// that value reached each stage, and the stage-to-stage conversion rates.</summary>
     public BreakdownResult Breakdown(AnalyticsRequest request, string by, int limit = 100)
     {
-        var column = Column(by);
         var q = new Sql();
-        var where = q.SessionWhere(request);
+        var where = q.RollupWhere(request);
+        var key = q.DimensionKey(by);
         q.Param("limit", limit);
         q.Text.Append($"""
             WITH v AS (
-                SELECT coalesce({column}, '(not set)') AS value, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r
-                FROM sessions WHERE {where} GROUP BY ALL)
-            SELECT value, count(*) AS visitors, sum(s)::BIGINT, sum(t)::BIGINT,
-                   count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
-            FROM v GROUP BY value ORDER BY visitors DESC, value LIMIT $limit
+                SELECT {key} AS k, vid, sum(sessions) AS s, sum(touches) AS t, max(max_rank) AS r
+                FROM visitor_days WHERE {where} GROUP BY ALL),
+            g AS (SELECT k, count(*) AS visitors, sum(s)::BIGINT AS s, sum(t)::BIGINT AS t,
+                         count(*) FILTER (r >= 1) AS r1, count(*) FILTER (r >= 2) AS r2, count(*) FILTER (r >= 3) AS r3,
+                         count(*) FILTER (r >= 4) AS r4, count(*) FILTER (r >= 5) AS r5
+                  FROM v GROUP BY k)
+            SELECT {q.DimensionLabel("g.k")} AS value, visitors, s, t, r1, r2, r3, r4, r5
+            FROM g ORDER BY visitors DESC, value LIMIT $limit
             """);
         var rows = new List<BreakdownRow>();
         q.Read(store, r =>
@@ -186,10 +195,10 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var times = new Dictionary<int, (long N, double? Median, double? P75)>();
         {
             var q = new Sql();
-            var where = q.SessionWhere(request);
+            var where = q.RollupWhere(request);
             q.Param("to_utc", request.Range.ToUtcExclusive);
             q.Text.Append($"""
-                WITH cohort AS (SELECT DISTINCT vkey FROM sessions WHERE {where}),
+                WITH cohort AS (SELECT vkey FROM visitors WHERE site = $site AND vid IN (SELECT vid FROM visitor_days WHERE {where})),
                 f0 AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
                       WHERE site = $site AND ts < $to_utc AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
                 f AS (SELECT jkey, to_rank, ts FROM f0 QUALIFY ts <= min(ts) OVER (PARTITION BY jkey ORDER BY to_rank DESC)),
@@ -202,14 +211,26 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var groups = new List<(string Value, long[] Counts)>();
         {
             var q = new Sql();
-            var where = q.SessionWhere(request);
-            var value = by is null ? "'all'" : $"coalesce({Column(by)}, '(not set)')";
+            var where = q.RollupWhere(request);
             q.Param("limit", by is null ? 1 : limit);
-            q.Text.Append($"""
-                WITH v AS (SELECT {value} AS value, vkey, max(max_rank) AS r FROM sessions WHERE {where} GROUP BY ALL)
-                SELECT value, count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
-                FROM v GROUP BY value ORDER BY a DESC, value LIMIT $limit
-                """);
+            if (by is null)
+            {
+                q.Text.Append($"""
+                    WITH v AS (SELECT vid, max(max_rank) AS r FROM visitor_days WHERE {where} GROUP BY vid)
+                    SELECT 'all', count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
+                    FROM v
+                    """);
+            }
+            else
+            {
+                var key = q.DimensionKey(by);
+                q.Text.Append($"""
+                    WITH v AS (SELECT {key} AS k, vid, max(max_rank) AS r FROM visitor_days WHERE {where} GROUP BY ALL),
+                    g AS (SELECT k, count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2) AS b, count(*) FILTER (r >= 3) AS c,
+                                 count(*) FILTER (r >= 4) AS d, count(*) FILTER (r >= 5) AS e FROM v GROUP BY k)
+                    SELECT {q.DimensionLabel("g.k")} AS value, a, b, c, d, e FROM g ORDER BY a DESC, value LIMIT $limit
+                    """);
+            }
             q.Read(store, r => groups.Add((r.GetString(0), [r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)])));
         }
         List<FunnelStage> Build(long[] counts, bool withTimes)
@@ -501,6 +522,57 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             AppendFilters(w, request.Filters, touchpoints: false, prefix);
             return w.ToString();
         }
+
+        /// <summary>site, local days and filters on the visitor_days roll-up: a filter value is compared through its dimension id.</summary>
+        public string RollupWhere(AnalyticsRequest request)
+        {
+            Param("site", request.Range.Site);
+            Param("from", request.Range.From);
+            Param("to", request.Range.To);
+            var w = new StringBuilder("site = $site AND day BETWEEN $from AND $to");
+            var f = request.Filters;
+            void Add(string? value, string dimension)
+            {
+                if (value is not null)
+                {
+                    // an unknown value has no id: the subquery gives NULL and no row matches, as the string comparison would
+                    var n = VisitorDays.DimensionNumber(dimension);
+                    w.Append($" AND {dimension}_id = (SELECT id FROM dim_values WHERE dim = {n} AND value = $f_{dimension})");
+                    Param("f_" + dimension, value);
+                }
+            }
+            Add(f.Channel, "channel");
+            Add(f.Source, "source");
+            Add(f.Medium, "medium");
+            Add(f.Campaign, "campaign");
+            Add(f.Term, "term");
+            Add(f.LandingPage, "landing_page");
+            Add(f.Device, "device");
+            Add(f.Country, "country");
+            if (f.Stage is not null)
+            {
+                w.Append(" AND max_rank = $f_stage_rank");
+                Param("f_stage_rank", JourneyStages.Rank(f.Stage));
+            }
+            return w.ToString();
+        }
+
+        /// <summary>
+        /// The grouping key of a breakdown dimension on visitor_days: its id, with the id of a literal '(not set)' value folded
+        /// into 0 (no value), since both are shown as '(not set)' and a visitor with both counts once.
+        /// </summary>
+        public string DimensionKey(string dimension)
+        {
+            var column = Column(dimension); // the whitelist
+            var n = VisitorDays.DimensionNumber(column);
+            Param("dim", n);
+            Param("not_set", "(not set)");
+            return $"CASE WHEN {column}_id = (SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set) THEN 0 ELSE {column}_id END";
+        }
+
+        /// <summary>The value shown for a dimension key of <see cref="DimensionKey"/>.</summary>
+        public string DimensionLabel(string key) =>
+            $"coalesce((SELECT d.value FROM dim_values d WHERE d.dim = $dim AND d.id = {key} AND {key} <> 0), '(not set)')";
 
         /// <summary>site, UTC instants of the local days and filters on touchpoints.</summary>
         public string TouchpointWhere(AnalyticsRequest request)

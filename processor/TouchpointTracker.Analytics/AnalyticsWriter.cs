@@ -34,6 +34,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly Lock _mapLock = new();
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
+    private readonly VisitorDays _visitorDays = new();
     private long _written, _duplicates, _flushes;
     private bool _stagingReady;
 
@@ -91,7 +92,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     public async Task<long> EnforceRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var cutoff = now.UtcDateTime.AddDays(-_options.RetentionDays);
-        var marker = new Marker(c => DeleteOlderThan(c, cutoff));
+        var marker = new Marker(c =>
+        {
+            _visitorDays.Reset(); // visitors go: their numbers are read again at the next flush
+            return DeleteOlderThan(c, cutoff);
+        });
         await _input.Writer.WriteAsync(marker, cancellationToken);
         return await marker.Done.Task.WaitAsync(cancellationToken);
     }
@@ -258,8 +263,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             if (_tps.Count > 0)
             {
                 AppendTouchpoints(c);
-                AppendSessions(c);
+                var sessions = SessionGroups();
+                AppendSessions(c, sessions);
                 AppendVisitors(c);
+                _visitorDays.Append(c, sessions);
                 AppendConversions(c);
                 AppendPersons(c);
             }
@@ -271,6 +278,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
         catch
         {
+            _visitorDays.Reset(); // numbers given inside the rolled-back transaction are void
             Exec(c, "ROLLBACK");
             throw;
         }
@@ -411,23 +419,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>One sessions row per session of the batch: its traffic source from its earliest touch in the batch,
     /// <c>starts</c> = 1 when the batch holds the session's first event.</summary>
-    private void AppendSessions(DuckDBConnection c)
+    private void AppendSessions(DuckDBConnection c, List<SessionGroup> groups)
     {
-        var groups = new Dictionary<(string, string), (TouchpointRow First, DateTime End, int Touches, int Rank, int Entered, bool Starts)>();
-        foreach (var r in _tps)
-        {
-            var k = (r.Site, r.SessionId);
-            if (groups.TryGetValue(k, out var g))
-            {
-                groups[k] = (r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank), g.Entered | r.Entered, g.Starts || IsStart(r));
-            }
-            else
-            {
-                groups[k] = (r, r.Ts, 1, r.Rank, r.Entered, IsStart(r));
-            }
-        }
         using var app = c.CreateAppender("sessions");
-        foreach (var (_, g) in groups)
+        foreach (var g in groups)
         {
             var f = g.First;
             app.CreateRow()
@@ -438,6 +433,29 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 .AppendValue(f.Device).AppendValue(f.Browser).AppendValue(f.Os).AppendValue(f.Country)
                 .EndRow();
         }
+    }
+
+    /// <summary>The batch's touchpoints grouped per session (the rows of the sessions and visitor_days roll-ups).</summary>
+    private List<SessionGroup> SessionGroups()
+    {
+        var index = new Dictionary<(string, string), int>();
+        var groups = new List<SessionGroup>();
+        foreach (var r in _tps)
+        {
+            var k = (r.Site, r.SessionId);
+            if (index.TryGetValue(k, out var i))
+            {
+                var g = groups[i];
+                groups[i] = new SessionGroup(r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank),
+                    g.Entered | r.Entered, g.Starts || IsStart(r));
+            }
+            else
+            {
+                index[k] = groups.Count;
+                groups.Add(new SessionGroup(r, r.Ts, 1, r.Rank, r.Entered, IsStart(r)));
+            }
+        }
+        return groups;
     }
 
     /// <summary>
@@ -457,15 +475,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 first[k] = r.Ts;
             }
         }
-        Exec(c, "DELETE FROM stage_v");
-        using (var app = c.CreateAppender("stage_v"))
-        {
-            foreach (var ((site, visitor), ts) in first)
-            {
-                app.CreateRow().AppendValue(site).AppendValue(Key(visitor)).AppendValue(visitor).AppendValue(ts).EndRow();
-            }
-        }
-        Exec(c, FlushSql.InsertVisitors);
+        _visitorDays.AppendNewVisitors(c, first);
     }
 
     /// <summary>
@@ -536,6 +546,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
+            VisitorDays.ApplyRetention(c, cutoff, (conn, sql, p) => Exec(conn, sql, p));
             Exec(c, "COMMIT");
             return n;
         }
@@ -579,7 +590,6 @@ internal static class FlushSql
 {
     internal const string CreateStaging = """
         CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
-        CREATE OR REPLACE TEMP TABLE stage_v (site VARCHAR, vkey UBIGINT, visitor VARCHAR, first_ts TIMESTAMP);
         CREATE OR REPLACE TEMP TABLE stage_r (site VARCHAR, conversion_id VARCHAR);
         CREATE OR REPLACE TEMP TABLE stage_p (site VARCHAR, pkey UBIGINT, person_id VARCHAR, user_id_sha256 VARCHAR, vkey UBIGINT, ts TIMESTAMP);
         """;
@@ -621,11 +631,5 @@ internal static class FlushSql
     internal const string StoredTransitionIds = """
         SELECT DISTINCT t.site, t.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
         WHERE t.ts BETWEEN $min AND $max
-        """;
-
-    internal const string InsertVisitors = """
-        INSERT INTO visitors
-        SELECT n.site, n.vkey, n.visitor, n.first_ts FROM stage_v n
-        WHERE NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site = n.site AND v.vkey = n.vkey)
         """;
 }

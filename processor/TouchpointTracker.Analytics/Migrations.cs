@@ -135,6 +135,9 @@ internal static class Migrations
             ts TIMESTAMP NOT NULL
         );
         """,
+        // 4: the visitor_days roll-up (VisitorDays): dense visitor numbers, a dictionary of dimension values, and one
+        // narrow row per sessions row with integer ids, backfilled from sessions.
+        VisitorDays.MigrationStep,
     ];
 
     internal static int Apply(DuckDBConnection c)
