@@ -26,47 +26,22 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 
     public OverviewResult Overview(AnalyticsRequest request)
     {
+        // per day, then the whole range (visitors are distinct over the range, not a sum of days): one read of the rows,
+        // counted per day and in total by DistinctVisitors
         var q = new Sql();
         var where = q.RollupWhere(request);
-        // per day, then the whole range (visitors are distinct over the range, not a sum of days): two groupings of the
-        // same rows, the range one on the visitor number alone (DuckDB's perfect hash aggregate)
-        const string counts = """
-            count(*), sum(s)::BIGINT, sum(t)::BIGINT,
-                   count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5),
-                   count(*) FILTER (e & 2 <> 0), count(*) FILTER (e & 4 <> 0), count(*) FILTER (e & 8 <> 0), count(*) FILTER (e & 16 <> 0), count(*) FILTER (e & 32 <> 0)
-            """;
-        q.Text.Append($"""
-            SELECT day, {counts}
-            FROM (SELECT day, vid, sum(sessions) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
-                  FROM visitor_days WHERE {where} GROUP BY day, vid)
-            GROUP BY day
-            UNION ALL
-            SELECT NULL::DATE, {counts}
-            FROM (SELECT vid, sum(sessions) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
-                  FROM visitor_days WHERE {where} GROUP BY vid)
-            """);
-        var byDay = new Dictionary<DateOnly, OverviewDay>();
-        OverviewDay? total = null;
-        q.Read(store, r =>
-        {
-            var d = new OverviewDay(r.IsDBNull(0) ? default : DateOnly.FromDateTime(r.GetDateTime(0)),
-                r.GetInt64(1), Long(r, 2), Long(r, 3), StageMap(r, 4), StageMap(r, 9));
-            if (r.IsDBNull(0))
-            {
-                total = d;
-            }
-            else
-            {
-                byDay[d.Day] = d;
-            }
-        });
+        q.Text.Append($"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE {where}");
+        var rows = new DistinctVisitors.Rows();
+        q.ReadAll(store, rows.Read);
+        var perDay = DistinctVisitors.Count(rows, out var tally);
+        var byDay = perDay.ToDictionary(p => request.Range.From.AddDays((int)p.Key), p => Day(request.Range.From.AddDays((int)p.Key), p.Value));
+        var total = Day(default, tally);
         var range = request.Range;
         var days = new List<OverviewDay>();
         for (var d = range.From; d <= range.To; d = d.AddDays(1))
         {
             days.Add(byDay.GetValueOrDefault(d) ?? new OverviewDay(d, 0, 0, 0, StageMap(null, 0), StageMap(null, 0)));
         }
-        total ??= new OverviewDay(default, 0, 0, 0, StageMap(null, 0), StageMap(null, 0));
         var (conversions, revenue) = ConversionTotals(request.Range);
         return new OverviewResult(range.Site, range.From, range.To, range.Zone.Id, total.Visitors, total.Sessions, total.Touchpoints,
             total.Reached, total.Entered, days)
@@ -158,27 +133,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// that value reached each stage, and the stage-to-stage conversion rates.</summary>
     public BreakdownResult Breakdown(AnalyticsRequest request, string by, int limit = 100)
     {
-        var q = new Sql();
-        var where = q.RollupWhere(request);
-        var key = q.DimensionKey(by);
-        q.Param("limit", limit);
-        q.Text.Append($"""
-            WITH v AS (
-                SELECT {key} AS k, vid, sum(sessions) AS s, sum(touches) AS t, max(max_rank) AS r
-                FROM visitor_days WHERE {where} GROUP BY ALL),
-            g AS (SELECT k, count(*) AS visitors, sum(s)::BIGINT AS s, sum(t)::BIGINT AS t,
-                         count(*) FILTER (r >= 1) AS r1, count(*) FILTER (r >= 2) AS r2, count(*) FILTER (r >= 3) AS r3,
-                         count(*) FILTER (r >= 4) AS r4, count(*) FILTER (r >= 5) AS r5
-                  FROM v GROUP BY k)
-            SELECT {q.DimensionLabel("g.k")} AS value, visitors, s, t, r1, r2, r3, r4, r5
-            FROM g ORDER BY visitors DESC, value LIMIT $limit
-            """);
         var rows = new List<BreakdownRow>();
-        q.Read(store, r =>
+        foreach (var (value, t) in DimensionTallies(request, by, limit))
         {
-            var reached = StageMap(r, 4);
-            rows.Add(new BreakdownRow(r.GetString(0), r.GetInt64(1), Long(r, 2), Long(r, 3), reached, Conversion(reached)));
-        });
+            var reached = StageMap(t.Reached);
+            rows.Add(new BreakdownRow(value, t.Visitors, t.Sessions, t.Touches, reached, Conversion(reached)));
+        }
         return new BreakdownResult(request.Range.Site, request.Range.From, request.Range.To, by, rows);
     }
 
@@ -210,28 +170,20 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         }
         var groups = new List<(string Value, long[] Counts)>();
         {
-            var q = new Sql();
-            var where = q.RollupWhere(request);
-            q.Param("limit", by is null ? 1 : limit);
             if (by is null)
             {
-                q.Text.Append($"""
-                    WITH v AS (SELECT vid, max(max_rank) AS r FROM visitor_days WHERE {where} GROUP BY vid)
-                    SELECT 'all', count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
-                    FROM v
-                    """);
+                var q = new Sql();
+                var where = q.RollupWhere(request);
+                q.Text.Append($"SELECT {DistinctVisitors.RowSql("0")} FROM visitor_days WHERE {where}");
+                var rows = new DistinctVisitors.Rows();
+                q.ReadAll(store, rows.Read);
+                DistinctVisitors.Count(rows, out var total);
+                groups.Add(("all", total.Reached));
             }
             else
             {
-                var key = q.DimensionKey(by);
-                q.Text.Append($"""
-                    WITH v AS (SELECT {key} AS k, vid, max(max_rank) AS r FROM visitor_days WHERE {where} GROUP BY ALL),
-                    g AS (SELECT k, count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2) AS b, count(*) FILTER (r >= 3) AS c,
-                                 count(*) FILTER (r >= 4) AS d, count(*) FILTER (r >= 5) AS e FROM v GROUP BY k)
-                    SELECT {q.DimensionLabel("g.k")} AS value, a, b, c, d, e FROM g ORDER BY a DESC, value LIMIT $limit
-                    """);
+                groups.AddRange(DimensionTallies(request, by, limit).Select(g => (g.Value, g.Tally.Reached)));
             }
-            q.Read(store, r => groups.Add((r.GetString(0), [r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)])));
         }
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -463,6 +415,42 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         return new RealtimeResult(site, since, visitors, byStage, recent);
     }
 
+    /// <summary>Visitors, sessions, touches and stages per value of a dimension, most visitors first (then by value), at most <paramref name="limit"/>.</summary>
+    private List<(string Value, VisitorTally Tally)> DimensionTallies(AnalyticsRequest request, string by, int limit)
+    {
+        var q = new Sql();
+        var where = q.RollupWhere(request);
+        var key = q.DimensionKey(by);
+        q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
+        var rows = new DistinctVisitors.Rows();
+        q.ReadAll(store, rows.Read);
+        var tallies = DistinctVisitors.Count(rows, out _);
+        var labels = new Dictionary<uint, string>();
+        {
+            var l = new Sql();
+            l.Param("dim", VisitorDays.DimensionNumber(Column(by)));
+            l.Text.Append("SELECT id, value FROM dim_values WHERE dim = $dim");
+            l.Read(store, r => labels[r.GetFieldValue<uint>(0)] = r.GetString(1));
+        }
+        return [.. tallies
+            .Select(t => (Value: t.Key == 0 ? "(not set)" : labels.GetValueOrDefault(t.Key, "(not set)"), Tally: t.Value))
+            .OrderByDescending(t => t.Tally.Visitors).ThenBy(t => t.Value, StringComparer.Ordinal)
+            .Take(limit)];
+    }
+
+    private static OverviewDay Day(DateOnly day, VisitorTally t) =>
+        new(day, t.Visitors, t.Sessions, t.Touches, StageMap(t.Reached), StageMap(t.Entered));
+
+    private static Dictionary<string, long> StageMap(long[] counts)
+    {
+        var d = new Dictionary<string, long>(Stages.Length);
+        for (var i = 0; i < Stages.Length; i++)
+        {
+            d[Stages[i]] = counts[i];
+        }
+        return d;
+    }
+
     internal static string Column(string dimension) =>
         AnalyticsVocabulary.DimensionColumns.TryGetValue(dimension, out var c)
             ? c
@@ -570,10 +558,6 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             return $"CASE WHEN {column}_id = (SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set) THEN 0 ELSE {column}_id END";
         }
 
-        /// <summary>The value shown for a dimension key of <see cref="DimensionKey"/>.</summary>
-        public string DimensionLabel(string key) =>
-            $"coalesce((SELECT d.value FROM dim_values d WHERE d.dim = $dim AND d.id = {key} AND {key} <> 0), '(not set)')";
-
         /// <summary>site, UTC instants of the local days and filters on touchpoints.</summary>
         public string TouchpointWhere(AnalyticsRequest request)
         {
@@ -615,6 +599,20 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                     Param("f_stage_rank", JourneyStages.Rank(f.Stage));
                 }
             }
+        }
+
+        /// <summary>Runs the query and hands the whole reader to <paramref name="read"/>.</summary>
+        public void ReadAll(AnalyticsStore store, Action<DbDataReader> read)
+        {
+            using var c = store.OpenReadConnection();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = Text.ToString();
+            foreach (var p in _parameters)
+            {
+                cmd.Parameters.Add(p);
+            }
+            using var r = cmd.ExecuteReader();
+            read(r);
         }
 
         public void Read(AnalyticsStore store, Action<DbDataReader> row)
