@@ -152,39 +152,15 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// </summary>
     public FunnelResult Funnel(AnalyticsRequest request, string? by = null, int limit = 20)
     {
-        var times = new Dictionary<int, (long N, double? Median, double? P75)>();
-        {
-            var q = new Sql();
-            var where = q.RollupWhere(request);
-            q.Param("to_utc", request.Range.ToUtcExclusive);
-            q.Text.Append($"""
-                WITH cohort AS (SELECT vkey FROM visitors WHERE site = $site AND vid IN (SELECT vid FROM visitor_days WHERE {where})),
-                f0 AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
-                      WHERE site = $site AND ts < $to_utc AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
-                f AS (SELECT jkey, to_rank, ts FROM f0 QUALIFY ts <= min(ts) OVER (PARTITION BY jkey ORDER BY to_rank DESC)),
-                d AS (SELECT to_rank, epoch(ts - lag(ts) OVER (PARTITION BY jkey ORDER BY to_rank)) AS secs FROM f)
-                SELECT to_rank, count(secs), quantile_cont(secs, 0.5), quantile_cont(secs, 0.75)
-                FROM d WHERE secs IS NOT NULL GROUP BY to_rank
-                """);
-            q.Read(store, r => times[Convert.ToInt32(r.GetValue(0))] = (r.GetInt64(1), NullableDouble(r, 2), NullableDouble(r, 3)));
-        }
-        var groups = new List<(string Value, long[] Counts)>();
-        {
-            if (by is null)
-            {
-                var q = new Sql();
-                var where = q.RollupWhere(request);
-                q.Text.Append($"SELECT {DistinctVisitors.RowSql("0")} FROM visitor_days WHERE {where}");
-                var rows = new DistinctVisitors.Rows();
-                q.ReadAll(store, rows.Read);
-                DistinctVisitors.Count(rows, out var total);
-                groups.Add(("all", total.Reached));
-            }
-            else
-            {
-                groups.AddRange(DimensionTallies(request, by, limit).Select(g => (g.Value, g.Tally.Reached)));
-            }
-        }
+        // One read of the cohort's rows gives the counts (per value of `by` and overall) and the cohort itself.
+        var rowsQuery = new Sql();
+        var where = rowsQuery.RollupWhere(request);
+        rowsQuery.Text.Append($"SELECT {DistinctVisitors.RowSql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
+        var rows = new DistinctVisitors.Rows();
+        rowsQuery.ReadAll(store, rows.Read);
+        var perGroup = DistinctVisitors.Count(rows, out var overall);
+        var times = Times(request, rows);
+        var groups = by is null ? [] : Labelled(by, perGroup, limit).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
             var list = new List<FunnelStage>();
@@ -200,15 +176,55 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             return list;
         }
-        if (by is null)
+        return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, by, Build(overall.Reached, true),
+            by is null ? null : [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
+    }
+
+    /// <summary>
+    /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' transitions up to the end
+    /// of the range, folded by <see cref="FunnelTimes"/>.
+    /// </summary>
+    private Dictionary<int, (long N, double? Median, double? P75)> Times(AnalyticsRequest request, DistinctVisitors.Rows cohort)
+    {
+        var members = new System.Collections.BitArray(1024);
+        for (var i = 0; i < cohort.Count; i++)
         {
-            var counts = groups.Count > 0 ? groups[0].Counts : new long[Stages.Length];
-            return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, null, Build(counts, true), null);
+            var vid = (int)(uint)(cohort.Keys[i] >> 8);
+            if (vid >= members.Length)
+            {
+                members.Length = Math.Max(vid + 1, members.Length * 2);
+            }
+            members[vid] = true;
         }
-        // The overall funnel with a dimension: the cohort is the same visitors, counted once each.
-        var overall = Funnel(request);
-        return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, by, overall.Stages,
-            [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
+        var keys = new HashSet<ulong>();
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Text.Append("SELECT vkey, vid FROM visitors WHERE site = $site");
+            q.Read(store, r =>
+            {
+                var vid = (int)r.GetFieldValue<uint>(1);
+                if (vid < members.Length && members[vid])
+                {
+                    keys.Add(r.GetFieldValue<ulong>(0));
+                }
+            });
+        }
+        var times = new FunnelTimes();
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("to_utc", request.Range.ToUtcExclusive);
+            q.Text.Append("SELECT vkey, jkey, to_rank, epoch_us(ts) FROM stage_transitions WHERE site = $site AND ts < $to_utc");
+            q.Read(store, r =>
+            {
+                if (keys.Contains(r.GetFieldValue<ulong>(0)))
+                {
+                    times.Add(r.GetFieldValue<ulong>(1), r.GetFieldValue<sbyte>(2), r.GetFieldValue<long>(3));
+                }
+            });
+        }
+        return times.Compute();
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
@@ -424,7 +440,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
         var rows = new DistinctVisitors.Rows();
         q.ReadAll(store, rows.Read);
-        var tallies = DistinctVisitors.Count(rows, out _);
+        return Labelled(by, DistinctVisitors.Count(rows, out _), limit);
+    }
+
+    /// <summary>Tallies per dimension id with their values, most visitors first (then by value), at most <paramref name="limit"/>.</summary>
+    private List<(string Value, VisitorTally Tally)> Labelled(string by, Dictionary<uint, VisitorTally> tallies, int limit)
+    {
         var labels = new Dictionary<uint, string>();
         {
             var l = new Sql();
