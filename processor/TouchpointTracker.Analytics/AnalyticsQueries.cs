@@ -160,7 +160,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         rowsQuery.ReadAll(store, rows.Read);
         var perGroup = DistinctVisitors.Count(rows, out var overall);
         var times = Times(request, rows);
-        var groups = by is null ? [] : Labelled(by, perGroup, limit).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
+        var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
             var list = new List<FunnelStage>();
@@ -443,8 +443,8 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         return Labelled(by, DistinctVisitors.Count(rows, out _), limit);
     }
 
-    /// <summary>Tallies per dimension id with their values, most visitors first (then by value), at most <paramref name="limit"/>.</summary>
-    private List<(string Value, VisitorTally Tally)> Labelled(string by, Dictionary<uint, VisitorTally> tallies, int limit)
+    /// <summary>Tallies per dimension id with their values, most visitors (or visitors in awareness) first, then by value; at most <paramref name="limit"/>.</summary>
+    private List<(string Value, VisitorTally Tally)> Labelled(string by, Dictionary<uint, VisitorTally> tallies, int limit, bool byReached = false)
     {
         var labels = new Dictionary<uint, string>();
         {
@@ -455,7 +455,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         }
         return [.. tallies
             .Select(t => (Value: t.Key == 0 ? "(not set)" : labels.GetValueOrDefault(t.Key, "(not set)"), Tally: t.Value))
-            .OrderByDescending(t => t.Tally.Visitors).ThenBy(t => t.Value, StringComparer.Ordinal)
+            .OrderByDescending(t => byReached ? t.Tally.Reached[0] : t.Tally.Visitors).ThenBy(t => t.Value, StringComparer.Ordinal)
             .Take(limit)];
     }
 
