@@ -196,7 +196,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             members[vid] = true;
         }
-        var keys = new HashSet<ulong>();
+        var keys = new KeyIndex();
         {
             var q = new Sql();
             q.Param("site", request.Range.Site);
@@ -206,7 +206,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                 var vid = (int)r.GetFieldValue<uint>(1);
                 if (vid < members.Length && members[vid])
                 {
-                    keys.Add(r.GetFieldValue<ulong>(0));
+                    keys.GetOrAdd(r.GetFieldValue<ulong>(0), out _);
                 }
             });
         }

@@ -10,7 +10,7 @@ namespace TouchpointTracker.Analytics;
 internal sealed class FunnelTimes
 {
     private const int Ranks = 5;
-    private readonly Dictionary<ulong, int> _journeys = [];
+    private readonly KeyIndex _journeys = new();
     private long[] _first = new long[Ranks * 1024];
 
     /// <summary>One transition of a cohort's journey: its journey key, the rank it entered and its time (microseconds).</summary>
@@ -20,10 +20,9 @@ internal sealed class FunnelTimes
         {
             return;
         }
-        if (!_journeys.TryGetValue(jkey, out var j))
+        var j = _journeys.GetOrAdd(jkey, out var added);
+        if (added)
         {
-            j = _journeys.Count;
-            _journeys[jkey] = j;
             if ((j + 1) * Ranks > _first.Length)
             {
                 Array.Resize(ref _first, _first.Length * 2);
