@@ -27,6 +27,12 @@ public sealed class AnalyticsStore : IDisposable
         _write = new DuckDBConnection(ConnectionString);
         _write.Open();
         SchemaVersion = Migrations.Apply(_write);
+        using (var cmd = _write.CreateCommand())
+        {
+            // an int from validated options: no quoting concern
+            cmd.CommandText = $"SET checkpoint_threshold = '{options.CheckpointWalMb}MiB'";
+            cmd.ExecuteNonQuery();
+        }
     }
 
     public AnalyticsOptions Options { get; }
