@@ -26,41 +26,22 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 
     public OverviewResult Overview(AnalyticsRequest request)
     {
+        // per day, then the whole range (visitors are distinct over the range, not a sum of days): one read of the rows,
+        // counted per day and in total by DistinctVisitors
         var q = new Sql();
-        var where = q.SessionWhere(request);
-        // per day, then the whole range (visitors are distinct over the range, not a sum of days)
-        q.Text.Append($"""
-            WITH v AS (
-                SELECT day, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r, bit_or(entered) AS e
-                FROM sessions WHERE {where} GROUP BY day, vkey),
-            w AS (SELECT NULL::DATE AS day, vkey, sum(s) AS s, sum(t) AS t, max(r) AS r, bit_or(e) AS e FROM v GROUP BY vkey)
-            SELECT day, count(*), sum(s)::BIGINT, sum(t)::BIGINT,
-                   count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5),
-                   count(*) FILTER (e & 2 <> 0), count(*) FILTER (e & 4 <> 0), count(*) FILTER (e & 8 <> 0), count(*) FILTER (e & 16 <> 0), count(*) FILTER (e & 32 <> 0)
-            FROM (SELECT * FROM v UNION ALL SELECT * FROM w) GROUP BY day ORDER BY day NULLS FIRST
-            """);
-        var byDay = new Dictionary<DateOnly, OverviewDay>();
-        OverviewDay? total = null;
-        q.Read(store, r =>
-        {
-            var d = new OverviewDay(r.IsDBNull(0) ? default : DateOnly.FromDateTime(r.GetDateTime(0)),
-                r.GetInt64(1), Long(r, 2), Long(r, 3), StageMap(r, 4), StageMap(r, 9));
-            if (r.IsDBNull(0))
-            {
-                total = d;
-            }
-            else
-            {
-                byDay[d.Day] = d;
-            }
-        });
+        var where = q.RollupWhere(request);
+        q.Text.Append($"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE {where}");
+        var rows = new DistinctVisitors.Rows();
+        q.ReadAll(store, rows.Read);
+        var perDay = DistinctVisitors.Count(rows, out var tally);
+        var byDay = perDay.ToDictionary(p => request.Range.From.AddDays((int)p.Key), p => Day(request.Range.From.AddDays((int)p.Key), p.Value));
+        var total = Day(default, tally);
         var range = request.Range;
         var days = new List<OverviewDay>();
         for (var d = range.From; d <= range.To; d = d.AddDays(1))
         {
             days.Add(byDay.GetValueOrDefault(d) ?? new OverviewDay(d, 0, 0, 0, StageMap(null, 0), StageMap(null, 0)));
         }
-        total ??= new OverviewDay(default, 0, 0, 0, StageMap(null, 0), StageMap(null, 0));
         var (conversions, revenue) = ConversionTotals(request.Range);
         return new OverviewResult(range.Site, range.From, range.To, range.Zone.Id, total.Visitors, total.Sessions, total.Touchpoints,
             total.Reached, total.Entered, days)
@@ -152,24 +133,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// that value reached each stage, and the stage-to-stage conversion rates.</summary>
     public BreakdownResult Breakdown(AnalyticsRequest request, string by, int limit = 100)
     {
-        var column = Column(by);
-        var q = new Sql();
-        var where = q.SessionWhere(request);
-        q.Param("limit", limit);
-        q.Text.Append($"""
-            WITH v AS (
-                SELECT coalesce({column}, '(not set)') AS value, vkey, sum(starts) AS s, sum(touches) AS t, max(max_rank) AS r
-                FROM sessions WHERE {where} GROUP BY ALL)
-            SELECT value, count(*) AS visitors, sum(s)::BIGINT, sum(t)::BIGINT,
-                   count(*) FILTER (r >= 1), count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
-            FROM v GROUP BY value ORDER BY visitors DESC, value LIMIT $limit
-            """);
         var rows = new List<BreakdownRow>();
-        q.Read(store, r =>
+        foreach (var (value, t) in DimensionTallies(request, by, limit))
         {
-            var reached = StageMap(r, 4);
-            rows.Add(new BreakdownRow(r.GetString(0), r.GetInt64(1), Long(r, 2), Long(r, 3), reached, Conversion(reached)));
-        });
+            var reached = StageMap(t.Reached);
+            rows.Add(new BreakdownRow(value, t.Visitors, t.Sessions, t.Touches, reached, Conversion(reached)));
+        }
         return new BreakdownResult(request.Range.Site, request.Range.From, request.Range.To, by, rows);
     }
 
@@ -183,35 +152,15 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// </summary>
     public FunnelResult Funnel(AnalyticsRequest request, string? by = null, int limit = 20)
     {
-        var times = new Dictionary<int, (long N, double? Median, double? P75)>();
-        {
-            var q = new Sql();
-            var where = q.SessionWhere(request);
-            q.Param("to_utc", request.Range.ToUtcExclusive);
-            q.Text.Append($"""
-                WITH cohort AS (SELECT DISTINCT vkey FROM sessions WHERE {where}),
-                f0 AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
-                      WHERE site = $site AND ts < $to_utc AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
-                f AS (SELECT jkey, to_rank, ts FROM f0 QUALIFY ts <= min(ts) OVER (PARTITION BY jkey ORDER BY to_rank DESC)),
-                d AS (SELECT to_rank, epoch(ts - lag(ts) OVER (PARTITION BY jkey ORDER BY to_rank)) AS secs FROM f)
-                SELECT to_rank, count(secs), quantile_cont(secs, 0.5), quantile_cont(secs, 0.75)
-                FROM d WHERE secs IS NOT NULL GROUP BY to_rank
-                """);
-            q.Read(store, r => times[Convert.ToInt32(r.GetValue(0))] = (r.GetInt64(1), NullableDouble(r, 2), NullableDouble(r, 3)));
-        }
-        var groups = new List<(string Value, long[] Counts)>();
-        {
-            var q = new Sql();
-            var where = q.SessionWhere(request);
-            var value = by is null ? "'all'" : $"coalesce({Column(by)}, '(not set)')";
-            q.Param("limit", by is null ? 1 : limit);
-            q.Text.Append($"""
-                WITH v AS (SELECT {value} AS value, vkey, max(max_rank) AS r FROM sessions WHERE {where} GROUP BY ALL)
-                SELECT value, count(*) FILTER (r >= 1) AS a, count(*) FILTER (r >= 2), count(*) FILTER (r >= 3), count(*) FILTER (r >= 4), count(*) FILTER (r >= 5)
-                FROM v GROUP BY value ORDER BY a DESC, value LIMIT $limit
-                """);
-            q.Read(store, r => groups.Add((r.GetString(0), [r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)])));
-        }
+        // One read of the cohort's rows gives the counts (per value of `by` and overall) and the cohort itself.
+        var rowsQuery = new Sql();
+        var where = rowsQuery.RollupWhere(request);
+        rowsQuery.Text.Append($"SELECT {DistinctVisitors.RowSql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
+        var rows = new DistinctVisitors.Rows();
+        rowsQuery.ReadAll(store, rows.Read);
+        var perGroup = DistinctVisitors.Count(rows, out var overall);
+        var times = Times(request, rows);
+        var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
             var list = new List<FunnelStage>();
@@ -227,15 +176,55 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             return list;
         }
-        if (by is null)
+        return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, by, Build(overall.Reached, true),
+            by is null ? null : [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
+    }
+
+    /// <summary>
+    /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' transitions up to the end
+    /// of the range, folded by <see cref="FunnelTimes"/>.
+    /// </summary>
+    private Dictionary<int, (long N, double? Median, double? P75)> Times(AnalyticsRequest request, DistinctVisitors.Rows cohort)
+    {
+        var members = new System.Collections.BitArray(1024);
+        for (var i = 0; i < cohort.Count; i++)
         {
-            var counts = groups.Count > 0 ? groups[0].Counts : new long[Stages.Length];
-            return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, null, Build(counts, true), null);
+            var vid = (int)(uint)(cohort.Keys[i] >> 8);
+            if (vid >= members.Length)
+            {
+                members.Length = Math.Max(vid + 1, members.Length * 2);
+            }
+            members[vid] = true;
         }
-        // The overall funnel with a dimension: the cohort is the same visitors, counted once each.
-        var overall = Funnel(request);
-        return new FunnelResult(request.Range.Site, request.Range.From, request.Range.To, by, overall.Stages,
-            [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
+        var keys = new KeyIndex();
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Text.Append("SELECT vkey, vid FROM visitors WHERE site = $site");
+            q.Read(store, r =>
+            {
+                var vid = (int)r.GetFieldValue<uint>(1);
+                if (vid < members.Length && members[vid])
+                {
+                    keys.GetOrAdd(r.GetFieldValue<ulong>(0), out _);
+                }
+            });
+        }
+        var times = new FunnelTimes();
+        {
+            var q = new Sql();
+            q.Param("site", request.Range.Site);
+            q.Param("to_utc", request.Range.ToUtcExclusive);
+            q.Text.Append("SELECT vkey, jkey, to_rank, epoch_us(ts) FROM stage_transitions WHERE site = $site AND ts < $to_utc");
+            q.Read(store, r =>
+            {
+                if (keys.Contains(r.GetFieldValue<ulong>(0)))
+                {
+                    times.Add(r.GetFieldValue<ulong>(1), r.GetFieldValue<sbyte>(2), r.GetFieldValue<long>(3));
+                }
+            });
+        }
+        return times.Compute();
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
@@ -442,6 +431,47 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         return new RealtimeResult(site, since, visitors, byStage, recent);
     }
 
+    /// <summary>Visitors, sessions, touches and stages per value of a dimension, most visitors first (then by value), at most <paramref name="limit"/>.</summary>
+    private List<(string Value, VisitorTally Tally)> DimensionTallies(AnalyticsRequest request, string by, int limit)
+    {
+        var q = new Sql();
+        var where = q.RollupWhere(request);
+        var key = q.DimensionKey(by);
+        q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
+        var rows = new DistinctVisitors.Rows();
+        q.ReadAll(store, rows.Read);
+        return Labelled(by, DistinctVisitors.Count(rows, out _), limit);
+    }
+
+    /// <summary>Tallies per dimension id with their values, most visitors (or visitors in awareness) first, then by value; at most <paramref name="limit"/>.</summary>
+    private List<(string Value, VisitorTally Tally)> Labelled(string by, Dictionary<uint, VisitorTally> tallies, int limit, bool byReached = false)
+    {
+        var labels = new Dictionary<uint, string>();
+        {
+            var l = new Sql();
+            l.Param("dim", VisitorDays.DimensionNumber(Column(by)));
+            l.Text.Append("SELECT id, value FROM dim_values WHERE dim = $dim");
+            l.Read(store, r => labels[r.GetFieldValue<uint>(0)] = r.GetString(1));
+        }
+        return [.. tallies
+            .Select(t => (Value: t.Key == 0 ? "(not set)" : labels.GetValueOrDefault(t.Key, "(not set)"), Tally: t.Value))
+            .OrderByDescending(t => byReached ? t.Tally.Reached[0] : t.Tally.Visitors).ThenBy(t => t.Value, StringComparer.Ordinal)
+            .Take(limit)];
+    }
+
+    private static OverviewDay Day(DateOnly day, VisitorTally t) =>
+        new(day, t.Visitors, t.Sessions, t.Touches, StageMap(t.Reached), StageMap(t.Entered));
+
+    private static Dictionary<string, long> StageMap(long[] counts)
+    {
+        var d = new Dictionary<string, long>(Stages.Length);
+        for (var i = 0; i < Stages.Length; i++)
+        {
+            d[Stages[i]] = counts[i];
+        }
+        return d;
+    }
+
     internal static string Column(string dimension) =>
         AnalyticsVocabulary.DimensionColumns.TryGetValue(dimension, out var c)
             ? c
@@ -502,6 +532,53 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             return w.ToString();
         }
 
+        /// <summary>site, local days and filters on the visitor_days roll-up: a filter value is compared through its dimension id.</summary>
+        public string RollupWhere(AnalyticsRequest request)
+        {
+            Param("site", request.Range.Site);
+            Param("from", request.Range.From);
+            Param("to", request.Range.To);
+            var w = new StringBuilder("site = $site AND day BETWEEN $from AND $to");
+            var f = request.Filters;
+            void Add(string? value, string dimension)
+            {
+                if (value is not null)
+                {
+                    // an unknown value has no id: the subquery gives NULL and no row matches, as the string comparison would
+                    var n = VisitorDays.DimensionNumber(dimension);
+                    w.Append($" AND {dimension}_id = (SELECT id FROM dim_values WHERE dim = {n} AND value = $f_{dimension})");
+                    Param("f_" + dimension, value);
+                }
+            }
+            Add(f.Channel, "channel");
+            Add(f.Source, "source");
+            Add(f.Medium, "medium");
+            Add(f.Campaign, "campaign");
+            Add(f.Term, "term");
+            Add(f.LandingPage, "landing_page");
+            Add(f.Device, "device");
+            Add(f.Country, "country");
+            if (f.Stage is not null)
+            {
+                w.Append(" AND max_rank = $f_stage_rank");
+                Param("f_stage_rank", JourneyStages.Rank(f.Stage));
+            }
+            return w.ToString();
+        }
+
+        /// <summary>
+        /// The grouping key of a breakdown dimension on visitor_days: its id, with the id of a literal '(not set)' value folded
+        /// into 0 (no value), since both are shown as '(not set)' and a visitor with both counts once.
+        /// </summary>
+        public string DimensionKey(string dimension)
+        {
+            var column = Column(dimension); // the whitelist
+            var n = VisitorDays.DimensionNumber(column);
+            Param("dim", n);
+            Param("not_set", "(not set)");
+            return $"CASE WHEN {column}_id = (SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set) THEN 0 ELSE {column}_id END";
+        }
+
         /// <summary>site, UTC instants of the local days and filters on touchpoints.</summary>
         public string TouchpointWhere(AnalyticsRequest request)
         {
@@ -543,6 +620,20 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                     Param("f_stage_rank", JourneyStages.Rank(f.Stage));
                 }
             }
+        }
+
+        /// <summary>Runs the query and hands the whole reader to <paramref name="read"/>.</summary>
+        public void ReadAll(AnalyticsStore store, Action<DbDataReader> read)
+        {
+            using var c = store.OpenReadConnection();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = Text.ToString();
+            foreach (var p in _parameters)
+            {
+                cmd.Parameters.Add(p);
+            }
+            using var r = cmd.ExecuteReader();
+            read(r);
         }
 
         public void Read(AnalyticsStore store, Action<DbDataReader> row)

@@ -34,6 +34,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly Lock _mapLock = new();
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
+    private readonly VisitorDays _visitorDays = new();
     private long _written, _duplicates, _flushes, _rollUpTicks;
     private bool _stagingReady;
 
@@ -94,7 +95,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     public async Task<long> EnforceRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var cutoff = now.UtcDateTime.AddDays(-_options.RetentionDays);
-        var marker = new Marker(c => DeleteOlderThan(c, cutoff));
+        var marker = new Marker(c =>
+        {
+            _visitorDays.Reset(); // visitors go: their numbers are read again at the next flush
+            return DeleteOlderThan(c, cutoff);
+        });
         await _input.Writer.WriteAsync(marker, cancellationToken);
         return await marker.Done.Task.WaitAsync(cancellationToken);
     }
@@ -264,8 +269,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 var paths = AttributionPaths.Prepare(c, PathVisitors());
                 var upkeepTicks = Stopwatch.GetElapsedTime(upkeep).Ticks;
                 AppendTouchpoints(c);
-                AppendSessions(c);
+                var sessions = SessionGroups();
+                AppendSessions(c, sessions);
                 AppendVisitors(c);
+                _visitorDays.Append(c, sessions);
                 AppendConversions(c);
                 AppendPersons(c);
                 if (paths)
@@ -284,6 +291,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
         catch
         {
+            _visitorDays.Reset(); // numbers given inside the rolled-back transaction are void
             Exec(c, "ROLLBACK");
             throw;
         }
@@ -424,23 +432,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>One sessions row per session of the batch: its traffic source from its earliest touch in the batch,
     /// <c>starts</c> = 1 when the batch holds the session's first event.</summary>
-    private void AppendSessions(DuckDBConnection c)
+    private void AppendSessions(DuckDBConnection c, List<SessionGroup> groups)
     {
-        var groups = new Dictionary<(string, string), (TouchpointRow First, DateTime End, int Touches, int Rank, int Entered, bool Starts)>();
-        foreach (var r in _tps)
-        {
-            var k = (r.Site, r.SessionId);
-            if (groups.TryGetValue(k, out var g))
-            {
-                groups[k] = (r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank), g.Entered | r.Entered, g.Starts || IsStart(r));
-            }
-            else
-            {
-                groups[k] = (r, r.Ts, 1, r.Rank, r.Entered, IsStart(r));
-            }
-        }
         using var app = c.CreateAppender("sessions");
-        foreach (var (_, g) in groups)
+        foreach (var g in groups)
         {
             var f = g.First;
             app.CreateRow()
@@ -457,6 +452,29 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private IEnumerable<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> PathVisitors() =>
         _tps.Where(t => IsStart(t) || t.PersonId is not null)
             .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null, IsStart(t) ? t.Ts : (DateTime?)null));
+
+    /// <summary>The batch's touchpoints grouped per session (the rows of the sessions and visitor_days roll-ups).</summary>
+    private List<SessionGroup> SessionGroups()
+    {
+        var index = new Dictionary<(string, string), int>();
+        var groups = new List<SessionGroup>();
+        foreach (var r in _tps)
+        {
+            var k = (r.Site, r.SessionId);
+            if (index.TryGetValue(k, out var i))
+            {
+                var g = groups[i];
+                groups[i] = new SessionGroup(r.Ts < g.First.Ts ? r : g.First, r.Ts > g.End ? r.Ts : g.End, g.Touches + 1, Math.Max(g.Rank, r.Rank),
+                    g.Entered | r.Entered, g.Starts || IsStart(r));
+            }
+            else
+            {
+                index[k] = groups.Count;
+                groups.Add(new SessionGroup(r, r.Ts, 1, r.Rank, r.Entered, IsStart(r)));
+            }
+        }
+        return groups;
+    }
 
     /// <summary>
     /// The processor names a session after its first event, so the row holding that event starts the session: summing
@@ -475,15 +493,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 first[k] = r.Ts;
             }
         }
-        Exec(c, "DELETE FROM stage_v");
-        using (var app = c.CreateAppender("stage_v"))
-        {
-            foreach (var ((site, visitor), ts) in first)
-            {
-                app.CreateRow().AppendValue(site).AppendValue(Key(visitor)).AppendValue(visitor).AppendValue(ts).EndRow();
-            }
-        }
-        Exec(c, FlushSql.InsertVisitors);
+        _visitorDays.AppendNewVisitors(c, first);
     }
 
     /// <summary>
@@ -557,6 +567,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             AttributionPaths.Compact(c);
             Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
+            VisitorDays.ApplyRetention(c, cutoff, (conn, sql, p) => Exec(conn, sql, p));
             Exec(c, "COMMIT");
             return n;
         }
@@ -600,7 +611,6 @@ internal static class FlushSql
 {
     internal const string CreateStaging = """
         CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
-        CREATE OR REPLACE TEMP TABLE stage_v (site VARCHAR, vkey UBIGINT, visitor VARCHAR, first_ts TIMESTAMP);
         CREATE OR REPLACE TEMP TABLE stage_r (site VARCHAR, conversion_id VARCHAR);
         CREATE OR REPLACE TEMP TABLE stage_p (site VARCHAR, pkey UBIGINT, person_id VARCHAR, user_id_sha256 VARCHAR, vkey UBIGINT, ts TIMESTAMP);
         """;
@@ -642,11 +652,5 @@ internal static class FlushSql
     internal const string StoredTransitionIds = """
         SELECT DISTINCT t.site, t.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
         WHERE t.ts BETWEEN $min AND $max
-        """;
-
-    internal const string InsertVisitors = """
-        INSERT INTO visitors
-        SELECT n.site, n.vkey, n.visitor, n.first_ts FROM stage_v n
-        WHERE NOT EXISTS (SELECT 1 FROM visitors v WHERE v.site = n.site AND v.vkey = n.vkey)
         """;
 }

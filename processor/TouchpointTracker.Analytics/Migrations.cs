@@ -135,9 +135,9 @@ internal static class Migrations
             ts TIMESTAMP NOT NULL
         );
         """,
-        // 4: reserved (null: no step of this number yet). A step added here later still runs on a store that is already
-        // at 5: the runner applies every step it has not recorded, in order, not only those above the highest.
-        null,
+        // 4: the visitor_days roll-up (VisitorDays): dense visitor numbers, a dictionary of dimension values, and one
+        // narrow row per sessions row with integer ids, backfilled from sessions.
+        VisitorDays.MigrationStep,
         // 5: the attribution roll-up (see AttributionPaths), filled from the stored sessions.
         AttributionPaths.MigrationStep,
     ];

@@ -3,6 +3,7 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using TouchpointTracker.Analytics;
 using TouchpointTracker.Analytics.Benchmarks;
+using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 
 // Figures for docs/analytics.md: ingest rate through AnalyticsWriter, bytes per touchpoint on disk, and each
@@ -14,7 +15,8 @@ using TouchpointTracker.Journeys;
 //            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
 //            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run; 0 skips it),
 //            --attribution-views channel,campaign (only the attribution views whose name contains one of these); CPU p50 is the process's CPU time (all threads) per warm run
-//   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush.
+//            --views overview,funnel (only the API views whose name contains one of these; "none" skips them)
+//   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush. Each figure line ends with the load average (/proc/loadavg).
 var touchpoints = Arg("--touchpoints", 10_000_000L);
 var visitors = (int)Arg("--visitors", touchpoints / 10);
 var days = (int)Arg("--days", 90);
@@ -43,21 +45,51 @@ if (!skipWrite)
     using (var store = new AnalyticsStore(options))
     {
         await using var writer = new AnalyticsWriter(store);
-        var lastReport = sw.Elapsed;
+        // The writer alone: the generator fills a chunk of --chunk touchpoints (and their transitions) first, then the chunk
+        // is added and flushed under the writer stopwatch, so generation never shares the cores with the timed part.
+        var chunkSize = (int)Arg("--chunk", 100_000);
+        var chunk = new List<object>(chunkSize * 2);
+        var writerTime = TimeSpan.Zero;
+        var writerCpu = TimeSpan.Zero;
+        async Task WriteChunk()
+        {
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var w = Stopwatch.StartNew();
+            foreach (var item in chunk)
+            {
+                if (item is Touchpoint tp)
+                {
+                    await writer.AddAsync(tp);
+                }
+                else
+                {
+                    await writer.AddAsync((StageTransition)item);
+                }
+            }
+            await writer.FlushAsync();
+            writerTime += w.Elapsed;
+            writerCpu += Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+            chunk.Clear();
+        }
         foreach (var tp in gen.Generate(pending.Enqueue, start, conversions.Add))
         {
-            await writer.AddAsync(tp);
+            chunk.Add(tp);
             while (pending.TryDequeue(out var t))
             {
-                await writer.AddAsync(t);
+                chunk.Add(t);
                 transitions++;
             }
-            if (++rows % 1_000_000 == 0)
+            if (++rows % chunkSize == 0)
             {
-                Console.WriteLine($"  {rows:N0} touchpoints queued, {writer.RowsWritten:N0} rows committed, {sw.Elapsed.TotalSeconds:N0} s");
+                await WriteChunk();
+            }
+            if (rows % 1_000_000 == 0)
+            {
+                Console.WriteLine($"  {rows:N0} touchpoints, {writer.RowsWritten:N0} rows committed, {sw.Elapsed.TotalSeconds:N0} s, writer {writerTime.TotalSeconds:N0} s " +
+                                  $"({rows / writerTime.TotalSeconds:N0}/s), load {LoadAverage()}");
             }
         }
-        await writer.FlushAsync();
+        await WriteChunk();
         WriteConversions(store, conversions);
         var written = sw.Elapsed;
         Console.WriteLine();
@@ -66,6 +98,8 @@ if (!skipWrite)
         Console.WriteLine($"Write: {rows:N0} touchpoints + {transitions:N0} transitions in {written.TotalSeconds:N1} s = {rows / written.TotalSeconds:N0} touchpoints/s " +
                           $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates), load average {LoadAverage()}");
         Console.WriteLine($"  of which the attribution roll-up's upkeep: {writer.AttributionRollUpTime.TotalSeconds:N1} s ({writer.AttributionRollUpTime / written:P1} of the write)");
+        Console.WriteLine($"Writer alone (AddAsync + flush of each {chunkSize:N0}-touchpoint chunk): {writerTime.TotalSeconds:N1} s = {rows / writerTime.TotalSeconds:N0} touchpoints/s, " +
+                          $"process CPU {writerCpu.TotalSeconds:N1} s = {writerCpu.TotalMicroseconds / rows:N1} us CPU per touchpoint (with its transitions)");
         // replay the first 200k touchpoints: idempotency cost and check
         var replay = Stopwatch.StartNew();
         var before = writer.RowsWritten;
@@ -79,17 +113,16 @@ if (!skipWrite)
             }
         }
         await writer.FlushAsync();
-        Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s");
+        Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s (generation included)");
     }
     var bytes = new FileInfo(path).Length + (File.Exists(path + ".wal") ? new FileInfo(path + ".wal").Length : 0);
     Console.WriteLine($"Disk: {bytes / 1048576.0:N1} MiB after checkpoint = {bytes / (double)rows:N1} bytes per touchpoint (all tables)");
 }
 
-var firstOpen = Stopwatch.StartNew();
+var opening = Stopwatch.StartNew();
 using (var store = new AnalyticsStore(options))
 {
-    // on a store written by an older build this runs the migrations (the attribution roll-up's backfill among them)
-    Console.WriteLine($"Open: {firstOpen.Elapsed.TotalSeconds:N1} s (schema migrations included), load average {LoadAverage()}");
+    Console.WriteLine($"Open (schema version {store.SchemaVersion}; migrations of an older file included): {opening.Elapsed.TotalSeconds:N1} s, load {LoadAverage()}");
     using var c = store.OpenReadConnection();
     using (var rc = c.CreateCommand())
     {
@@ -119,7 +152,8 @@ using (var store = new AnalyticsStore(options))
             SELECT 'touchpoints' AS table_name, block_id FROM pragma_storage_info('touchpoints') WHERE block_id >= 0
             UNION ALL SELECT 'sessions', block_id FROM pragma_storage_info('sessions') WHERE block_id >= 0
             UNION ALL SELECT 'stage_transitions', block_id FROM pragma_storage_info('stage_transitions') WHERE block_id >= 0
-            UNION ALL SELECT 'visitors', block_id FROM pragma_storage_info('visitors') WHERE block_id >= 0)
+            UNION ALL SELECT 'visitors', block_id FROM pragma_storage_info('visitors') WHERE block_id >= 0
+            UNION ALL SELECT 'visitor_days', block_id FROM pragma_storage_info('visitor_days') WHERE block_id >= 0)
         GROUP BY table_name ORDER BY table_name
         """;
     using var rd2 = cmd2.ExecuteReader();
@@ -233,7 +267,8 @@ if (Arg("--markov-keys", 3000) > 0)
 {
     MarkovScale((int)Arg("--markov-keys", 3000));
 }
-foreach (var (name, run) in onlyAttribution ? [] : views)
+var viewFilter = ArgS("--views");
+foreach (var (name, run) in (onlyAttribution ? [] : views).Where(v => viewFilter is null || viewFilter.Split(',').Any(f => v.Name.Contains(f, StringComparison.Ordinal))))
 {
     var cold = new List<double>();
     for (var i = 0; i < coldRuns; i++)
@@ -245,6 +280,7 @@ foreach (var (name, run) in onlyAttribution ? [] : views)
         cold.Add(sw.Elapsed.TotalMilliseconds);
     }
     var warm = new List<double>();
+    var cpu = new List<double>();
     using (var store = new AnalyticsStore(options))
     {
         var q = new AnalyticsQueries(store);
@@ -252,12 +288,14 @@ foreach (var (name, run) in onlyAttribution ? [] : views)
         run(q);
         for (var i = 0; i < warmRuns; i++)
         {
+            var c0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             run(q);
             warm.Add(sw.Elapsed.TotalMilliseconds);
+            cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
         }
     }
-    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms");
+    Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {cold.Max(),8:N0}ms {P(cpu, 0.5),8:N0}ms  load {LoadAverage()}");
 }
 if (!keep)
 {
@@ -331,6 +369,7 @@ static void MarkovScale(int keys)
     Console.WriteLine($"Markov scale: {keys:N0} keys, {keys * 100:N0} paths (per-path models while adding: {added.TotalMilliseconds:N0} ms), " +
                       $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms wall, {cpu.TotalMilliseconds:N0} ms CPU, P(conversion) {result.MarkovConversionProbability:N3}");
 }
+
 
 static double P(List<double> xs, double q)
 {
