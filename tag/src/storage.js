@@ -33,7 +33,7 @@ const put = (k, v, dm) =>
 // localStorage, as JSON: ls(k) reads (undefined when missing, corrupt or
 // unavailable), ls(k, v) writes, ls(k, '') removes. A missing key is not
 // given to JSON.parse: JSON.parse(undefined) throws, and even a caught
-// exception cost a visitor's first page view about 1.5 ms of main thread
+// exception cost a visitor's first page view about 1 ms of main thread
 // (the tag reads missing keys on every page view: the opt-out, the retry
 // queue).
 export const ls = (k, v) => {
