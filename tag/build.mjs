@@ -39,7 +39,7 @@ export async function bundle(features, plugin) {
     // Module top-level code (reading data- attributes...) runs inside this
     // try too: a broken page setup can never throw into the host page.
     banner: { js: 'try{' },
-    footer: { js: '}catch(e){}' },
+    footer: { js: '}catch{}' },
     write: false,
     plugins: plugin ? [plugin] : [],
   })

@@ -12,7 +12,7 @@ export const safe =
   (...a) => {
     try {
       return f(...a)
-    } catch (e) {}
+    } catch {}
   }
 
 // Every listener is capturing (sees events the page stops) and guarded.

@@ -31,7 +31,7 @@ namespace TouchpointTracker.Tag.BrowserTests;
 /// </remarks>
 public class TagMainThreadBenchmark
 {
-    private const int Runs = 20;
+    private static readonly int Runs = int.TryParse(Environment.GetEnvironmentVariable("TT_BENCH_RUNS"), out var n) && n > 0 ? n : 20;
 
     private static readonly string[] Categories = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "blink", "loading"];
 
@@ -70,7 +70,7 @@ public class TagMainThreadBenchmark
                 o.WriteLine($"  per page view (script run + its later tasks): CPU {Fig(costs, c => c.TotalCpu)}, wall {Fig(costs, c => c.TotalWall)}");
                 foreach (var part in costs.SelectMany(c => c.Parts.Keys).Distinct().Order(StringComparer.Ordinal))
                 {
-                    o.WriteLine($"    {part}: wall {Fig(costs, c => c.Parts.GetValueOrDefault(part))}");
+                    o.WriteLine($"    {part}: wall {Fig(costs, c => c.Parts.GetValueOrDefault(part))}, CPU {Fig(costs, c => c.PartsCpu.GetValueOrDefault(part))}");
                 }
             }
         }
@@ -129,7 +129,7 @@ public class TagMainThreadBenchmark
 }
 
 /// <summary>The tag's main-thread time in one page load, in milliseconds.</summary>
-public sealed record TagCost(double ScriptWall, double ScriptCpu, double TotalWall, double TotalCpu, IReadOnlyDictionary<string, double> Parts);
+public sealed record TagCost(double ScriptWall, double ScriptCpu, double TotalWall, double TotalCpu, IReadOnlyDictionary<string, double> Parts, IReadOnlyDictionary<string, double> PartsCpu);
 
 /// <summary>Reads a Chromium trace (JSON, as Playwright's StopTracingAsync returns it): what the tag's script cost the page's main thread.</summary>
 public static class TagTrace
@@ -146,6 +146,8 @@ public static class TagTrace
         ["v8.compile"] = "compiling",
         ["v8.produceCache"] = "producing the code cache",
     };
+
+    private static readonly bool AllParts = Environment.GetEnvironmentVariable("TT_BENCH_ALL_PARTS") == "1";
 
     private sealed record Event(string Name, string Thread, double Ts, double Dur, double? ThreadDur, string? Url);
 
@@ -179,6 +181,7 @@ public static class TagTrace
         var outer = tag.Where(e => !tag.Any(o => !ReferenceEquals(o, e) && Contains(o, e))).ToList();
         double scriptWall = 0, scriptCpu = 0, totalWall = 0, totalCpu = 0;
         var parts = new Dictionary<string, double>(StringComparer.Ordinal);
+        var partsCpu = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var e in outer)
         {
             var cpu = e.ThreadDur ?? e.Dur;
@@ -191,14 +194,15 @@ public static class TagTrace
             }
             foreach (var inner in onMain)
             {
-                if (!ReferenceEquals(inner, e) && Contains(e, inner) && PartNames.TryGetValue(inner.Name, out var part))
+                if (!ReferenceEquals(inner, e) && Contains(e, inner) && (PartNames.TryGetValue(inner.Name, out var part) || (AllParts && (part = "(" + inner.Name + ")") is not null)))
                 {
                     var key = (e.Name == "FunctionCall" ? "later tasks: " : "script run: ") + part;
                     parts[key] = parts.GetValueOrDefault(key) + inner.Dur / 1000;
+                    partsCpu[key] = partsCpu.GetValueOrDefault(key) + (inner.ThreadDur ?? inner.Dur) / 1000;
                 }
             }
         }
-        return new TagCost(scriptWall / 1000, scriptCpu / 1000, totalWall / 1000, totalCpu / 1000, parts);
+        return new TagCost(scriptWall / 1000, scriptCpu / 1000, totalWall / 1000, totalCpu / 1000, parts, partsCpu);
     }
 
     private static bool Contains(Event outer, Event inner) =>

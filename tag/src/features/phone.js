@@ -20,7 +20,7 @@ const SEP = '[\\s().\\/\\-\\u00a0\\u202f]*'
 const ss = (k, v) => {
   try {
     return v ? sessionStorage.setItem(k, json(v)) : JSON.parse(sessionStorage.getItem(k))
-  } catch (e) {}
+  } catch {}
 }
 
 // The digits of s, each followed by optional separators, as a pattern.
