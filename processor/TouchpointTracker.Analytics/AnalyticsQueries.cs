@@ -636,20 +636,14 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             read(r);
         }
 
-        public void Read(AnalyticsStore store, Action<DbDataReader> row)
-        {
-            using var c = store.OpenReadConnection();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = Text.ToString();
-            foreach (var p in _parameters)
+        /// <summary>Runs the query and hands each row to <paramref name="row"/>.</summary>
+        public void Read(AnalyticsStore store, Action<DbDataReader> row) =>
+            ReadAll(store, r =>
             {
-                cmd.Parameters.Add(p);
-            }
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                row(r);
-            }
-        }
+                while (r.Read())
+                {
+                    row(r);
+                }
+            });
     }
 }
