@@ -157,9 +157,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var where = rowsQuery.RollupWhere(request);
         rowsQuery.Text.Append($"SELECT {DistinctVisitors.RowSql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
         var rows = new DistinctVisitors.Rows();
-        rowsQuery.ReadAll(store, rows.Read);
+        var transitions = new SiteTransitions();
+        // The cohort's rows and the site's transitions are read side by side (two read connections; the reading is C#
+        // work per row, so the two cores share it); the transitions are then kept for the cohort's visitors only.
+        Parallel.Invoke(() => rowsQuery.ReadAll(store, rows.Read), () => transitions.Read(store, request));
         var perGroup = DistinctVisitors.Count(rows, out var overall);
-        var times = Times(request, rows);
+        var times = Times(rows, transitions);
         var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -184,7 +187,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' transitions up to the end
     /// of the range, folded by <see cref="FunnelTimes"/>.
     /// </summary>
-    private Dictionary<int, (long N, double? Median, double? P75)> Times(AnalyticsRequest request, DistinctVisitors.Rows cohort)
+    private static Dictionary<int, (long N, double? Median, double? P75)> Times(DistinctVisitors.Rows cohort, SiteTransitions transitions)
     {
         var members = new System.Collections.BitArray(1024);
         for (var i = 0; i < cohort.Count; i++)
@@ -196,35 +199,59 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             members[vid] = true;
         }
-        var keys = new KeyIndex();
-        {
-            var q = new Sql();
-            q.Param("site", request.Range.Site);
-            q.Text.Append("SELECT vkey, vid FROM visitors WHERE site = $site");
-            q.Read(store, r =>
-            {
-                var vid = (int)r.GetFieldValue<uint>(1);
-                if (vid < members.Length && members[vid])
-                {
-                    keys.GetOrAdd(r.GetFieldValue<ulong>(0), out _);
-                }
-            });
-        }
         var times = new FunnelTimes();
+        for (var i = 0; i < transitions.Count; i++)
+        {
+            var vid = (int)transitions.Vids[i];
+            if (vid < members.Length && members[vid])
+            {
+                times.Add(transitions.Journeys[i], transitions.Ranks[i], transitions.Times[i]);
+            }
+        }
+        return times.Compute();
+    }
+
+    /// <summary>A site's stage transitions up to the end of a range, each with its visitor's number (visitors.vid).</summary>
+    private sealed class SiteTransitions
+    {
+        public int Count;
+        public uint[] Vids = new uint[4096];
+        public ulong[] Journeys = new ulong[4096];
+        public sbyte[] Ranks = new sbyte[4096];
+        public long[] Times = new long[4096];
+
+        public void Read(AnalyticsStore store, AnalyticsRequest request)
         {
             var q = new Sql();
             q.Param("site", request.Range.Site);
             q.Param("to_utc", request.Range.ToUtcExclusive);
-            q.Text.Append("SELECT vkey, jkey, to_rank, epoch_us(ts) FROM stage_transitions WHERE site = $site AND ts < $to_utc");
+            q.Text.Append("""
+                SELECT v.vid, t.jkey, t.to_rank, epoch_us(t.ts) FROM stage_transitions t
+                JOIN visitors v ON v.site = t.site AND v.vkey = t.vkey
+                WHERE t.site = $site AND t.ts < $to_utc AND v.site = $site AND v.vid IS NOT NULL
+                """);
+            if (request.Filters != AnalyticsFilters.None)
+            {
+                // a filtered cohort is small: DuckDB keeps only its visitors' transitions instead of handing over the site's
+                q.Text.Append($" AND v.vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
+            }
             q.Read(store, r =>
             {
-                if (keys.Contains(r.GetFieldValue<ulong>(0)))
+                if (Count == Vids.Length)
                 {
-                    times.Add(r.GetFieldValue<ulong>(1), r.GetFieldValue<sbyte>(2), r.GetFieldValue<long>(3));
+                    var n = Count * 2;
+                    Array.Resize(ref Vids, n);
+                    Array.Resize(ref Journeys, n);
+                    Array.Resize(ref Ranks, n);
+                    Array.Resize(ref Times, n);
                 }
+                Vids[Count] = r.GetFieldValue<uint>(0);
+                Journeys[Count] = r.GetFieldValue<ulong>(1);
+                Ranks[Count] = r.GetFieldValue<sbyte>(2);
+                Times[Count] = r.GetFieldValue<long>(3);
+                Count++;
             });
         }
-        return times.Compute();
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
