@@ -14,44 +14,29 @@ public sealed class ApiTests
 {
     private const string AcmeKey = "acme-read-key-0123456789";
     private const string OtherKey = "other-read-key-0123456789";
-    private TempDir _dir = null!;
+    private ApiHost _host = null!;
     private WebApplication _app = null!;
     private HttpClient _http = null!;
 
     [OneTimeSetUp]
     public async Task SetUp()
     {
-        _dir = new TempDir();
-        var port = FreePort.Next();
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _host = await ApiHost.StartAsync("api.duckdb", Dataset.At(3, 2, 15, 4), new Dictionary<string, string?>
         {
-            ["Analytics:Path"] = _dir.File("api.duckdb"),
             ["Analytics:ApiKeys:acme:0"] = AcmeKey,
             ["Analytics:ApiKeys:other:0"] = OtherKey,
             ["Analytics:OpenSites:0"] = "demo",
         });
-        builder.Services.AddSingleton<TimeProvider>(new FixedTime(Dataset.At(3, 2, 15, 4)));
-        builder.Services.AddTouchpointAnalytics(builder.Configuration);
-        _app = builder.Build();
-        _app.MapAnalyticsApi();
-        _app.MapAnalyticsApiDocs();
-        await _app.StartAsync();
+        (_app, _http) = (_host.App, _host.Http);
         var writer = _app.Services.GetRequiredService<AnalyticsWriter>();
         await Dataset.WriteAsync(writer);
         await Dataset.WriteAsync(writer, "demo");
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     }
 
     [OneTimeTearDown]
     public async Task TearDown()
     {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _dir.Dispose();
+        await _host.DisposeAsync();
     }
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> Get(string url, string? bearer = null)

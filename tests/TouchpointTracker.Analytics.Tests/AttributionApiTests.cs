@@ -27,40 +27,25 @@ namespace TouchpointTracker.Analytics.Tests;
 public sealed class AttributionApiTests
 {
     private const string Key = "acme-read-key-0123456789";
-    private TempDir _dir = null!;
+    private ApiHost _host = null!;
     private WebApplication _app = null!;
     private HttpClient _http = null!;
 
     [OneTimeSetUp]
     public async Task SetUp()
     {
-        _dir = new TempDir();
-        var port = FreePort.Next();
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _host = await ApiHost.StartAsync("attribution.duckdb", Dataset.At(4, 2, 9, 0), new Dictionary<string, string?>
         {
-            ["Analytics:Path"] = _dir.File("attribution.duckdb"),
             ["Analytics:ApiKeys:acme:0"] = Key,
         });
-        builder.Services.AddSingleton<TimeProvider>(new FixedTime(Dataset.At(4, 2, 9, 0)));
-        builder.Services.AddTouchpointAnalytics(builder.Configuration);
-        _app = builder.Build();
-        _app.MapAnalyticsApi();
-        _app.MapAnalyticsApiDocs();
-        await _app.StartAsync();
+        (_app, _http) = (_host.App, _host.Http);
         Insert(_app.Services.GetRequiredService<AnalyticsStore>());
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     }
 
     [OneTimeTearDown]
     public async Task TearDown()
     {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _dir.Dispose();
+        await _host.DisposeAsync();
     }
 
     private static void Insert(AnalyticsStore store)

@@ -12,7 +12,7 @@ namespace TouchpointTracker.Analytics.Tests;
 /// <summary>Conversions in the store and <c>/api/v1/conversions</c> over Kestrel and a real DuckDB file.</summary>
 public sealed class ConversionsApiTests
 {
-    private TempDir _dir = null!;
+    private ApiHost _host = null!;
     private WebApplication _app = null!;
     private HttpClient _http = null!;
 
@@ -36,24 +36,13 @@ public sealed class ConversionsApiTests
     [OneTimeSetUp]
     public async Task SetUp()
     {
-        _dir = new TempDir();
-        var port = FreePort.Next();
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _host = await ApiHost.StartAsync("conversions.duckdb", Dataset.At(3, 3, 12, 0), new Dictionary<string, string?>
         {
-            ["Analytics:Path"] = _dir.File("conversions.duckdb"),
             ["Analytics:OpenSites:0"] = "shop",
             ["Conversions:ReportingCurrency"] = "EUR",
             ["Conversions:Rates:USD"] = "0.9",
-        });
-        builder.Services.AddSingleton<TimeProvider>(new FixedTime(Dataset.At(3, 3, 12, 0)));
-        builder.Services.AddTouchpointAnalytics(builder.Configuration);
-        _app = builder.Build();
-        _app.MapAnalyticsApi();
-        await _app.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        }, withDocs: false);
+        (_app, _http) = (_host.App, _host.Http);
 
         var writer = _app.Services.GetRequiredService<AnalyticsWriter>();
         var purchase = new ConversionInfo { ConversionId = "aaaaaaaaaaaaaaaaaaaaaaa1", Type = "purchase", Value = 100, Currency = "EUR", ReportingValue = 100, OrderId = "A-1" };
@@ -77,10 +66,7 @@ public sealed class ConversionsApiTests
     [OneTimeTearDown]
     public async Task TearDown()
     {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _dir.Dispose();
+        await _host.DisposeAsync();
     }
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> Get(string url)
