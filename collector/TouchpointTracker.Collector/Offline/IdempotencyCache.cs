@@ -3,12 +3,38 @@ using System.Collections.Concurrent;
 namespace TouchpointTracker.Collector.Offline;
 
 /// <summary>
-/// The first answer to each <c>Idempotency-Key</c>, per site, bounded in keys, bytes and age. In memory and per
-/// collector process: in the distributed mode a retry that reaches another collector is processed again (its
-/// events then answer as new, and the processor's event-id deduplication keeps them from counting twice).
+/// Where the first answer to each <c>Idempotency-Key</c> is kept: in this process (embedded mode) or in Redis, shared
+/// by every collector (distributed mode, <see cref="RedisIdempotencyStore"/>).
 /// </summary>
-public sealed class IdempotencyCache(OfflineOptions options, TimeProvider clock)
+public interface IIdempotencyStore
 {
+    /// <summary>Where answers are kept, for the start-up banner and docs.</summary>
+    string Where { get; }
+
+    /// <summary>The first answer given to <paramref name="key"/> of <paramref name="site"/>, or null.</summary>
+    ValueTask<byte[]?> GetAsync(string site, string key, CancellationToken cancellationToken);
+
+    /// <summary>Keeps <paramref name="answer"/> unless an answer to the key is already kept (the first one wins).</summary>
+    ValueTask StoreAsync(string site, string key, byte[] answer, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The first answer to each <c>Idempotency-Key</c>, per site, bounded in keys, bytes and age, in this process: the
+/// embedded mode's store (one collector).
+/// </summary>
+public sealed class IdempotencyCache(OfflineOptions options, TimeProvider clock) : IIdempotencyStore
+{
+    public string Where => "in memory";
+
+    public ValueTask<byte[]?> GetAsync(string site, string key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryGet(site, key, out var answer) ? answer : null);
+
+    public ValueTask StoreAsync(string site, string key, byte[] answer, CancellationToken cancellationToken)
+    {
+        Store(site, key, answer);
+        return ValueTask.CompletedTask;
+    }
+
     private readonly ConcurrentDictionary<string, SiteAnswers> _sites = new(StringComparer.Ordinal);
     private readonly TimeSpan _ttl = TimeSpan.FromHours(options.IdempotencyHours);
 

@@ -13,7 +13,7 @@ namespace TouchpointTracker.Collector.Offline;
 public sealed record OfflineEventsDependencies(
     ServerKeyRing Keys,
     OfflineEventValidator Validator,
-    IdempotencyCache Idempotency,
+    IIdempotencyStore Idempotency,
     IEventBuffer Buffer,
     IngestMetrics Metrics,
     TimeProvider Clock,
@@ -37,9 +37,13 @@ public static class OfflineEventsApi
         services.AddOptions<OfflineOptions>().BindConfiguration(OfflineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ServerKeyRing>();
         services.AddSingleton(sp => new OfflineEventValidator(sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<TouchpointTracker.Journeys.Identity.IdentityResolver>().Policy));
-        services.AddSingleton(sp => new IdempotencyCache(sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<CollectorRuntime>().IsEmbedded
+            ? new IdempotencyCache(sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<TimeProvider>())
+            : new RedisIdempotencyStore(sp.GetRequiredService<RedisConnections>(), sp.GetRequiredService<IOptions<TouchpointTracker.Messaging.RedisOptions>>().Value,
+                sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<TouchpointTracker.ServiceDefaults.MetricsRegistry>(),
+                sp.GetRequiredService<ILogger<RedisIdempotencyStore>>()));
         services.AddSingleton(sp => new OfflineEventsDependencies(
-            sp.GetRequiredService<ServerKeyRing>(), sp.GetRequiredService<OfflineEventValidator>(), sp.GetRequiredService<IdempotencyCache>(),
+            sp.GetRequiredService<ServerKeyRing>(), sp.GetRequiredService<OfflineEventValidator>(), sp.GetRequiredService<IIdempotencyStore>(),
             sp.GetRequiredService<IEventBuffer>(), sp.GetRequiredService<IngestMetrics>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<OfflineOptions>>().Value, sp.GetRequiredService<IOptions<BufferOptions>>().Value)
         { Calls = sp.GetService<CallTracking.CallMatcher>() });
@@ -80,7 +84,7 @@ public static class OfflineEventsApi
             {
                 return Refuse(deps, OfflineReasons.InvalidIdempotencyKey, keySite, "Idempotency-Key must be 1 to 128 printable characters without spaces.");
             }
-            if (deps.Idempotency.TryGet(keySite, idempotencyKey, out var first))
+            if (await deps.Idempotency.GetAsync(keySite, idempotencyKey, http.RequestAborted) is { } first)
             {
                 http.Response.Headers["Idempotent-Replayed"] = "true";
                 return TypedResults.Bytes(first, "application/json; charset=utf-8");
@@ -162,7 +166,7 @@ public static class OfflineEventsApi
         var answer = Answer(results);
         if (idempotencyKey.Length > 0)
         {
-            deps.Idempotency.Store(site, idempotencyKey, answer);
+            await deps.Idempotency.StoreAsync(site, idempotencyKey, answer, CancellationToken.None);
         }
         return TypedResults.Bytes(answer, "application/json; charset=utf-8");
     }
