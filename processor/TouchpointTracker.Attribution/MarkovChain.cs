@@ -53,7 +53,7 @@ public sealed class MarkovChain
         {
             if (path[i] != path[i - 1])
             {
-                ref var e = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, Edge(path[i - 1], path[i]), out _);
+                ref var e = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, Edge(path[i - 1], path[i], _n), out _);
                 e += weight;
             }
         }
@@ -81,15 +81,22 @@ public sealed class MarkovChain
         }
         else if (from != to)
         {
-            ref var e = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, Edge(from, to), out _);
+            ref var e = ref CollectionsMarshal.GetValueRefOrAddDefault(_edges, Edge(from, to, _n), out _);
             e += weight;
         }
     }
 
-    private static long Edge(int from, int to) => ((long)from << 32) | (uint)to;
+    // from · keys + to: ordered like (from, to), and for fewer than 65,536 keys below 2³², where a long's hash code is the
+    // value itself, so no two transitions share a hash bucket (from << 32 | to would hash to from ^ to and pile the
+    // transitions of a few thousand keys into a few thousand buckets).
+    private static long Edge(int from, int to, int keys) => (long)from * keys + to;
 
     /// <summary>The solution: P(conversion) and, per key, the removal effect (0 for a key on no path).</summary>
-    public sealed record Solution(double ConversionProbability, double[] RemovalEffects, double[] ConversionFrom, double[] ExpectedVisits);
+    public sealed record Solution(double ConversionProbability, double[] RemovalEffects, double[] ConversionFrom, double[] ExpectedVisits)
+    {
+        /// <summary>Keys in the largest strongly connected component: the size of the largest dense block inverted.</summary>
+        public int LargestComponent { get; init; }
+    }
 
     public Solution Solve()
     {
@@ -106,8 +113,8 @@ public sealed class MarkovChain
         Array.Sort(edges, static (a, b) => a.Key.CompareTo(b.Key));
         foreach (var (e, w) in edges)
         {
-            total[(int)(e >> 32)] += w;
-            outCount[(int)(e >> 32) + 1]++;
+            total[(int)(e / n)] += w;
+            outCount[(int)(e / n) + 1]++;
         }
         for (var i = 0; i < n; i++)
         {
@@ -119,9 +126,9 @@ public sealed class MarkovChain
         var prob = new double[_edges.Count];
         foreach (var (e, w) in edges)
         {
-            var from = (int)(e >> 32);
+            var from = (int)(e / n);
             var slot = fill[from]++;
-            to[slot] = (int)(uint)e;
+            to[slot] = (int)(e % n);
             prob[slot] = w / total[from];
         }
         double startTotal = 0;
@@ -190,7 +197,7 @@ public sealed class MarkovChain
             }
             if (m > 1)
             {
-                InvertBlocked(inv, m);
+                InvertFast(inv, m);
             }
             for (var a = 0; a < m; a++)
             {
@@ -264,7 +271,7 @@ public sealed class MarkovChain
                 }
             }
         }
-        return new Solution(p, re, x, v);
+        return new Solution(p, re, x, v) { LargestComponent = components.Max(c => c.Length) };
     }
 
     /// <summary>In-place Gauss–Jordan inversion of a row-major m×m matrix, no pivoting (valid for the nonsingular M-matrix I − Q).</summary>
@@ -410,6 +417,90 @@ public sealed class MarkovChain
                     a[i * m + k0 + s2] = -sum;
                 }
             }
+            for (var r = 0; r < b; r++)
+            {
+                Array.Copy(panel, r * m, a, (k0 + r) * m, m);
+                Array.Copy(pinv, r * b, a, (k0 + r) * m + k0, b);
+            }
+        }
+    }
+
+    /// <summary>Inverts the m×m M-matrix in place the fastest exact way this machine offers (see <see cref="InvertGemm"/>).</summary>
+    internal static void InvertFast(double[] a, int m)
+    {
+        if (m <= GemmBlock || !DenseKernels.IsSupported)
+        {
+            if (m <= GemmBlock)
+            {
+                Invert(a, m);
+            }
+            else
+            {
+                InvertBlocked(a, m);
+            }
+            return;
+        }
+        InvertGemm(a, m);
+    }
+
+    internal const int GemmBlock = 128;
+
+    /// <summary>
+    /// The blocked Gauss–Jordan sweep of <see cref="InvertBlocked"/> with its three products done by
+    /// <see cref="DenseKernels.MulSub"/>: per pivot block P of b rows, the panel P⁻¹A_P·, the rank-b update
+    /// A_ij −= A_iP (P⁻¹A_Pj) of every row with a nonzero in the pivot columns, and the new pivot columns −A_iP P⁻¹.
+    /// Rows whose pivot columns are all zero are left out of the products (they would not change), which keeps sparse
+    /// chains cheap. No pivoting: every principal block met along the way is a nonsingular M-matrix.
+    /// </summary>
+    internal static void InvertGemm(double[] a, int m, int block = GemmBlock)
+    {
+        var pinv = new double[block * block];
+        var negPinv = new double[block * block];
+        var panel = new double[block * m];
+        var w = new double[m * block];
+        var active = new int[m];
+        var pivotRows = new int[block];
+        for (var k0 = 0; k0 < m; k0 += block)
+        {
+            var b = Math.Min(block, m - k0);
+            for (var r = 0; r < b; r++)
+            {
+                Array.Copy(a, (k0 + r) * m + k0, pinv, r * b, b);
+                pivotRows[r] = r;
+            }
+            Invert(pinv, b);
+            for (var i = 0; i < b * b; i++)
+            {
+                negPinv[i] = -pinv[i];
+            }
+            var count = 0;
+            for (var i = 0; i < m; i++)
+            {
+                if (i >= k0 && i < k0 + b)
+                {
+                    continue;
+                }
+                var row = a.AsSpan(i * m + k0, b);
+                if (row.IndexOfAnyExcept(0.0) >= 0)
+                {
+                    row.CopyTo(w.AsSpan(i * block, b));
+                    active[count++] = i;
+                }
+            }
+            // panel = P⁻¹ A_P· (0 − (−P⁻¹) A_P·), its pivot columns then cleared
+            Array.Clear(panel, 0, b * m);
+            DenseKernels.MulSub(panel, 0, m, pivotRows.AsSpan(0, b), negPinv, 0, b, b, a, k0 * m, m, m, parallel: true);
+            for (var r = 0; r < b; r++)
+            {
+                Array.Clear(panel, r * m + k0, b);
+            }
+            var rows = active.AsSpan(0, count);
+            DenseKernels.MulSub(a, 0, m, rows, w, 0, block, b, panel, 0, m, m, parallel: true);
+            foreach (var i in rows)
+            {
+                Array.Clear(a, i * m + k0, b);
+            }
+            DenseKernels.MulSub(a, k0, m, rows, w, 0, block, b, pinv, 0, b, b, parallel: true);
             for (var r = 0; r < b; r++)
             {
                 Array.Copy(panel, r * m, a, (k0 + r) * m, m);
