@@ -98,7 +98,10 @@ public sealed class MarkovChain
         public int LargestComponent { get; init; }
     }
 
-    public Solution Solve()
+    public Solution Solve() => Solve(InvertFast);
+
+    /// <summary>The solve with a given dense inverse (in place, row-major m×m) for the components: tests compare the ways.</summary>
+    internal Solution Solve(Action<double[], int> invert)
     {
         var n = _n;
         // transition probabilities, CSR by source key
@@ -197,7 +200,7 @@ public sealed class MarkovChain
             }
             if (m > 1)
             {
-                InvertFast(inv, m);
+                invert(inv, m);
             }
             for (var a = 0; a < m; a++)
             {
@@ -452,7 +455,7 @@ public sealed class MarkovChain
     /// Rows whose pivot columns are all zero are left out of the products (they would not change), which keeps sparse
     /// chains cheap. No pivoting: every principal block met along the way is a nonsingular M-matrix.
     /// </summary>
-    internal static void InvertGemm(double[] a, int m, int block = GemmBlock)
+    internal static void InvertGemm(double[] a, int m, int block = GemmBlock, bool parallel = true)
     {
         var pinv = new double[block * block];
         var negPinv = new double[block * block];
@@ -489,18 +492,18 @@ public sealed class MarkovChain
             }
             // panel = P⁻¹ A_P· (0 − (−P⁻¹) A_P·), its pivot columns then cleared
             Array.Clear(panel, 0, b * m);
-            DenseKernels.MulSub(panel, 0, m, pivotRows.AsSpan(0, b), negPinv, 0, b, b, a, k0 * m, m, m, parallel: true);
+            DenseKernels.MulSub(panel, 0, m, pivotRows.AsSpan(0, b), negPinv, 0, b, b, a, k0 * m, m, m, parallel);
             for (var r = 0; r < b; r++)
             {
                 Array.Clear(panel, r * m + k0, b);
             }
             var rows = active.AsSpan(0, count);
-            DenseKernels.MulSub(a, 0, m, rows, w, 0, block, b, panel, 0, m, m, parallel: true);
+            DenseKernels.MulSub(a, 0, m, rows, w, 0, block, b, panel, 0, m, m, parallel);
             foreach (var i in rows)
             {
                 Array.Clear(a, i * m + k0, b);
             }
-            DenseKernels.MulSub(a, k0, m, rows, w, 0, block, b, pinv, 0, b, b, parallel: true);
+            DenseKernels.MulSub(a, k0, m, rows, w, 0, block, b, pinv, 0, b, b, parallel);
             for (var r = 0; r < b; r++)
             {
                 Array.Copy(panel, r * m, a, (k0 + r) * m, m);
