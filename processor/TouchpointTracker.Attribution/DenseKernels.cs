@@ -21,6 +21,7 @@ internal static class DenseKernels
     internal const int Mr = 6;
     internal const int Nr = 8;
     internal const int Nc = 256;
+    internal const int Kc = 256;
 
     /// <summary>Whether <see cref="MulSub"/> runs here (AVX2 with FMA).</summary>
     internal static bool IsSupported => Fma.IsSupported && Vector256.IsHardwareAccelerated;
@@ -31,6 +32,19 @@ internal static class DenseKernels
     /// <c>aOff + i·lda</c>, row t of B at <c>bOff + t·ldb</c>. C must not overlap A or B.
     /// </summary>
     internal static void MulSub(
+        double[] c, int cOff, int ldc, ReadOnlySpan<int> rows,
+        double[] a, int aOff, int lda, int k,
+        double[] b, int bOff, int ldb, int n, bool parallel)
+    {
+        // a long shared dimension in slices of Kc (the slivers of a slice stay in L1/L2); C carries the running sum from
+        // one slice to the next exactly, so the result is the very one of a single pass
+        for (var kc = 0; kc < k; kc += Kc)
+        {
+            MulSubSlice(c, cOff, ldc, rows, a, aOff + kc, lda, Math.Min(Kc, k - kc), b, bOff + kc * ldb, ldb, n, parallel);
+        }
+    }
+
+    private static void MulSubSlice(
         double[] c, int cOff, int ldc, ReadOnlySpan<int> rows,
         double[] a, int aOff, int lda, int k,
         double[] b, int bOff, int ldb, int n, bool parallel)

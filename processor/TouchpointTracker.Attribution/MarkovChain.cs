@@ -98,10 +98,13 @@ public sealed class MarkovChain
         public int LargestComponent { get; init; }
     }
 
-    public Solution Solve() => Solve(InvertFast);
+    public Solution Solve() => DenseKernels.IsSupported ? Solve(null) : Solve((a, m) => InvertBlocked(a, m));
 
-    /// <summary>The solve with a given dense inverse (in place, row-major m×m) for the components: tests compare the ways.</summary>
-    internal Solution Solve(Action<double[], int> invert)
+    /// <summary>
+    /// The solve with a given dense inverse (in place, row-major m×m) for the components, or, with none, through the
+    /// factors of <see cref="InverseFactors"/> in blocks of <paramref name="block"/>: tests compare the ways.
+    /// </summary>
+    internal Solution Solve(Action<double[], int>? invert, int block = GemmBlock)
     {
         var n = _n;
         // transition probabilities, CSR by source key
@@ -151,6 +154,7 @@ public sealed class MarkovChain
         var components = StronglyConnected(n, rowStart, to);
         // Sinks first: x of a component needs x of the components it leads to.
         var inverses = new double[components.Count][];
+        var lowerT = new double[components.Count][]; // (L⁻¹)ᵀ when the component went through the factors, else null
         var local = new int[n];
         Array.Fill(local, -1);
         for (var c = 0; c < components.Count; c++)
@@ -198,9 +202,33 @@ public sealed class MarkovChain
                 }
                 b[a] = bi;
             }
+            if (m > 1 && invert is null)
+            {
+                // N = U⁻¹L⁻¹ with inv = U⁻¹ and lt = (L⁻¹)ᵀ, both upper triangular
+                var lt = lowerT[c] = InverseFactors(inv, m, block);
+                var y = new double[m]; // L⁻¹ b
+                for (var a = 0; a < m; a++)
+                {
+                    if (b[a] != 0)
+                    {
+                        Axpy(y.AsSpan(a, m - a), lt.AsSpan(a * m + a, m - a), b[a]);
+                    }
+                }
+                for (var a = 0; a < m; a++)
+                {
+                    x[comp[a]] = Dot(inv.AsSpan(a * m + a, m - a), y.AsSpan(a, m - a));
+                    nDiag[comp[a]] = Dot(inv.AsSpan(a * m + a, m - a), lt.AsSpan(a * m + a, m - a));
+                }
+                inverses[c] = inv;
+                for (var a = 0; a < m; a++)
+                {
+                    local[comp[a]] = -1;
+                }
+                continue;
+            }
             if (m > 1)
             {
-                invert(inv, m);
+                invert!(inv, m);
             }
             for (var a = 0; a < m; a++)
             {
@@ -229,14 +257,34 @@ public sealed class MarkovChain
             var comp = components[c];
             var m = comp.Length;
             var inv = inverses[c];
-            for (var a = 0; a < m; a++)
+            if (lowerT[c] is { } lt)
             {
-                double s = 0;
-                for (var k = 0; k < m; k++)
+                // v = inflowᵀ U⁻¹ L⁻¹: w = inflowᵀ U⁻¹, row by row, then v_a = Σ_{k ≥ a} w_k (L⁻¹)_ka
+                var w = new double[m];
+                for (var a = 0; a < m; a++)
                 {
-                    s += inflow[comp[k]] * inv[k * m + a];
+                    var f = inflow[comp[a]];
+                    if (f != 0)
+                    {
+                        Axpy(w.AsSpan(a, m - a), inv.AsSpan(a * m + a, m - a), f);
+                    }
                 }
-                v[comp[a]] = s;
+                for (var a = 0; a < m; a++)
+                {
+                    v[comp[a]] = Dot(lt.AsSpan(a * m + a, m - a), w.AsSpan(a, m - a));
+                }
+            }
+            else
+            {
+                for (var a = 0; a < m; a++)
+                {
+                    double s = 0;
+                    for (var k = 0; k < m; k++)
+                    {
+                        s += inflow[comp[k]] * inv[k * m + a];
+                    }
+                    v[comp[a]] = s;
+                }
             }
             for (var a = 0; a < m; a++)
             {
@@ -428,88 +476,247 @@ public sealed class MarkovChain
         }
     }
 
-    /// <summary>Inverts the m×m M-matrix in place the fastest exact way this machine offers (see <see cref="InvertGemm"/>).</summary>
-    internal static void InvertFast(double[] a, int m)
-    {
-        if (m <= GemmBlock || !DenseKernels.IsSupported)
-        {
-            if (m <= GemmBlock)
-            {
-                Invert(a, m);
-            }
-            else
-            {
-                InvertBlocked(a, m);
-            }
-            return;
-        }
-        InvertGemm(a, m);
-    }
-
     internal const int GemmBlock = 128;
 
     /// <summary>
-    /// The blocked Gauss–Jordan sweep of <see cref="InvertBlocked"/> with its three products done by
-    /// <see cref="DenseKernels.MulSub"/>: per pivot block P of b rows, the panel P⁻¹A_P·, the rank-b update
-    /// A_ij −= A_iP (P⁻¹A_Pj) of every row with a nonzero in the pivot columns, and the new pivot columns −A_iP P⁻¹.
-    /// Rows whose pivot columns are all zero are left out of the products (they would not change), which keeps sparse
-    /// chains cheap. No pivoting: every principal block met along the way is a nonsingular M-matrix.
+    /// The factors of A = I − Q_SS (m×m, row-major, overwritten) turned into what the solve needs, in about two thirds of
+    /// the multiply-adds of a full inverse: A = LU without pivoting (L unit lower, U upper; every pivot of a nonsingular
+    /// M-matrix is positive), then U⁻¹ and (Lᵀ)⁻¹ = (L⁻¹)ᵀ, both upper triangular. On return <paramref name="a"/> holds U⁻¹
+    /// (zero below the diagonal) and the result holds (L⁻¹)ᵀ (unit diagonal). Then N = U⁻¹L⁻¹ and
+    /// N_ii = Σ_{k ≥ i} U⁻¹_ik L⁻¹_ki, a dot product of row i of each. Products through <see cref="DenseKernels.MulSub"/>.
     /// </summary>
-    internal static void InvertGemm(double[] a, int m, int block = GemmBlock, bool parallel = true)
+    internal static double[] InverseFactors(double[] a, int m, int block = GemmBlock, bool parallel = true)
     {
-        var pinv = new double[block * block];
-        var negPinv = new double[block * block];
-        var panel = new double[block * m];
-        var w = new double[m * block];
-        var active = new int[m];
-        var pivotRows = new int[block];
+        FactorLu(a, m, block, parallel);
+        var lt = new double[m * m];
+        for (var i = 0; i < m; i++)
+        {
+            lt[i * m + i] = 1;
+            for (var j = 0; j < i; j++)
+            {
+                lt[j * m + i] = a[i * m + j];
+                a[i * m + j] = 0;
+            }
+        }
+        InvertUpper(a, m, block, parallel);
+        InvertUpper(lt, m, block, parallel);
+        return lt;
+    }
+
+    /// <summary>In-place LU without pivoting, right-looking and blocked: per block of b pivots, the diagonal block's
+    /// factors, U₁₂ = L₁₁⁻¹A₁₂, L₂₁ = A₂₁U₁₁⁻¹ and the trailing update A₂₂ −= L₂₁U₁₂ (the bulk, through the product kernel;
+    /// rows of L₂₁ that are all zero are left out).</summary>
+    private static void FactorLu(double[] a, int m, int block, bool parallel)
+    {
+        var small = new double[block * block];
+        var neg = new double[block * block];
+        var tmp = new double[Math.Max(block * m, m * block)];
+        var idx = new int[m];
         for (var k0 = 0; k0 < m; k0 += block)
         {
             var b = Math.Min(block, m - k0);
-            for (var r = 0; r < b; r++)
+            var e = k0 + b;
+            // the diagonal block, unblocked
+            for (var j = k0; j < e; j++)
             {
-                Array.Copy(a, (k0 + r) * m + k0, pinv, r * b, b);
-                pivotRows[r] = r;
+                var piv = a[j * m + j];
+                if (!(piv > 0) || !double.IsFinite(piv))
+                {
+                    throw new InvalidOperationException("Singular transition block: a state without a way to absorption.");
+                }
+                for (var i = j + 1; i < e; i++)
+                {
+                    var f = a[i * m + j] /= piv;
+                    if (f != 0)
+                    {
+                        for (var t = j + 1; t < e; t++)
+                        {
+                            a[i * m + t] -= f * a[j * m + t];
+                        }
+                    }
+                }
             }
-            Invert(pinv, b);
+            if (e == m)
+            {
+                break;
+            }
+            var rest = m - e;
+            // U₁₂ = L₁₁⁻¹ A₁₂: with −L₁₁⁻¹ in neg, tmp = 0 − (−L₁₁⁻¹) A₁₂
+            InvertUnitLowerBlock(a, m, k0, b, small);
             for (var i = 0; i < b * b; i++)
             {
-                negPinv[i] = -pinv[i];
+                neg[i] = -small[i];
+            }
+            for (var r = 0; r < b; r++)
+            {
+                idx[r] = r;
+            }
+            Array.Clear(tmp, 0, b * rest);
+            DenseKernels.MulSub(tmp, 0, rest, idx.AsSpan(0, b), neg, 0, b, b, a, k0 * m + e, m, rest, parallel);
+            for (var r = 0; r < b; r++)
+            {
+                Array.Copy(tmp, r * rest, a, (k0 + r) * m + e, rest);
+            }
+            // L₂₁ = A₂₁ U₁₁⁻¹, only rows with a nonzero there
+            InvertUpperBlock(a, m, k0, b, small);
+            for (var i = 0; i < b * b; i++)
+            {
+                neg[i] = -small[i];
             }
             var count = 0;
-            for (var i = 0; i < m; i++)
+            for (var i = e; i < m; i++)
             {
-                if (i >= k0 && i < k0 + b)
+                if (a.AsSpan(i * m + k0, b).IndexOfAnyExcept(0.0) >= 0)
                 {
-                    continue;
-                }
-                var row = a.AsSpan(i * m + k0, b);
-                if (row.IndexOfAnyExcept(0.0) >= 0)
-                {
-                    row.CopyTo(w.AsSpan(i * block, b));
-                    active[count++] = i;
+                    idx[count++] = i;
                 }
             }
-            // panel = P⁻¹ A_P· (0 − (−P⁻¹) A_P·), its pivot columns then cleared
-            Array.Clear(panel, 0, b * m);
-            DenseKernels.MulSub(panel, 0, m, pivotRows.AsSpan(0, b), negPinv, 0, b, b, a, k0 * m, m, m, parallel);
-            for (var r = 0; r < b; r++)
-            {
-                Array.Clear(panel, r * m + k0, b);
-            }
-            var rows = active.AsSpan(0, count);
-            DenseKernels.MulSub(a, 0, m, rows, w, 0, block, b, panel, 0, m, m, parallel);
+            var rows = idx.AsSpan(0, count);
+            // tmp row i (at (i − e)·b) = 0 − A₂₁(i) (−U₁₁⁻¹)
             foreach (var i in rows)
             {
-                Array.Clear(a, i * m + k0, b);
+                Array.Clear(tmp, (i - e) * b, b);
             }
-            DenseKernels.MulSub(a, k0, m, rows, w, 0, block, b, pinv, 0, b, b, parallel);
-            for (var r = 0; r < b; r++)
+            DenseKernels.MulSub(tmp, -e * b, b, rows, a, k0, m, b, neg, 0, b, b, parallel);
+            foreach (var i in rows)
             {
-                Array.Copy(panel, r * m, a, (k0 + r) * m, m);
-                Array.Copy(pinv, r * b, a, (k0 + r) * m + k0, b);
+                Array.Copy(tmp, (i - e) * b, a, i * m + k0, b);
+            }
+            // A₂₂ −= L₂₁ U₁₂ (A read from columns k0..e, C written at columns e..m: no element shared)
+            DenseKernels.MulSub(a, e, m, rows, a, k0, m, b, a, k0 * m + e, m, rest, parallel);
+        }
+    }
+
+    /// <summary>small (b×b) := the inverse of the unit lower triangle of the diagonal block at k0 (zero above).</summary>
+    private static void InvertUnitLowerBlock(double[] a, int m, int k0, int b, double[] small)
+    {
+        Array.Clear(small, 0, b * b);
+        for (var j = 0; j < b; j++)
+        {
+            small[j * b + j] = 1;
+            for (var i = j + 1; i < b; i++)
+            {
+                // X_ij = −Σ_{j ≤ t < i} L_it X_tj
+                double sum = 0;
+                for (var t = j; t < i; t++)
+                {
+                    sum += a[(k0 + i) * m + k0 + t] * small[t * b + j];
+                }
+                small[i * b + j] = -sum;
             }
         }
+    }
+
+    /// <summary>small (b×b) := the inverse of the upper triangle (with its diagonal) of the diagonal block at k0.</summary>
+    private static void InvertUpperBlock(double[] a, int m, int k0, int b, double[] small)
+    {
+        Array.Clear(small, 0, b * b);
+        for (var j = b - 1; j >= 0; j--)
+        {
+            small[j * b + j] = 1 / a[(k0 + j) * m + k0 + j];
+        }
+        for (var j = 0; j < b; j++)
+        {
+            for (var i = j - 1; i >= 0; i--)
+            {
+                // X_ij = −(Σ_{i < t ≤ j} U_it X_tj) / U_ii
+                double sum = 0;
+                for (var t = i + 1; t <= j; t++)
+                {
+                    sum += a[(k0 + i) * m + k0 + t] * small[t * b + j];
+                }
+                small[i * b + j] = -sum * small[i * b + i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// In-place inverse of an upper triangular m×m matrix (zero below the diagonal), blocked by columns: per block column J,
+    /// X_JJ = U_JJ⁻¹ and, for every row block I above it, X_IJ = −(Σ_{I ≤ K &lt; J} X_IK U_KJ) X_JJ, the row blocks in parallel
+    /// (each writes only its own rows, so the figures do not depend on the threads).
+    /// </summary>
+    private static void InvertUpper(double[] x, int m, int block, bool parallel)
+    {
+        var t = new double[m * block];
+        var xjj = new double[block * block];
+        var negXjj = new double[block * block];
+        for (var j0 = 0; j0 < m; j0 += block)
+        {
+            var b = Math.Min(block, m - j0);
+            InvertUpperBlock(x, m, j0, b, xjj);
+            var blocksAbove = j0 / block;
+            // first every T_IJ (they read column block J above the diagonal), then every X_IJ over it
+            void Products(int bi)
+            {
+                var i0 = bi * block;
+                var rows = new int[block];
+                for (var r = 0; r < block; r++)
+                {
+                    rows[r] = i0 + r;
+                }
+                // t rows = 0 − X_I,[i0, j0) U_[i0, j0),J = −T_IJ
+                Array.Clear(t, i0 * b, block * b);
+                DenseKernels.MulSub(t, 0, b, rows, x, i0, m, j0 - i0, x, i0 * m + j0, m, b, parallel: false);
+            }
+            void Store(int bi)
+            {
+                var i0 = bi * block;
+                var rows = new int[block];
+                for (var r = 0; r < block; r++)
+                {
+                    rows[r] = i0 + r;
+                    Array.Clear(x, (i0 + r) * m + j0, b);
+                }
+                // X_IJ = 0 − (−T_IJ)·X_JJ... with t = −T_IJ: X_IJ = t·X_JJ = 0 − t·(−X_JJ)
+                DenseKernels.MulSub(x, j0, m, rows, t, 0, b, b, negXjj, 0, b, b, parallel: false);
+            }
+            for (var k = 0; k < b * b; k++)
+            {
+                negXjj[k] = -xjj[k];
+            }
+            if (parallel && blocksAbove > 1)
+            {
+                Parallel.For(0, blocksAbove, Products);
+                Parallel.For(0, blocksAbove, Store);
+            }
+            else
+            {
+                for (var bi = 0; bi < blocksAbove; bi++)
+                {
+                    Products(bi);
+                }
+                for (var bi = 0; bi < blocksAbove; bi++)
+                {
+                    Store(bi);
+                }
+            }
+            for (var r = 0; r < b; r++)
+            {
+                Array.Copy(xjj, r * b, x, (j0 + r) * m + j0, b);
+            }
+        }
+    }
+
+    /// <summary>Σ x_k y_k in a fixed order (four lanes, then the lanes summed, then the tail): the same bytes every run.</summary>
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        var j = 0;
+        double s = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
+        {
+            var acc = Vector<double>.Zero;
+            var width = Vector<double>.Count;
+            for (; j <= x.Length - width; j += width)
+            {
+                acc += new Vector<double>(x[j..]) * new Vector<double>(y[j..]);
+            }
+            s = Vector.Sum(acc);
+        }
+        for (; j < x.Length; j++)
+        {
+            s += x[j] * y[j];
+        }
+        return s;
     }
 
     private static void Axpy(Span<double> dst, ReadOnlySpan<double> src, double f)

@@ -1,9 +1,10 @@
 namespace TouchpointTracker.Attribution.Tests;
 
 /// <summary>
-/// The fast dense inverse (blocked Gauss–Jordan on the packed matrix product) against the blocked Gauss–Jordan it
-/// replaced, kept as the reference: the same figures within 1e-12 relative, on sizes crossing the block, sliver and tile
-/// sizes, dense and sparse, and the same bytes run after run.
+/// The solve through the triangular factors (LU without pivoting, then U⁻¹ and L⁻¹, on the packed matrix product)
+/// against the blocked Gauss–Jordan inverse it replaced, kept as the reference: the same figures within 1e-12 relative
+///, on sizes crossing the block, sliver and tile sizes, dense and sparse, and the same bytes run
+/// after run and on one thread or all.
 /// </summary>
 public class MarkovSolverTests
 {
@@ -70,26 +71,46 @@ public class MarkovSolverTests
     [TestCase(700, 1.0, 128)]
     [TestCase(700, 0.005, 128)]
     [TestCase(700, 0.2, 100)]
-    public void The_fast_inverse_equals_the_blocked_Gauss_Jordan(int m, double density, int block)
+    public void The_factors_give_the_inverse_of_the_blocked_Gauss_Jordan(int m, double density, int block)
     {
         RequireKernels();
         var a = RandomMMatrix(m, density, seed: m * 31 + block);
         var reference = (double[])a.Clone();
-        var fast = (double[])a.Clone();
         MarkovChain.InvertBlocked(reference, m);
-        MarkovChain.InvertGemm(fast, m, block);
-        AssertClose(reference, fast, 1e-12, $"m {m}, block {block}");
-        // and it is an inverse: row 0 and the last row of A × N
-        foreach (var i in new[] { 0, m - 1 })
+        var upper = (double[])a.Clone();
+        var lowerT = MarkovChain.InverseFactors(upper, m, block);
+        // N = U⁻¹L⁻¹: its diagonal (what the removal effects need) and a few whole rows
+        var diagonal = new double[m];
+        var expectedDiagonal = new double[m];
+        for (var i = 0; i < m; i++)
         {
-            for (var j = 0; j < m; j++)
+            expectedDiagonal[i] = reference[i * m + i];
+            for (var k = i; k < m; k++)
             {
-                double s = 0;
-                for (var k = 0; k < m; k++)
+                diagonal[i] += upper[i * m + k] * lowerT[i * m + k];
+            }
+        }
+        AssertClose(expectedDiagonal, diagonal, 1e-12, $"diagonal, m {m}, block {block}");
+        foreach (var i in new[] { 0, m / 2, m - 1 })
+        {
+            var row = new double[m];
+            for (var k = i; k < m; k++)
+            {
+                for (var j = 0; j <= k; j++)
                 {
-                    s += a[i * m + k] * fast[k * m + j];
+                    row[j] += upper[i * m + k] * lowerT[j * m + k];
                 }
-                Assert.That(s, Is.EqualTo(i == j ? 1 : 0).Within(1e-10));
+            }
+            AssertClose(reference.AsSpan(i * m, m).ToArray(), row, 1e-12, $"row {i}, m {m}, block {block}");
+        }
+        // the factors' shape: U⁻¹ zero below the diagonal, (L⁻¹)ᵀ with a unit diagonal
+        for (var i = 0; i < m; i++)
+        {
+            Assert.That(lowerT[i * m + i], Is.EqualTo(1));
+            for (var j = 0; j < i; j++)
+            {
+                Assert.That(upper[i * m + j], Is.Zero);
+                Assert.That(lowerT[i * m + j], Is.Zero);
             }
         }
     }
@@ -148,10 +169,10 @@ public class MarkovSolverTests
         RequireKernels();
         var chain = RandomChain(keys, shape, seed: keys);
         var reference = chain.Solve((a, m) => MarkovChain.InvertBlocked(a, m));
-        foreach (var solution in new[] { chain.Solve(), chain.Solve((a, m) => MarkovChain.InvertGemm(a, m, 16)) })
+        foreach (var solution in new[] { chain.Solve(), chain.Solve(null, 16), chain.Solve(null, 64) })
         {
             Assert.That(solution.ConversionProbability, Is.EqualTo(reference.ConversionProbability).Within(1e-12 * reference.ConversionProbability));
-            AssertClose(reference.RemovalEffects, solution.RemovalEffects, 1e-11, "removal effects");
+            AssertClose(reference.RemovalEffects, solution.RemovalEffects, 1e-12, "removal effects");
             AssertClose(reference.ConversionFrom, solution.ConversionFrom, 1e-12, "x");
             AssertClose(reference.ExpectedVisits, solution.ExpectedVisits, 1e-12, "v");
         }
@@ -164,6 +185,7 @@ public class MarkovSolverTests
         var chain = RandomChain(900, "dense", seed: 4);
         var first = chain.Solve();
         Assert.That(first.LargestComponent, Is.GreaterThan(MarkovChain.GemmBlock * 2));
+        Assert.That(first.RemovalEffects, Has.Some.GreaterThan(0));
         for (var run = 0; run < 4; run++)
         {
             var again = chain.Solve();
@@ -175,10 +197,11 @@ public class MarkovSolverTests
         // and the same bytes whether the product runs on one thread or on every core
         var a = RandomMMatrix(600, 0.5, seed: 8);
         var parallel = (double[])a.Clone();
-        MarkovChain.InvertGemm(parallel, 600);
+        var parallelLowerT = MarkovChain.InverseFactors(parallel, 600);
         var single = (double[])a.Clone();
-        MarkovChain.InvertGemm(single, 600, parallel: false);
+        var singleLowerT = MarkovChain.InverseFactors(single, 600, parallel: false);
         Assert.That(single, Is.EqualTo(parallel));
+        Assert.That(singleLowerT, Is.EqualTo(parallelLowerT));
     }
 
     /// <summary>
