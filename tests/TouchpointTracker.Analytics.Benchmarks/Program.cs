@@ -14,9 +14,19 @@ using TouchpointTracker.Journeys;
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
 //            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
 //            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run; 0 skips it),
+//            --markov-only (only the Markov scale run, no store; --markov-keys may then list several counts: 1000,3000,5000),
 //            --attribution-views channel,campaign (only the attribution views whose name contains one of these); CPU p50 is the process's CPU time (all threads) per warm run
 //            --views overview,funnel (only the API views whose name contains one of these; "none" skips them)
 //   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush. Each figure line ends with the load average (/proc/loadavg).
+if (args.Contains("--markov-only"))
+{
+    // The Markov scale run alone (no store): one line per key count of --markov-keys (a list, e.g. 1000,3000,5000).
+    foreach (var keys in (ArgS("--markov-keys") ?? "3000").Split(','))
+    {
+        MarkovScale(int.Parse(keys.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture));
+    }
+    return;
+}
 var touchpoints = Arg("--touchpoints", 10_000_000L);
 var visitors = (int)Arg("--visitors", touchpoints / 10);
 var days = (int)Arg("--days", 90);
@@ -366,8 +376,33 @@ static void MarkovScale(int keys)
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var result = b.Compute();
     cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+    var wall = sw.Elapsed;
+    // The chain's solve alone, twice (the second run is timed) on the same transitions, and the size of its largest
+    // strongly connected component; GFLOP/s counts that component's factors at their nominal 4 m³/3 flops (LU 2 m³/3,
+    // U⁻¹ and L⁻¹ m³/3 each; a full inverse would be 2 m³).
+    var chain = new TouchpointTracker.Attribution.MarkovChain(keys);
+    r = new Random(5);
+    var keyPath = new int[6];
+    for (var p = 0; p < keys * 100; p++)
+    {
+        var n = 1 + r.Next(6);
+        for (var i = 0; i < n; i++)
+        {
+            keyPath[i] = (int)(keys * Math.Pow(r.NextDouble(), 1.5));
+        }
+        chain.AddPath(keyPath.AsSpan(0, n), 1, r.NextDouble() < 0.33);
+    }
+    chain.Solve();
+    sw.Restart();
+    var solveCpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var solution = chain.Solve();
+    solveCpu = Process.GetCurrentProcess().TotalProcessorTime - solveCpu;
+    var solveWall = sw.Elapsed;
+    double m = solution.LargestComponent;
     Console.WriteLine($"Markov scale: {keys:N0} keys, {keys * 100:N0} paths (per-path models while adding: {added.TotalMilliseconds:N0} ms), " +
-                      $"Compute with Markov {sw.Elapsed.TotalMilliseconds:N0} ms wall, {cpu.TotalMilliseconds:N0} ms CPU, P(conversion) {result.MarkovConversionProbability:N3}");
+                      $"Compute with Markov {wall.TotalMilliseconds:N0} ms wall, {cpu.TotalMilliseconds:N0} ms CPU, P(conversion) {result.MarkovConversionProbability:N3}; " +
+                      $"solve alone {solveWall.TotalMilliseconds:N0} ms wall, {solveCpu.TotalMilliseconds:N0} ms CPU, largest component {m:N0} keys, " +
+                      $"{4 * m * m * m / 3 / solveWall.TotalSeconds / 1e9:N1} GFLOP/s ({4 * m * m * m / 3 / solveCpu.TotalSeconds / 1e9:N1} per CPU-second); load {LoadAverage()}");
 }
 
 
