@@ -40,7 +40,7 @@ public static class CutReasons
     public const string PropsNotObject = "props_not_object";
     /// <summary>A prop beyond Collector:MaxProps, or with an empty name, dropped (v2).</summary>
     public const string PropOverLimit = "prop_over_limit";
-    /// <summary>A prop whose value is not a string, finite number or boolean (null, an array, an object below the first level), dropped (v2).</summary>
+    /// <summary>A prop whose value is not a string, finite number or boolean (null, an array, an object other than identify traits), dropped (v2).</summary>
     public const string PropType = "prop_type";
     /// <summary>A prop name longer than Collector:MaxPropKeyLength, cut to it (v2).</summary>
     public const string PropName = "prop_name";
@@ -56,8 +56,9 @@ public static class CutReasons
 /// Version 2 of the beacon moves bounds from the tag to here: its over-long URLs, referrers and event names are
 /// cut (v1: refused), and its props are cleaned (v1: an event with a bad prop is refused): props that are not
 /// an object are dropped; at most Collector:MaxProps of them are kept, in order; names are cut to
-/// MaxPropKeyLength, strings to MaxPropValueLength; finite numbers and booleans are kept; an object (identify
-/// traits) is cleaned the same way one level down; anything else (null, arrays, deeper objects) is dropped.
+/// MaxPropKeyLength, strings to MaxPropValueLength; finite numbers and booleans are kept; in an identify event an
+/// object (its traits) is cleaned the same way one level down; anything else (null, arrays, objects elsewhere) is
+/// dropped, as the v1 tag dropped it.
 /// Every cut is counted by reason in <see cref="BeaconReadResult.Cuts"/>.
 /// </summary>
 public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock = null)
@@ -202,7 +203,7 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
             }
             if (e.Props is { } raw)
             {
-                e.Props = CleanProps(raw, v2);
+                e.Props = CleanProps(raw, v2, traits: e.Type == "identify");
             }
         }
         if (!IsValidId(e.Id))
@@ -296,10 +297,11 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
 
     /// <summary>
     /// A v2 event's props as v1 would accept them: at most MaxProps, names cut to MaxPropKeyLength (an empty one
-    /// dropped), strings cut to MaxPropValueLength, finite numbers and booleans kept, an object cleaned the same way
-    /// one level down (identify traits), anything else dropped. Every cut and drop is counted in <paramref name="result"/>.
+    /// dropped), strings cut to MaxPropValueLength, finite numbers and booleans kept; with <paramref name="traits"/>
+    /// (an identify event) an object is cleaned the same way one level down (its traits); anything else is dropped,
+    /// as the v1 tag dropped it. Every cut and drop is counted in <paramref name="result"/>.
     /// </summary>
-    internal Dictionary<string, JsonElement> CleanProps(Dictionary<string, JsonElement> props, BeaconReadResult result)
+    internal Dictionary<string, JsonElement> CleanProps(Dictionary<string, JsonElement> props, BeaconReadResult result, bool traits)
     {
         var clean = new Dictionary<string, JsonElement>(Math.Min(props.Count, options.MaxProps), StringComparer.Ordinal);
         foreach (var (key, value) in props)
@@ -347,7 +349,7 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
                     }
                     counts.Cut(CutReasons.PropValue);
                     return KeyValuePair.Create(key, JsonSerializer.SerializeToElement(CutAtCharacter(text, options.MaxPropValueLength), ContractsJsonContext.Default.String));
-                case JsonValueKind.Object when depth == 0:
+                case JsonValueKind.Object when depth == 0 && traits:
                     var inner = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
                     foreach (var p in value.EnumerateObject())
                     {
