@@ -1,13 +1,13 @@
-// The tt(...) command set.
+// The tt(...) command set. Names, ids and props go as the page gives them
+// (beacon v2): the collector cuts and cleans them (docs/tag.md, API).
 import { event, pageview, record, setConsent, stop } from './capture.js'
 import { store } from './storage.js'
 import { flush } from './transport.js'
-import { clean, cut } from './util.js'
 
 export const command = (c, a, b) => {
-  if (c == 'track') a && event(cut(a, 64), clean(b))
-  else if (c == 'lead' || c == 'purchase') event(c, clean(a))
-  else if (c == 'identify') a && record(c, { props: { user_id: cut(a, 256), traits: clean(b) } })
+  if (c == 'track') a && event('' + a, b)
+  else if (c == 'lead' || c == 'purchase') event(c, a)
+  else if (c == 'identify') a && record(c, { props: { user_id: '' + a, traits: b } })
   else if (c == 'pageview') pageview(1)
   else if (c == 'consent') setConsent(a == 'granted')
   else if (c == 'optout') {

@@ -4,17 +4,20 @@ import { flag } from './config.js'
 import { forget, session } from './identity.js'
 import { load } from './storage.js'
 import { drop, enqueue, flush, wake } from './transport.js'
-import { cut, d, loc, now, on, safe, uuid, w } from './util.js'
+import { d, loc, now, on, safe, uuid, w } from './util.js'
 
 const hash = FEATURE_HASH && flag('hash')
 let consent = !flag('consent') // falsy: waiting for consent, or denied
 let last // URL of the current page view
-let ref = cut(d.referrer) // referrer of the current view: the previous route after an SPA change
+let ref = d.referrer.slice(0, 2e3) // referrer of the current view: the previous route after an SPA change
 let leave // engagement hook: leave(url, pageChanged)
 
 export const onLeave = (f) => (leave = f)
 
-export const here = () => cut(hash ? loc.href : loc.href.split('#')[0])
+// URLs are serialized as ASCII (non-ASCII is percent-encoded), so a plain
+// slice never cuts inside a character; capped so that the session's landing
+// URL, which every beacon of the session carries, keeps beacons small.
+export const here = () => (hash ? loc.href : loc.href.split('#')[0]).slice(0, 2e3)
 
 export const active = () => consent && !load('_tt_o')
 
@@ -53,7 +56,7 @@ export const pageview = (force) => {
     last = u
     force = 1
   }
-  force && record('pageview', { ref, title: cut(d.title) })
+  force && record('pageview', { ref, title: d.title })
 }
 
 // SPA support: pushState/replaceState/popstate (and hashchange with data-hash);

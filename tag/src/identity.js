@@ -5,7 +5,7 @@
 import { campaign } from './campaign.js'
 import { site } from './config.js'
 import { load, ls, none, store } from './storage.js'
-import { cut, nav, uuid } from './util.js'
+import { nav, uuid } from './util.js'
 
 export const IDLE = 18e5 // a session ends after 30 minutes without events
 
@@ -25,7 +25,7 @@ export const session = (t, url, ref) => {
   if (!(t - s.t <= IDLE) || (c && c != s.c)) (s = { sid: uuid(), sn: -~s.sn, land: { url, ref }, c }), store('_tt', vid)
   s.t = t
   ls('_tt_s', s)
-  return { v: 1, site, vid, sid: s.sid, sn: s.sn, land: s.land, ctx: { sw: screen.width, sh: screen.height, lang: nav.language, storage: none } }
+  return { v: 2, site, vid, sid: s.sid, sn: s.sn, land: s.land, ctx: { sw: screen.width, sh: screen.height, lang: nav.language, storage: none } }
 }
 
 // Forget the visitor (opt-out, consent withdrawn).

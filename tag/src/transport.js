@@ -27,9 +27,12 @@ const keep = (b, first, q = stored()) => {
 
 // Add one event under envelope `env`; send after `delay` ms unless a send
 // is already scheduled. A batch never mixes two sessions and its body stays
-// under MAX_CHARS (one event with its envelope is at most ~20,000).
-export const enqueue = (env, ev, delay) => {
-  if (batch && (batch.sid != env.sid || json([batch, ev]).length > MAX_CHARS)) flush()
+// under MAX_CHARS. Props and titles go uncut (the collector cuts them), so
+// an event JSON cannot hold (a cyclic prop: json throws) or too large to
+// ever be sent (over MAX_CHARS) is dropped here, never kept to fail again.
+export const enqueue = (env, ev, delay, n = json(ev).length) => {
+  if (n > MAX_CHARS - 5e3) return
+  if (batch && (batch.sid != env.sid || json(batch).length + n > MAX_CHARS)) flush()
   ;(batch ||= { ...env, events: [] }).events.push(ev)
   timer ||= later(flush, delay)
 }

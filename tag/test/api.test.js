@@ -37,7 +37,8 @@ describe('tt() API', () => {
     const base = { id: expect.any(String), ts: T0, url: 'https://www.example.com/checkout' }
     const [, ...rest] = net.events()
     expect(rest).toEqual([
-      { ...base, type: 'event', name: 'signup', props: { plan: 'pro', seats: 3, trial: true } },
+      // Beacon v2: props go as the page gave them; the collector cleans them (nested values and all).
+      { ...base, type: 'event', name: 'signup', props: { plan: 'pro', seats: 3, trial: true, nested: { x: 1 } } },
       { ...base, type: 'identify', props: { user_id: 'user-1', traits: { email_domain: 'example.org', vip: false } } },
       { ...base, type: 'event', name: 'lead', props: { form: 'demo' } },
       { ...base, type: 'event', name: 'purchase', props: { value: 49.9, currency: 'EUR', order_id: 'A-1', coupon: 'SPRING' } },

@@ -14,7 +14,7 @@ describe('page views', () => {
     await wait(0)
     expect(net.requests).toHaveLength(1)
     const b = net.requests[0].body
-    expect(b).toMatchObject({ v: 1, site: 'demo', sn: 1, land: { url: LANDING, ref: GOOGLE }, sent: T0 })
+    expect(b).toMatchObject({ v: 2, site: 'demo', sn: 1, land: { url: LANDING, ref: GOOGLE }, sent: T0 })
     expect(b.events).toEqual([
       { id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'pageview', ts: T0, url: LANDING, ref: GOOGLE, title: 'Spring offer' },
     ])

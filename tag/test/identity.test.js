@@ -8,7 +8,7 @@ describe('identity', () => {
     const { session } = await load('identity.js')
     const url = 'https://www.example.com/'
     const a = session(T0, url, 'https://www.google.com/')
-    expect(a).toMatchObject({ v: 1, site: 'demo', sn: 1, land: { url, ref: 'https://www.google.com/' } })
+    expect(a).toMatchObject({ v: 2, site: 'demo', sn: 1, land: { url, ref: 'https://www.google.com/' } })
     expect(a.vid).toMatch(/^[0-9a-f-]{36}$/)
     expect(a.ctx).toEqual({ sw: screen.width, sh: screen.height, lang: navigator.language })
     const b = session(T0 + 29 * MIN, url + 'b', '')

@@ -77,6 +77,24 @@ describe('delivery', () => {
     expect(bodies.flatMap((r) => r.body.events.map((e) => e.name))).toEqual(Array.from({ length: 40 }, (_, i) => 'big' + i))
   })
 
+  test('an event too large to ever be sent, or that JSON cannot hold, is dropped; the others still go', async () => {
+    const net = collector()
+    await boot()
+    await wait(0)
+    const cyclic = { a: 1 }
+    cyclic.self = cyclic
+    tt('track', 'before')
+    tt('track', 'huge', { note: 'x'.repeat(30000) })
+    tt('track', 'cyclic', cyclic)
+    tt('track', 'after', { note: 'x'.repeat(10000) })
+    await wait(1000)
+    tt('track', 'later')
+    await wait(1000)
+    expect(net.events('event').map((e) => e.name)).toEqual(['before', 'after', 'later'])
+    for (const r of net.requests) expect(new Blob([r.init.body]).size).toBeLessThan(64 * 1024)
+    expect(keptEvents()).toEqual([])
+  })
+
   test('network errors: kept in localStorage, retried with exponential backoff', async () => {
     let down = true
     const net = collector(() => (down ? new TypeError('Failed to fetch') : { status: 202 }))

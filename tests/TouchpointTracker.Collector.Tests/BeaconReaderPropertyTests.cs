@@ -1,9 +1,11 @@
+using System.Text.Json;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Options;
 using TouchpointTracker.Collector.Configuration;
 using TouchpointTracker.Collector.Ingest;
+using TouchpointTracker.Contracts;
 using TouchpointTracker.Enrichment;
 
 namespace TouchpointTracker.Collector.Tests;
@@ -69,7 +71,7 @@ public class BeaconReaderPropertyTests
 
     private static Gen<string> Beacon => ObjectOf(BeaconKeys, k => k switch
     {
-        "v" => Gen.OneOf(Gen.Constant("1"), Value),
+        "v" => Gen.OneOf(Gen.Constant("1"), Gen.Constant("2"), Value),
         "site" => Gen.OneOf(Gen.Constant("\"demo\""), Value),
         "vid" or "sid" => Gen.OneOf(Gen.Constant("\"v-1\""), Value),
         "land" => Gen.OneOf(ObjectOf(["url", "ref"], _ => Value), Value),
@@ -79,12 +81,14 @@ public class BeaconReaderPropertyTests
     });
 
     /// <summary>A valid beacon as the tag sends it: the starting point of the mutations.</summary>
-    private static Gen<byte[]> ValidBeacon => Gen.Choose(1, 5).Select(n =>
+    private static Gen<byte[]> ValidBeacon => ValidBeaconOf(1);
+
+    private static Gen<byte[]> ValidBeaconOf(int version) => Gen.Choose(1, 5).Select(n =>
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var events = string.Join(",", Enumerable.Range(0, n).Select(i =>
             $$$"""{"id":"{{{Guid.NewGuid()}}}","type":"{{{(i % 2 == 0 ? "pageview" : "event")}}}","name":"signup","ts":{{{now - 50}}},"url":"https://shop.example/p/{{{i}}}?utm_source=news&q=😀","ref":"https://www.bing.com/search?q=x","title":"Ünïcödé 😀 title","props":{"plan":"pro","n":3,"ok":true,"traits":{"email":"a@b.example"},"tags":["a","b"]}}"""));
-        return Encoding.UTF8.GetBytes($$"""{"v":1,"site":"demo","vid":"v-1","sid":"s-1","sn":1,"land":{"url":"https://shop.example/","ref":"https://news.example/"},"ctx":{"sw":1440,"sh":900,"lang":"fr-FR","tz":"Europe/Paris"},"events":[{{events}}],"sent":{{now}}}""");
+        return Encoding.UTF8.GetBytes($$"""{"v":{{version}},"site":"demo","vid":"v-1","sid":"s-1","sn":1,"land":{"url":"https://shop.example/","ref":"https://news.example/"},"ctx":{"sw":1440,"sh":900,"lang":"fr-FR","tz":"Europe/Paris"},"events":[{{events}}],"sent":{{now}}}""");
     });
 
     private abstract record Mutation;
@@ -100,7 +104,9 @@ public class BeaconReaderPropertyTests
         Gen.Zip(Gen.Choose(0, int.MaxValue), Value).Select(t => (Mutation)new Splice(t.Item1, Encoding.UTF8.GetBytes(t.Item2))),
         Gen.Choose(0, int.MaxValue).Select(at => (Mutation)new Truncate(at)));
 
-    private static Gen<byte[]> Mutated => Gen.Zip(ValidBeacon, Gen.Choose(1, 4).SelectMany(n => Gen.ListOf(AnyMutation, n)))
+    private static Gen<byte[]> Mutated => MutatedOf(1);
+
+    private static Gen<byte[]> MutatedOf(int version) => Gen.Zip(ValidBeaconOf(version), Gen.Choose(1, 4).SelectMany(n => Gen.ListOf(AnyMutation, n)))
         .Select(t => t.Item2.Aggregate(t.Item1, Apply));
 
     private static byte[] Apply(byte[] body, Mutation m)
@@ -152,6 +158,9 @@ public class BeaconReaderPropertyTests
 
     [Test]
     public void No_mutated_beacon_makes_the_reader_throw() => CheckAll(Mutated);
+
+    [Test]
+    public void No_mutated_v2_beacon_makes_the_reader_throw() => CheckAll(MutatedOf(2));
 
     [Test]
     public void The_mutations_reach_both_acceptance_and_refusal()
@@ -206,5 +215,143 @@ public class BeaconReaderPropertyTests
         var cut = Reader.Read(Encoding.UTF8.GetBytes(body)).Accepted.Single().Title!;
 
         Assert.That(cut, Is.EqualTo(new string('x', 1023)));
+    }
+    // Beacon v2: the collector cuts and cleans what the v1 tag bounded itself. A body limit large enough for the
+    // generated beacons, so that what is checked is the cutting and cleaning, not the body size.
+
+    private static readonly CollectorOptions Roomy = new() { MaxBodyBytes = 8 * 1024 * 1024 };
+    private static readonly BeaconReader RoomyReader = new(Roomy);
+
+    /// <summary>Prop values for v2: everything a page may hand to tt(), as JSON (JSON.stringify's output).</summary>
+    private static Gen<string> PropValue => Gen.OneOf(
+        Value,
+        Gen.Choose(0, 1200).Select(n => "\"" + new string('s', n) + "\""),
+        Gen.Choose(0, 40).Select(n => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"t{i}\":{(i % 3 == 0 ? "\"x\"" : i % 3 == 1 ? "[1]" : "{\"d\":1}")}")) + "}"));
+
+    private static Gen<string> PropName => Gen.OneOf(Gen.Elements("plan", "", "k", new string('k', 80)), Gen.Choose(0, 200).Select(i => "p" + i));
+
+    private static Gen<string> V2Props => Gen.OneOf(
+        Gen.Choose(0, 40).SelectMany(n => Gen.ListOf(Gen.Zip(PropName, PropValue), n)).Select(ps => "{" + string.Join(",", ps.Select(p => $"\"{p.Item1}\":{p.Item2}")) + "}"),
+        // Not a props object whose own name is not Unicode text: the parser refuses those bodies whole, v1 and v2 alike.
+        Gen.Elements(Values.Where(v => !v.StartsWith("{\"\\u", StringComparison.Ordinal)).ToArray()));
+
+    private static Gen<string> LongUrl => Gen.Choose(0, 5000).Select(n => "\"https://shop.example/" + new string('u', n) + "\"");
+
+    /// <summary>A v2 beacon of well-formed envelope whose events carry anything a page may hand to the tag.</summary>
+    private static Gen<string> V2Beacon =>
+        Gen.Zip(Gen.Choose(1, 4).SelectMany(n => Gen.ListOf(Gen.Zip(Gen.Zip(LongUrl, LongUrl), Gen.Zip(V2Props, Gen.Choose(1, 300))), n)), Gen.Zip(LongUrl, LongUrl))
+            .Select(t =>
+            {
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var events = t.Item1.Select((e, i) => $$$"""{"id":"e{{{i}}}","type":"{{{(i % 3 == 0 ? "pageview" : i % 3 == 1 ? "event" : "identify")}}}","name":"{{{new string('n', e.Item2.Item2)}}}","ts":{{{now}}},"url":{{{e.Item1.Item1}}},"ref":{{{e.Item1.Item2}}},"props":{{{e.Item2.Item1}}}}""");
+                return $$"""{"v":2,"site":"demo","vid":"v","sid":"s","land":{"url":{{t.Item2.Item1}},"ref":{{t.Item2.Item2}}},"events":[{{string.Join(",", events)}}],"sent":{{now}}}""";
+            });
+
+    /// <summary>What v1 requires of an accepted event: bounded URLs and name, bounded props of flat values or one level of object.</summary>
+    private static bool WithinV1Bounds(BeaconEvent e) =>
+        e.Url!.Length <= Roomy.MaxUrlLength && (e.Referrer?.Length ?? 0) <= Roomy.MaxUrlLength && (e.Name?.Length ?? 0) <= 128 &&
+        (e.Props is null || (e.Props.Count <= Roomy.MaxProps && e.Props.All(p => p.Key.Length is > 0 and <= 64 && Flat(p.Value, 0))));
+
+    private static bool Flat(JsonElement v, int depth) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString()!.Length <= Roomy.MaxPropValueLength,
+        JsonValueKind.Number => double.IsFinite(v.GetDouble()),
+        JsonValueKind.True or JsonValueKind.False => true,
+        JsonValueKind.Object when depth == 0 => v.EnumerateObject().Count() <= Roomy.MaxProps &&
+            v.EnumerateObject().All(p => p.Name.Length is > 0 and <= 64 && Flat(p.Value, 1)),
+        _ => false,
+    };
+
+    [Test]
+    public void A_v2_beacon_is_cut_and_cleaned_to_what_v1_accepts_never_refused_for_length_or_props() =>
+        Prop.ForAll(V2Beacon.ToArbitrary(), json =>
+        {
+            var result = RoomyReader.Read(Encoding.UTF8.GetBytes(json));
+            // Nothing about lengths or props refuses a v2 event: every event is taken, within v1's bounds.
+            return result.BatchRejection is null && result.Rejected.Count == 0 && result.Accepted.Count == result.Beacon!.Events!.Count &&
+                result.Accepted.All(WithinV1Bounds) &&
+                (result.Beacon.Landing!.Url?.Length ?? 0) <= Roomy.MaxUrlLength && (result.Beacon.Landing.Referrer?.Length ?? 0) <= Roomy.MaxUrlLength &&
+                result.Accepted.All(e => Factory.Create(result.Beacon, e, Facts) is not null);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500));
+
+    [Test]
+    public void A_v2_beacon_that_v1_takes_whole_is_taken_unchanged_and_without_cuts_unless_it_holds_null_or_arrays() =>
+        Prop.ForAll(V2Beacon.ToArbitrary(), json =>
+        {
+            var v2 = RoomyReader.Read(Encoding.UTF8.GetBytes(json));
+            var v1 = RoomyReader.Read(Encoding.UTF8.GetBytes(json.Replace("{\"v\":2,", "{\"v\":1,", StringComparison.Ordinal)));
+            if (v1.BatchRejection is not null || v1.Rejected.Count > 0)
+            {
+                // v1 refused something for its length or props: v2 must have cut or dropped something instead.
+                return v2.Cuts is not null;
+            }
+            // v1 took it all: so does v2, with the same URLs; it cuts nothing but what v1 tolerates and v2 drops (null, arrays).
+            return v2.Accepted.Count == v1.Accepted.Count &&
+                v2.Accepted.Zip(v1.Accepted).All(p => p.First.Url == p.Second.Url && p.First.Referrer == p.Second.Referrer && p.First.Name == p.Second.Name) &&
+                (v2.Cuts is null || v2.Cuts.Keys.All(k => k == CutReasons.PropType));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500));
+
+    [Test]
+    public void A_v2_beacon_within_bounds_passes_as_v1_reads_it() =>
+        Prop.ForAll(ValidBeaconOf(2).ToArbitrary(), body =>
+        {
+            var v1 = RoomyReader.Read(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("{\"v\":2,", "{\"v\":1,", StringComparison.Ordinal)));
+            var v2 = RoomyReader.Read(body);
+            // The valid beacon's props hold an array ("tags") and an object outside identify ("traits" of page views
+            // and events), which v2 drops (counted), as the v1 tag did: all else is as v1 reads it.
+            return v2.BatchRejection is null && v2.Accepted.Count == v1.Accepted.Count &&
+                v2.Accepted.Zip(v1.Accepted).All(p => p.First.Url == p.Second.Url && p.First.Title == p.Second.Title &&
+                    p.First.Props!.Keys.SequenceEqual(p.Second.Props!.Keys.Where(k => k is not ("tags" or "traits")))) &&
+                v2.Cuts!.Keys.SequenceEqual([CutReasons.PropType]);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+
+    [TestCase("\"a string\"")]
+    [TestCase("[1,2]")]
+    [TestCase("42")]
+    public void Props_that_are_not_an_object_fail_a_v1_beacon_and_are_dropped_from_a_v2_one(string props)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        string Body(int v) => $$"""{"v":{{v}},"site":"demo","vid":"v","sid":"s","events":[{"id":"e","type":"event","name":"x","ts":{{now}},"url":"https://a.example/","props":{{props}}}],"sent":{{now}}}""";
+
+        var v1 = RoomyReader.Read(Encoding.UTF8.GetBytes(Body(1)));
+        var v2 = RoomyReader.Read(Encoding.UTF8.GetBytes(Body(2)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(v1.BatchRejection?.Reason, Is.EqualTo(RejectReasons.InvalidJson));
+            Assert.That(v1.BatchRejection?.Detail, Does.Contain("$.events[0].props"));
+            Assert.That(v2.BatchRejection, Is.Null);
+            Assert.That(v2.Accepted.Single().Props, Is.Null);
+            Assert.That(v2.Cuts, Is.EquivalentTo(new Dictionary<string, int> { [CutReasons.PropsNotObject] = 1 }));
+        });
+    }
+
+    [Test]
+    public void A_v2_beacon_cuts_long_values_between_characters_and_counts_each_cut()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var url = "https://a.example/" + new string('x', 2048 - 19) + "😀";
+        var props = $$$"""{"s":"{{{new string('y', 1023)}}}😀","{{{new string('k', 70)}}}":1,"n":null,"o":{"a":"b","deep":{"x":1}},"bad":"\ud83d"}""";
+        var body = $$$"""{"v":2,"site":"demo","vid":"v","sid":"s","land":{"url":"{{{url}}}","ref":""},"events":[{"id":"e","type":"identify","name":"{{{new string('n', 130)}}}","ts":{{{now}}},"url":"{{{url}}}","ref":"{{{url}}}","props":{{{props}}}},{"id":"f","type":"event","name":"x","ts":{{{now}}},"url":"https://a.example/","props":{"traits":{"a":"b"},"k":1}}],"sent":{{{now}}}}""";
+
+        var result = RoomyReader.Read(Encoding.UTF8.GetBytes(body));
+        var e = result.Accepted[0];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Url, Is.EqualTo(url[..2047]));
+            Assert.That(e.Referrer, Is.EqualTo(url[..2047]));
+            Assert.That(result.Beacon!.Landing!.Url, Is.EqualTo(url[..2047]));
+            Assert.That(e.Name, Has.Length.EqualTo(128));
+            Assert.That(e.Props!["s"].GetString(), Is.EqualTo(new string('y', 1023)));
+            Assert.That(e.Props[new string('k', 64)].GetInt32(), Is.EqualTo(1));
+            Assert.That(e.Props.ContainsKey("n") || e.Props.ContainsKey("bad"), Is.False);
+            Assert.That(e.Props["o"].GetRawText(), Is.EqualTo("""{"a":"b"}"""), "an identify event's object (traits) cleaned one level down");
+            Assert.That(result.Accepted[1].Props!.Keys, Is.EqualTo(new[] { "k" }), "an object in another event dropped, as the v1 tag dropped it");
+            Assert.That(result.Cuts, Is.EquivalentTo(new Dictionary<string, int>
+            {
+                [CutReasons.Url] = 3, [CutReasons.Name] = 1, [CutReasons.PropValue] = 2, [CutReasons.PropName] = 1, [CutReasons.PropType] = 3,
+            }));
+        });
     }
 }

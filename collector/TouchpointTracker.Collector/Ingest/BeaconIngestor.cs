@@ -35,6 +35,10 @@ public sealed class BeaconIngestor(
         {
             return Refuse(RejectReasons.UnknownSite, $"Site key '{site}' is not configured on this collector.", null, beacon.Events!.Count);
         }
+        if (read.Cuts is { } cuts)
+        {
+            metrics.CountCuts(cuts, site);
+        }
         // "Origin: null" (sandboxed frames, file: pages, privacy redirects) proves nothing: check the page URL as when
         // the header is absent, and refuse when there is none to check.
         var nullOrigin = request.Origin == "null";

@@ -4,24 +4,41 @@ using TouchpointTracker.Contracts;
 namespace TouchpointTracker.Collector.Ingest;
 
 /// <summary>
-/// Reads a beacon (contract v1) straight off its UTF-8 bytes with <see cref="Utf8JsonReader"/>: one pass, no
+/// Reads a beacon (contract v1 or v2) straight off its UTF-8 bytes with <see cref="Utf8JsonReader"/>: one pass, no
 /// intermediate document, the event types and other closed values shared instead of allocated per event.
 /// Same rules as the contract's JSON schema and the serializer it replaces: names are case-sensitive, unknown
 /// properties are skipped, a repeated property keeps its last value, numbers must be JSON numbers.
 /// A malformed body, a value of the wrong JSON type, or a string that is not valid Unicode (invalid UTF-8 bytes,
 /// an unpaired surrogate escape such as <c>"\ud83d"</c>) throws <see cref="JsonException"/> with its JSON path:
 /// nothing else escapes, so no input can turn into a 500.
+/// The one difference between the versions here: an event's <c>props</c> that is not an object (nor null) fails a
+/// v1 beacon, and is dropped from a v2 beacon (the v2 tag sends props as the page gave them; the collector cleans
+/// them), counted in <c>droppedProps</c>.
 /// </summary>
 public static class BeaconJson
 {
     private static readonly JsonReaderOptions Options = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
     /// <summary>The beacon, or null when the body is the JSON literal <c>null</c>.</summary>
-    public static Beacon? Parse(ReadOnlySpan<byte> utf8)
+    public static Beacon? Parse(ReadOnlySpan<byte> utf8) => Parse(utf8, out _);
+
+    /// <summary>As <see cref="Parse(ReadOnlySpan{byte})"/>; <paramref name="droppedProps"/>: how many events of a v2 beacon had props that were not an object (dropped).</summary>
+    public static Beacon? Parse(ReadOnlySpan<byte> utf8, out int droppedProps)
     {
+        droppedProps = 0;
         try
         {
-            return ParseBeacon(utf8);
+            List<int>? notObjects = null;
+            var beacon = ParseBeacon(utf8, ref notObjects);
+            if (notObjects is { Count: > 0 })
+            {
+                if (beacon?.Version != 2)
+                {
+                    throw Fail($"$.events[{notObjects[0]}].props", "must be an object");
+                }
+                droppedProps = notObjects.Count;
+            }
+            return beacon;
         }
         catch (InvalidOperationException ex)
         {
@@ -31,7 +48,7 @@ public static class BeaconJson
         }
     }
 
-    private static Beacon? ParseBeacon(ReadOnlySpan<byte> utf8)
+    private static Beacon? ParseBeacon(ReadOnlySpan<byte> utf8, ref List<int>? notObjects)
     {
         var reader = new Utf8JsonReader(utf8, Options);
         reader.Read();
@@ -86,7 +103,7 @@ public static class BeaconJson
             else if (reader.ValueTextEquals("events"u8))
             {
                 reader.Read();
-                beacon.Events = Events(ref reader);
+                beacon.Events = Events(ref reader, ref notObjects);
             }
             else
             {
@@ -175,7 +192,7 @@ public static class BeaconJson
         return context;
     }
 
-    private static List<BeaconEvent>? Events(ref Utf8JsonReader reader)
+    private static List<BeaconEvent>? Events(ref Utf8JsonReader reader, ref List<int>? notObjects)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -186,12 +203,12 @@ public static class BeaconJson
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             // A null element is kept: validation refuses it alone, as an event that is not an object.
-            events.Add(reader.TokenType == JsonTokenType.Null ? null! : Event(ref reader, events.Count));
+            events.Add(reader.TokenType == JsonTokenType.Null ? null! : Event(ref reader, events.Count, ref notObjects));
         }
         return events;
     }
 
-    private static BeaconEvent Event(ref Utf8JsonReader reader, int index)
+    private static BeaconEvent Event(ref Utf8JsonReader reader, int index, ref List<int>? notObjects)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -240,7 +257,17 @@ public static class BeaconJson
             else if (reader.ValueTextEquals("props"u8))
             {
                 reader.Read();
-                e.Props = Props(ref reader, index);
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null)
+                {
+                    e.Props = Props(ref reader, index);
+                }
+                else
+                {
+                    // Decided once the version is known (it may come after the events): v1 fails, v2 drops them.
+                    e.Props = null;
+                    reader.Skip();
+                    (notObjects ??= []).Add(index);
+                }
             }
             else
             {

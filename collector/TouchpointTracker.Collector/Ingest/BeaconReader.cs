@@ -11,6 +11,41 @@ public sealed class BeaconReadResult
     public Rejection? BatchRejection { get; init; }
     public List<BeaconEvent> Accepted { get; } = [];
     public List<Rejection> Rejected { get; } = [];
+
+    /// <summary>Values cut or dropped instead of refusing their event, by reason (<see cref="CutReasons"/>); null when none.</summary>
+    public Dictionary<string, int>? Cuts { get; private set; }
+
+    internal void Cut(string reason, int count = 1)
+    {
+        if (count > 0)
+        {
+            (Cuts ??= new(StringComparer.Ordinal))[reason] = Cuts.GetValueOrDefault(reason) + count;
+        }
+    }
+}
+
+/// <summary>
+/// Why the collector cut or dropped a value instead of refusing its event: the <c>reason</c> label of
+/// <c>tt_cut_values_total</c>. Beacon v2 leaves these bounds to the collector; titles are cut in every version.
+/// </summary>
+public static class CutReasons
+{
+    /// <summary>An event's or the landing's url or ref longer than Collector:MaxUrlLength, cut to it (v2).</summary>
+    public const string Url = "url";
+    /// <summary>A title longer than 1,024 characters, cut to it (every version).</summary>
+    public const string Title = "title";
+    /// <summary>An event name longer than 128 characters, cut to it (v2).</summary>
+    public const string Name = "name";
+    /// <summary>Props that are not an object (a string, an array...), dropped (v2).</summary>
+    public const string PropsNotObject = "props_not_object";
+    /// <summary>A prop beyond Collector:MaxProps, or with an empty name, dropped (v2).</summary>
+    public const string PropOverLimit = "prop_over_limit";
+    /// <summary>A prop whose value is not a string, finite number or boolean (null, an array, an object other than identify traits), dropped (v2).</summary>
+    public const string PropType = "prop_type";
+    /// <summary>A prop name longer than Collector:MaxPropKeyLength, cut to it (v2).</summary>
+    public const string PropName = "prop_name";
+    /// <summary>A prop string longer than Collector:MaxPropValueLength, or not valid Unicode text, cut or dropped (v2).</summary>
+    public const string PropValue = "prop_value";
 }
 
 /// <summary>
@@ -18,6 +53,13 @@ public sealed class BeaconReadResult
 /// injected (the send time is bounded by the server's clock).
 /// A bad batch is refused whole; a bad event inside a good batch is refused alone, so one bad event
 /// never costs the others.
+/// Version 2 of the beacon moves bounds from the tag to here: its over-long URLs, referrers and event names are
+/// cut (v1: refused), and its props are cleaned (v1: an event with a bad prop is refused): props that are not
+/// an object are dropped; at most Collector:MaxProps of them are kept, in order; names are cut to
+/// MaxPropKeyLength, strings to MaxPropValueLength; finite numbers and booleans are kept; in an identify event an
+/// object (its traits) is cleaned the same way one level down; anything else (null, arrays, objects elsewhere) is
+/// dropped, as the v1 tag dropped it.
+/// Every cut is counted by reason in <see cref="BeaconReadResult.Cuts"/>.
 /// </summary>
 public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock = null)
 {
@@ -40,9 +82,10 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
             return Refuse(RejectReasons.BodyTooLarge, $"The body is {body.Length} bytes; the limit is {options.MaxBodyBytes}.");
         }
         Beacon? beacon;
+        int droppedProps;
         try
         {
-            beacon = BeaconJson.Parse(body);
+            beacon = BeaconJson.Parse(body, out droppedProps);
         }
         catch (JsonException ex)
         {
@@ -53,9 +96,9 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
         {
             return Refuse(RejectReasons.InvalidJson, "The body is JSON null; send a beacon object.");
         }
-        if (beacon.Version != 1)
+        if (beacon.Version is not (1 or 2))
         {
-            return Refuse(RejectReasons.UnsupportedVersion, $"Beacon version {beacon.Version} is not supported; send \"v\":1.");
+            return Refuse(RejectReasons.UnsupportedVersion, $"Beacon version {beacon.Version} is not supported; send \"v\":1 or \"v\":2.");
         }
         if (string.IsNullOrWhiteSpace(beacon.Site) || beacon.Site.Length > 64)
         {
@@ -78,6 +121,14 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
             return Refuse(RejectReasons.TooManyEvents, $"A batch holds at most {options.MaxEventsPerBatch} events; this one has {beacon.Events.Count}.");
         }
 
+        var v2 = beacon.Version == 2;
+        var result = new BeaconReadResult { Beacon = beacon };
+        result.Cut(CutReasons.PropsNotObject, droppedProps);
+        if (v2 && beacon.Landing is { } cutLanding)
+        {
+            cutLanding.Url = CutUrl(cutLanding.Url, result);
+            cutLanding.Referrer = CutUrl(cutLanding.Referrer, result);
+        }
         if (beacon.Landing is { } land && CheckLanding(land) is { } landing)
         {
             return Refuse(landing.Reason, landing.Detail);
@@ -89,12 +140,11 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
             return Refuse(RejectReasons.InvalidTimestamp, $"\"sent\" must be epoch milliseconds within {options.MaxClockSkewHours} hours of the collector's clock.");
         }
 
-        var result = new BeaconReadResult { Beacon = beacon };
         var seen = beacon.Events.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (var i = 0; i < beacon.Events.Count; i++)
         {
             var e = beacon.Events[i];
-            var problem = Check(e, beacon.Sent ?? now);
+            var problem = Check(e, beacon.Sent ?? now, v2 ? result : null);
             if (problem is null && seen is not null && !seen.Add(e.Id!))
             {
                 problem = (RejectReasons.DuplicateEventId, "The same event id appears twice in the batch.");
@@ -132,12 +182,29 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
         return null;
     }
 
-    /// <summary>Checks one event; <paramref name="reference"/> is the batch's send time, or the server's clock without one.</summary>
-    private (string Reason, string Detail)? Check(BeaconEvent? e, long reference)
+    /// <summary>
+    /// Checks one event; <paramref name="reference"/> is the batch's send time, or the server's clock without one.
+    /// <paramref name="v2"/>: the result of a v2 beacon, whose event is first cut and cleaned (counted there); null for v1.
+    /// </summary>
+    private (string Reason, string Detail)? Check(BeaconEvent? e, long reference, BeaconReadResult? v2)
     {
         if (e is null)
         {
             return (RejectReasons.InvalidEventType, "An event must be an object.");
+        }
+        if (v2 is not null)
+        {
+            e.Url = CutUrl(e.Url, v2);
+            e.Referrer = CutUrl(e.Referrer, v2);
+            if (e.Name?.Length > MaxNameLength)
+            {
+                e.Name = CutAtCharacter(e.Name, MaxNameLength);
+                v2.Cut(CutReasons.Name);
+            }
+            if (e.Props is { } raw)
+            {
+                e.Props = CleanProps(raw, v2, traits: e.Type == "identify");
+            }
         }
         if (!IsValidId(e.Id))
         {
@@ -170,6 +237,7 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
         if (e.Title?.Length > MaxTitleLength)
         {
             e.Title = CutAtCharacter(e.Title, MaxTitleLength);
+            v2?.Cut(CutReasons.Title);
         }
         if (e.Timestamp is { } ts)
         {
@@ -213,6 +281,103 @@ public sealed class BeaconReader(CollectorOptions options, TimeProvider? clock =
         catch (InvalidOperationException)
         {
             return false;
+        }
+    }
+
+    /// <summary>A v2 URL or referrer cut to Collector:MaxUrlLength (counted); shorter ones as they came.</summary>
+    private string? CutUrl(string? url, BeaconReadResult result)
+    {
+        if (url?.Length > options.MaxUrlLength)
+        {
+            result.Cut(CutReasons.Url);
+            return CutAtCharacter(url, options.MaxUrlLength);
+        }
+        return url;
+    }
+
+    /// <summary>
+    /// A v2 event's props as v1 would accept them: at most MaxProps, names cut to MaxPropKeyLength (an empty one
+    /// dropped), strings cut to MaxPropValueLength, finite numbers and booleans kept; with <paramref name="traits"/>
+    /// (an identify event) an object is cleaned the same way one level down (its traits); anything else is dropped,
+    /// as the v1 tag dropped it. Every cut and drop is counted in <paramref name="result"/>.
+    /// </summary>
+    internal Dictionary<string, JsonElement> CleanProps(Dictionary<string, JsonElement> props, BeaconReadResult result, bool traits)
+    {
+        var clean = new Dictionary<string, JsonElement>(Math.Min(props.Count, options.MaxProps), StringComparer.Ordinal);
+        foreach (var (key, value) in props)
+        {
+            if (CleanProp(key, value, 0, result) is { } kept)
+            {
+                clean.TryAdd(kept.Key, kept.Value);
+            }
+        }
+        return clean;
+
+        KeyValuePair<string, JsonElement>? CleanProp(string key, JsonElement value, int depth, BeaconReadResult counts)
+        {
+            if (key.Length == 0 || clean.Count >= options.MaxProps && depth == 0)
+            {
+                counts.Cut(CutReasons.PropOverLimit);
+                return null;
+            }
+            if (key.Length > options.MaxPropKeyLength)
+            {
+                key = CutAtCharacter(key, options.MaxPropKeyLength);
+                counts.Cut(CutReasons.PropName);
+            }
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.True or JsonValueKind.False:
+                    return KeyValuePair.Create(key, value);
+                case JsonValueKind.Number when value.TryGetDouble(out var d) && double.IsFinite(d):
+                    return KeyValuePair.Create(key, value);
+                case JsonValueKind.String:
+                    string text;
+                    try
+                    {
+                        text = value.GetString()!;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Not valid Unicode text (an unpaired surrogate escape): nothing to keep of it.
+                        counts.Cut(CutReasons.PropValue);
+                        return null;
+                    }
+                    if (text.Length <= options.MaxPropValueLength)
+                    {
+                        return KeyValuePair.Create(key, value);
+                    }
+                    counts.Cut(CutReasons.PropValue);
+                    return KeyValuePair.Create(key, JsonSerializer.SerializeToElement(CutAtCharacter(text, options.MaxPropValueLength), ContractsJsonContext.Default.String));
+                case JsonValueKind.Object when depth == 0 && traits:
+                    var inner = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                    foreach (var p in value.EnumerateObject())
+                    {
+                        string name;
+                        try
+                        {
+                            name = p.Name;
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            counts.Cut(CutReasons.PropName);
+                            continue;
+                        }
+                        if (inner.Count >= options.MaxProps)
+                        {
+                            counts.Cut(CutReasons.PropOverLimit);
+                            break;
+                        }
+                        if (CleanProp(name, p.Value, 1, result) is { } kept)
+                        {
+                            inner.TryAdd(kept.Key, kept.Value);
+                        }
+                    }
+                    return KeyValuePair.Create(key, JsonSerializer.SerializeToElement(inner, ContractsJsonContext.Default.DictionaryStringJsonElement));
+                default:
+                    counts.Cut(CutReasons.PropType);
+                    return null;
+            }
         }
     }
 

@@ -12,6 +12,7 @@ public sealed class IngestMetrics(MetricsRegistry registry)
     private readonly Counter _accepted = registry.Counter("tt_accepted_events_total", "Events stored in the buffer, by site.");
     private readonly Counter _rejectedBatches = registry.Counter("tt_rejected_batches_total", "Requests refused whole, by reason and site.");
     private readonly Counter _rejectedEvents = registry.Counter("tt_rejected_events_total", "Events refused (alone or with their batch), by reason and site.");
+    private readonly Counter _cut = registry.Counter("tt_cut_values_total", "Values cut or dropped instead of refusing their event (beacon v2; titles in every version), by reason and site.");
     private readonly Histogram _latency = registry.Histogram("tt_collect_duration_seconds", "Time to answer a collect request.",
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
     private readonly ConcurrentDictionary<string, LabelSet> _siteLabels = new(StringComparer.Ordinal);
@@ -35,6 +36,15 @@ public sealed class IngestMetrics(MetricsRegistry registry)
     }
 
     public void CountRejectedEvent(string reason, string site) => _rejectedEvents.Inc(ReasonLabels(reason, site));
+
+    /// <summary>Counts values the reader cut or dropped (<see cref="CutReasons"/>) in a beacon of a configured site.</summary>
+    public void CountCuts(IReadOnlyDictionary<string, int> cuts, string site)
+    {
+        foreach (var (reason, count) in cuts)
+        {
+            _cut.Inc(ReasonLabels(reason, site), count);
+        }
+    }
 
     public void ObserveLatency(TimeSpan elapsed) => _latency.Observe(elapsed.TotalSeconds);
 

@@ -2,7 +2,7 @@
 // (data-downloads, with an optional extension list).
 import { event } from '../capture.js'
 import { attr, flag, list } from '../config.js'
-import { clean, d, loc, on } from '../util.js'
+import { d, loc, on } from '../util.js'
 
 export const DOWNLOADS = 'pdf,csv,txt,rtf,doc,docx,xls,xlsx,ppt,pptx,odt,ods,zip,rar,7z,gz,tgz,dmg,exe,msi,pkg,deb,apk,iso,mp3,wav,mp4,mov,avi,epub'
 
@@ -14,9 +14,9 @@ export function clicks() {
     const u = new URL(e.target.closest('a[href]').href)
     const x = ((u.pathname.match(/\.(\w+)$/) || [])[1] || '').toLowerCase()
     const href = u.href
-    if (exts.includes(x)) event('file_download', clean({ href, ext: x }))
+    if (exts.includes(x)) event('file_download', { href, ext: x })
     else if (out && u.host != loc.host && /^https?:$/.test(u.protocol))
-      event('outbound_click', clean({ href }))
+      event('outbound_click', { href })
   }
   if (out || exts.length) {
     on(d, 'click', f)
