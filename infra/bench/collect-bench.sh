@@ -13,11 +13,14 @@
 #   BASELINE=<folder of another Release build of the collector> measures that build too, in the same run and
 #     against the same nginx, Redis and Kafka peer (embedded and distributed, each just before the current build).
 #   REDIS_ARGS="--stream-node-max-bytes 16384" passes settings to the bench's redis-server.
+#   WARMUP=<seconds> of load before each collector's measured runs (30 by default: on a busy machine tiered
+#     compilation is still replacing hot methods 15-25 s after the start, and a shorter warm-up measures the JIT).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 THREADS=2
+WARMUP=${WARMUP:-30}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
@@ -67,7 +70,7 @@ ticks() { # pids...: CPU time (user + system, clock ticks) of the processes so f
 hz=$(getconf CLK_TCK)
 measure() { # label port collector-pid [redis-pid kafka-pid]: flat out, then half that rate; sets the globals of the summary
   local out half_out c0 c1 o0 o1 k0 k1 requests
-  run "http://127.0.0.1:$2/collect" 10 >/dev/null # warm-up, past tiered compilation
+  run "http://127.0.0.1:$2/collect" "$WARMUP" >/dev/null # warm-up, past tiered compilation
   c0=$(ticks "$3"); o0=$(ticks "${4:-}"); k0=$(ticks "${5:-}"); a0=$(metricf "$2" dotnet_gc_heap_total_allocated_bytes_total)
   out=$(run "http://127.0.0.1:$2/collect" "$DURATION")
   c1=$(ticks "$3"); o1=$(ticks "${4:-}"); k1=$(ticks "${5:-}"); a1=$(metricf "$2" dotnet_gc_heap_total_allocated_bytes_total)
@@ -92,7 +95,7 @@ extra=()
 echo "==> warm-up"
 run "http://127.0.0.1:$bare_port/collect" 3 >/dev/null
 
-echo "==> ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads; $(uptime)"
+echo "==> ${DURATION}s each after ${WARMUP}s of warm-up per collector, $CONNECTIONS connections, $THREADS wrk threads; $(uptime)"
 a=$(run "http://127.0.0.1:$nginx_port/collect" "$DURATION" | rps)
 b=$(run "http://127.0.0.1:$bare_port/collect" "$DURATION" | rps)
 builds=()
@@ -140,7 +143,7 @@ if [[ $MODES == *distributed* ]]; then
     wait_port "$dist_port"
     f0=$(metric "$dist_port" tt_forwarded_events_total); t0=$(date +%s.%N)
     # Redis memory per entry, sampled halfway through the flat-out run (after the load the forwarder trims the streams).
-    (sleep $((10 + DURATION / 2)); buffer_sample "$prefix" > "$work/sample$n") &
+    (sleep $((WARMUP + DURATION / 2)); buffer_sample "$prefix" > "$work/sample$n") &
     measure "collector, distributed mode${name:+ ($name)}" "$dist_port" "$dist_pid" "$redis_pid" "$kafka_pid"
     # The load has stopped: how deep is the buffer, what does an entry cost in Redis, and how long until the
     # forwarder has emptied it?

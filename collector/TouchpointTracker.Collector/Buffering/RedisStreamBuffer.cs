@@ -140,7 +140,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
         return outcome;
     }
 
-    private static byte[] Serialize(Touchpoint tp) => JsonSerializer.SerializeToUtf8Bytes(tp, ContractsJsonContext.Default.Touchpoint);
+    private static byte[] Serialize(Touchpoint tp) => BufferEntryWriter.Serialize(tp);
 
     /// <summary>Joins the open group (sending it at once when fewer than the allowed calls are on their way) and waits for its outcome.</summary>
     private async ValueTask<AppendOutcome> CommitAsync(int shard, byte[][] entries)

@@ -29,6 +29,9 @@ internal sealed class DeadLetterWriter(ForwarderContext ctx, int shard)
     {
         for (var i = 0; i < entries.Length; i++)
         {
+            // The message objects of the previous batch are reused: the producer copies key and value when it
+            // takes a message, and the previous batch's reports have all arrived before the next batch is read.
+            var message = messages[i];
             messages[i] = null;
             var payload = entries[i][RedisShardMap.PayloadField];
             if (payload.IsNull)
@@ -48,7 +51,10 @@ internal sealed class DeadLetterWriter(ForwarderContext ctx, int shard)
                 poison.Add(new(i, reason!, detail!));
                 continue;
             }
-            messages[i] = new Message<byte[], byte[]> { Key = key, Value = bytes };
+            message ??= new Message<byte[], byte[]>();
+            message.Key = key;
+            message.Value = bytes;
+            messages[i] = message;
             forwardable.Add(i);
         }
     }

@@ -19,8 +19,10 @@ public static class TouchpointKey
     {
         reason = null;
         detail = null;
-        byte[]? site = null;
-        byte[]? visitor = null;
+        // Where each value lies in the entry (the usual case: no escapes), or its unescaped copy.
+        Range site = default, visitor = default;
+        byte[]? siteCopy = null, visitorCopy = null;
+        bool hasSite = false, hasVisitor = false;
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
@@ -37,14 +39,25 @@ public static class TouchpointKey
                 reader.Read();
                 if ((isSite || isVisitor) && reader.TokenType == JsonTokenType.String)
                 {
-                    var value = Unescaped(ref reader);
-                    if (isSite)
+                    Range at = default;
+                    byte[]? copy = null;
+                    if (reader.ValueIsEscaped)
                     {
-                        site = value;
+                        copy = Encoding.UTF8.GetBytes(reader.GetString()!);
                     }
                     else
                     {
-                        visitor = value;
+                        // The value's bytes follow the opening quote, where the token starts.
+                        var start = (int)reader.TokenStartIndex + 1;
+                        at = new Range(start, start + reader.ValueSpan.Length);
+                    }
+                    if (isSite)
+                    {
+                        (site, siteCopy, hasSite) = (at, copy, true);
+                    }
+                    else
+                    {
+                        (visitor, visitorCopy, hasVisitor) = (at, copy, true);
                     }
                 }
                 else
@@ -65,21 +78,20 @@ public static class TouchpointKey
             detail = ex.Message;
             return null;
         }
-        if (site is not { Length: > 0 } || visitor is not { Length: > 0 })
+        var siteBytes = siteCopy is null ? (hasSite ? json[site] : default) : siteCopy.AsSpan();
+        var visitorBytes = visitorCopy is null ? (hasVisitor ? json[visitor] : default) : visitorCopy.AsSpan();
+        if (siteBytes.IsEmpty || visitorBytes.IsEmpty)
         {
             reason = MissingKey;
-            detail = site is not { Length: > 0 } ? "site_id is missing or empty" : "visitor_id is missing or empty";
+            detail = siteBytes.IsEmpty ? "site_id is missing or empty" : "visitor_id is missing or empty";
             return null;
         }
-        var key = new byte[site.Length + 1 + visitor.Length];
-        site.CopyTo(key, 0);
-        key[site.Length] = (byte)':';
-        visitor.CopyTo(key, site.Length + 1);
+        var key = new byte[siteBytes.Length + 1 + visitorBytes.Length];
+        siteBytes.CopyTo(key);
+        key[siteBytes.Length] = (byte)':';
+        visitorBytes.CopyTo(key.AsSpan(siteBytes.Length + 1));
         return key;
     }
 
     public static string ToText(byte[] key) => Encoding.UTF8.GetString(key);
-
-    private static byte[] Unescaped(ref Utf8JsonReader reader) =>
-        reader.ValueIsEscaped || reader.HasValueSequence ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan.ToArray();
 }

@@ -120,3 +120,47 @@ public sealed class StreamTrimPolicyTests
         Assert.That(StreamTrimPolicy.ChooseMinId(Id(200), Id(100)), Is.EqualTo(Id(100, 1)));
     }
 }
+
+public sealed class BufferEntryWriterTests
+{
+    private static Contracts.Touchpoint Sample(string title, string url) => new()
+    {
+        EventId = "e-1",
+        SiteId = "shop",
+        VisitorId = "v-1",
+        SessionId = "s-1",
+        SessionIndex = 2,
+        Type = "pageview",
+        ClientTs = DateTimeOffset.FromUnixTimeMilliseconds(1_765_000_000_123),
+        ReceivedTs = new DateTimeOffset(2026, 12, 6, 14, 0, 0, TimeSpan.Zero).AddTicks(1234567),
+        DerivedTs = new DateTimeOffset(2026, 12, 6, 14, 0, 0, TimeSpan.Zero),
+        Page = new() { Url = url, Title = title, Query = "a=1&b=<2>" },
+        Campaign = new() { Source = "newsletter", Name = "l\u00e4unch" },
+        Props = new() { ["plan"] = System.Text.Json.JsonDocument.Parse("""{"x":[1,"&"],"y":null}""").RootElement },
+    };
+
+    [TestCase("What is a customer journey? A guide for marketers", "https://shop.example/blog?utm_source=a&utm_medium=b")]
+    [TestCase("<script>&amp; 'quotes' \"double\" \\ back", "https://shop.example/+plus/%20")]
+    [TestCase("\u65e5\u672c\u8a9e \ud83d\ude00 \u0000\u001f\u007f \u2028\u2029", "https://xn--n3h.example/\u00e9")]
+    [TestCase("lone \ud800 surrogate", "https://a.example/")]
+    public void Entries_hold_the_same_json_values_as_the_contract_serializer(string title, string url)
+    {
+        var tp = Sample(title, url);
+        var reference = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(tp, Contracts.ContractsJsonContext.Default.Touchpoint);
+        // Twice on one thread: the reused writer must not carry anything from one entry into the next.
+        _ = BufferEntryWriter.Serialize(Sample("a much longer title than the next one, to leave bytes behind", url + "/long/path"));
+        var entry = BufferEntryWriter.Serialize(tp);
+        Assert.That(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(entry), System.Text.Json.Nodes.JsonNode.Parse(reference)), Is.True,
+            System.Text.Encoding.UTF8.GetString(entry));
+        Assert.That(entry.Length, Is.LessThanOrEqualTo(reference.Length));
+        var back = System.Text.Json.JsonSerializer.Deserialize(entry, Contracts.ContractsJsonContext.Default.Touchpoint)!;
+        Assert.That((back.Page.Title, back.Page.Url, back.ReceivedTs, back.ClientTs), Is.EqualTo((tp.Page.Title, tp.Page.Url, tp.ReceivedTs, tp.ClientTs)));
+    }
+
+    [Test]
+    public void Html_sensitive_characters_are_not_escaped()
+    {
+        var entry = System.Text.Encoding.UTF8.GetString(BufferEntryWriter.Serialize(Sample("a < b & c", "https://shop.example/?a=1&b=2")));
+        Assert.That(entry, Does.Contain("\"https://shop.example/?a=1&b=2\"").And.Contain("a < b & c"));
+    }
+}

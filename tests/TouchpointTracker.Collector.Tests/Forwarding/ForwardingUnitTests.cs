@@ -1,5 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
+using FsCheck;
+using FsCheck.Fluent;
 using TouchpointTracker.Collector.Forwarding;
 
 namespace TouchpointTracker.Collector.Tests.Forwarding;
@@ -62,6 +64,53 @@ public sealed class TouchpointKeyTests
     [Test]
     public void Unescapes_json_strings() =>
         Assert.That(Key("""{"site_id":"a\u00e9","visitor_id":"v\"1"}""", out _), Is.EqualTo("aé:v\"1"));
+
+    [Test]
+    public void The_last_of_repeated_members_counts_escaped_or_not()
+    {
+        Assert.That(Key("""{"site_id":"first","visitor_id":"v\u0031","site_id":"s\u00e9cond","visitor_id":"plain"}""", out _), Is.EqualTo("sécond:plain"));
+        Assert.That(Key("""{"site_id":"fir\u0073t","site_id":"plain","visitor_id":"v"}""", out _), Is.EqualTo("plain:v"));
+    }
+
+    /// <summary>
+    /// Whatever the site and visitor strings and however the writer escapes them, the key is exactly
+    /// <c>site:visitor</c> in UTF-8, as a JSON parser reads the two members.
+    /// </summary>
+    [Test]
+    public void The_key_is_what_a_json_parser_reads_property()
+    {
+        var text = Gen.Elements("s", "shop", "v-1", "\"", "\\", "é", "\u0000", "\n", "<&>", "\ud83d\ude00", "+", "/", "a b");
+        var strings = Gen.ListOf(text).Select(parts => string.Concat(parts)).Where(v => v.Length > 0);
+        var cases = Gen.Zip(Gen.Zip(strings, strings), Gen.Zip(Gen.Elements(true, false), Gen.Elements(true, false)));
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var ((site, visitor), (relaxed, visitorFirst)) = c;
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions
+            {
+                Encoder = relaxed ? System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping : System.Text.Encodings.Web.JavaScriptEncoder.Default,
+            }))
+            {
+                w.WriteStartObject();
+                w.WriteString("event_id", "e");
+                if (visitorFirst)
+                {
+                    w.WriteString("visitor_id", visitor);
+                }
+                w.WriteString("site_id", site);
+                w.WriteStartObject("props");
+                w.WriteString("site_id", "inner");
+                w.WriteEndObject();
+                if (!visitorFirst)
+                {
+                    w.WriteString("visitor_id", visitor);
+                }
+                w.WriteEndObject();
+            }
+            var key = TouchpointKey.TryRead(buffer.WrittenSpan, out var reason, out _);
+            return key is not null && reason is null && key.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(site + ":" + visitor));
+        }).Check(FsCheck.Config.QuickThrowOnFailure.WithMaxTest(2000));
+    }
 
     [TestCase("{not json")]
     [TestCase("[1,2]")]

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Compares collector builds or runtime settings in the distributed mode, alternated round by round against one
+# nginx, one redis-server (AOF, fsync every second) and one Kafka peer (librdkafka's mock cluster), so a shared
+# machine's load weighs on every variant alike. Per variant and round: a fresh collector, a warm-up, then a
+# flat-out run; prints req/s, the ratio to nginx-204 measured in the same round, and the CPU time per request of
+# the collector, redis-server and the Kafka peer, with the load average.
+# Needs wrk, nginx, redis-server; the builds in Release (collect-bench.sh builds the current one).
+# Usage: infra/bench/collector-ab.sh <seconds> <rounds> "<label>|<build folder>|<VAR=value ...>" ...
+#   e.g. infra/bench/collector-ab.sh 12 2 "default|collector/TouchpointTracker.Collector/bin/Release/net10.0|" \
+#          "pgo-on|collector/TouchpointTracker.Collector/bin/Release/net10.0|DOTNET_TieredPGO=1"
+#   WARMUP=<seconds> before each measured run (30 by default).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=$1; ROUNDS=$2; shift 2
+WARMUP=${WARMUP:-30}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+load() { RATE=0 THREADS=2 wrk -t2 -c32 -d"$2s" -s infra/bench/post.lua "$1"; }
+hz=$(getconf CLK_TCK)
+
+dotnet build infra/bench/kafka-peer/KafkaPeer.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
+redis_port=$(port); nginx_port=$(port)
+mkdir -p "$work/logs"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log warn;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path $work/body; server { listen 127.0.0.1:$nginx_port; location / { client_max_body_size 64k; return 204; } } }
+CONF
+nginx -p "$work" -c "$work/nginx.conf"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work" >/dev/null 2>&1 & redis_pid=$!; pids+=($redis_pid)
+dotnet infra/bench/kafka-peer/bin/Release/net10.0/KafkaPeer.dll tt.ab 6 > "$work/kafka.out" 2>/dev/null & kafka_pid=$!; pids+=($kafka_pid)
+for _ in $(seq 1 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
+bootstrap=$(head -1 "$work/kafka.out"); [ -n "$bootstrap" ] || { echo "the Kafka peer did not start"; exit 1; }
+wait_port "$redis_port"; wait_port "$nginx_port"
+
+n=0
+for round in $(seq 1 "$ROUNDS"); do
+  nginx_rps=$(load "http://127.0.0.1:$nginx_port/collect" "$DURATION" | sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p')
+  echo "round $round: nginx-204 $nginx_rps req/s (load average $(uptime | sed -E 's/.*load average: //'))"
+  for variant in "$@"; do
+    IFS='|' read -r label dir settings <<<"$variant"
+    n=$((n + 1)); collector_port=$(port)
+    # shellcheck disable=SC2086
+    env $settings Edge__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning Redis__Configuration="127.0.0.1:$redis_port" Redis__KeyPrefix="ab$n" \
+      Kafka__BootstrapServers="$bootstrap" Kafka__TouchpointsTopic=tt.ab Kafka__TouchpointsPartitions=6 Kafka__ReplicationFactor=1 \
+      Kafka__CreateTopics=false Kafka__Properties__log_level=3 Collector__Sites__demo__Domains__0='*' \
+      dotnet "$dir/TouchpointTracker.Collector.dll" --urls "http://127.0.0.1:$collector_port" > "$work/collector$n.log" 2>&1 & collector_pid=$!
+    wait_port "$collector_port"
+    load "http://127.0.0.1:$collector_port/collect" "$WARMUP" >/dev/null
+    c0=$(ticks $collector_pid); r0=$(ticks $redis_pid); k0=$(ticks $kafka_pid)
+    out=$(load "http://127.0.0.1:$collector_port/collect" "$DURATION")
+    c1=$(ticks $collector_pid); r1=$(ticks $redis_pid); k1=$(ticks $kafka_pid)
+    rps=$(sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p' <<<"$out")
+    requests=$(sed -nE 's/^ +([0-9]+) requests in .*/\1/p' <<<"$out")
+    non2xx=$(sed -nE 's/^ +Non-2xx or 3xx responses: +([0-9]+).*/\1/p' <<<"$out")
+    python3 -c "
+r=$requests; f=1e6/$hz/r
+print(f'round $round  %-16s %8.0f req/s  %.2f x nginx-204  CPU per request: collector %.0f us, redis-server %.0f us, Kafka peer %.0f us  (non-2xx: ${non2xx:-0}; load average %s)' % ('$label', $rps, $rps/$nginx_rps, ($c1-$c0)*f, ($r1-$r0)*f, ($k1-$k0)*f, '$(uptime | sed -E 's/.*load average: //')'))"
+    kill $collector_pid; wait $collector_pid 2>/dev/null
+  done
+done
