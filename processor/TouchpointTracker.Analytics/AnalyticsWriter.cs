@@ -35,7 +35,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
     private readonly VisitorDays _visitorDays = new();
+    private readonly AttributionPathState _paths = new();
     private long _written, _duplicates, _flushes, _rollUpTicks;
+    private long _mapTicks, _dedupTicks, _appendTicks, _commitTicks;
     private bool _stagingReady;
 
     public AnalyticsWriter(AnalyticsStore store, ILogger<AnalyticsWriter>? logger = null)
@@ -62,6 +64,11 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>Time spent keeping the attribution roll-up (<c>attribution_paths</c>) in the flushes so far.</summary>
     public TimeSpan AttributionRollUpTime => TimeSpan.FromTicks(Interlocked.Read(ref _rollUpTicks));
+
+    /// <summary>Where the write time went so far (benchmarks): see <see cref="WriterPhases"/>.</summary>
+    public WriterPhases Phases => new(
+        TimeSpan.FromTicks(Interlocked.Read(ref _mapTicks)), TimeSpan.FromTicks(Interlocked.Read(ref _dedupTicks)),
+        TimeSpan.FromTicks(Interlocked.Read(ref _appendTicks)), AttributionRollUpTime, TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)));
 
     /// <summary>Adds one staged touchpoint (its <see cref="Touchpoint.Journey"/> set). Waits while the buffer is full.</summary>
     public ValueTask AddAsync(Touchpoint staged, CancellationToken cancellationToken = default) =>
@@ -98,6 +105,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var marker = new Marker(c =>
         {
             _visitorDays.Reset(); // visitors go: their numbers are read again at the next flush
+            _paths.Reset(); // and so do last session starts
             return DeleteOlderThan(c, cutoff);
         });
         await _input.Writer.WriteAsync(marker, cancellationToken);
@@ -127,6 +135,19 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     }
 
     private TouchpointRow MapTouchpoint(Touchpoint tp)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        try
+        {
+            return MapTouchpointLocked(tp);
+        }
+        finally
+        {
+            Interlocked.Add(ref _mapTicks, Stopwatch.GetElapsedTime(t0).Ticks);
+        }
+    }
+
+    private TouchpointRow MapTouchpointLocked(Touchpoint tp)
     {
         lock (_mapLock)
         {
@@ -248,6 +269,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// One flush: drop rows whose (site, event_id) is already stored (one join of the batch's ids against the rows in
     /// the batch's time range), then one transaction appending straight into touchpoints, sessions, visitors and
     /// stage_transitions (DuckDB's appender joins the open transaction, so a failed flush leaves nothing behind).
+    /// The attribution roll-up follows the batch from memory (<see cref="AttributionPathState"/>); only the visitors it
+    /// cannot follow there go through <see cref="AttributionPaths.Prepare"/> / <see cref="AttributionPaths.Apply"/>.
     /// </summary>
     private void Flush()
     {
@@ -256,42 +279,49 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             return;
         }
         var c = _store.WriteConnection;
+        var phase = Stopwatch.GetTimestamp();
         EnsureStaging(c);
         var batchDuplicates = DropBatchDuplicates();
         var stored = DropStored(c);
+        Interlocked.Add(ref _dedupTicks, Lap(ref phase));
         var sw = Stopwatch.StartNew();
         Exec(c, "BEGIN TRANSACTION");
         try
         {
             if (_tps.Count > 0)
             {
-                var upkeep = Stopwatch.GetTimestamp();
-                var paths = AttributionPaths.Prepare(c, PathVisitors());
-                var upkeepTicks = Stopwatch.GetElapsedTime(upkeep).Ticks;
-                AppendTouchpoints(c);
                 var sessions = SessionGroups();
+                var upkeepTicks = 0L;
+                var slow = _paths.Plan(c, _tps, sessions);
+                var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
+                upkeepTicks += Lap(ref phase);
+                AppendTouchpoints(c);
                 AppendSessions(c, sessions);
                 AppendVisitors(c);
                 _visitorDays.Append(c, sessions);
                 AppendConversions(c);
                 AppendPersons(c);
+                Interlocked.Add(ref _appendTicks, Lap(ref phase));
                 if (paths)
                 {
-                    upkeep = Stopwatch.GetTimestamp();
                     AttributionPaths.Apply(c);
-                    upkeepTicks += Stopwatch.GetElapsedTime(upkeep).Ticks;
                 }
+                _paths.AppendPlanned(c);
+                upkeepTicks += Lap(ref phase);
                 Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
             if (_trs.Count > 0)
             {
                 AppendTransitions(c);
+                Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
             Exec(c, "COMMIT");
+            Interlocked.Add(ref _commitTicks, Lap(ref phase));
         }
         catch
         {
             _visitorDays.Reset(); // numbers given inside the rolled-back transaction are void
+            _paths.Reset(); // and so are the last starts
             Exec(c, "ROLLBACK");
             throw;
         }
@@ -304,6 +334,15 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Interlocked.Increment(ref _flushes);
         _tps.Clear();
         _trs.Clear();
+    }
+
+    /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
+    private static long Lap(ref long since)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var ticks = Stopwatch.GetElapsedTime(since, now).Ticks;
+        since = now;
+        return ticks;
     }
 
     /// <summary>Removes the rows whose (site, event_id) is already in the store; returns how many.</summary>
@@ -369,18 +408,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         _stagingReady = true;
     }
 
-    /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it.</summary>
-    internal static ulong Key(string id)
-    {
-        Span<byte> digest = stackalloc byte[16];
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
-        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
-        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
-#pragma warning disable CA5351 // not for security: a stable 64-bit key
-        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
-#pragma warning restore CA5351
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
-    }
+    /// <summary>The 64-bit key of an id (<see cref="RowMapper.Key"/>).</summary>
+    internal static ulong Key(string id) => RowMapper.Key(id);
 
     private static List<string> SplitReasons(string reasons) =>
         reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
@@ -403,8 +432,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             {
                 if (t.PersonId is { } person)
                 {
-                    app.CreateRow().AppendValue(t.Site).AppendValue(Key(person)).AppendValue(person).AppendValue(t.UserIdSha256)
-                        .AppendValue(Key(t.Visitor)).AppendValue(t.Ts).EndRow();
+                    app.CreateRow().AppendValue(t.Site).AppendValue(t.Pkey!.Value).AppendValue(person).AppendValue(t.UserIdSha256)
+                        .AppendValue(t.Vkey).AppendValue(t.Ts).EndRow();
                 }
             }
         }
@@ -418,7 +447,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         foreach (var r in _tps)
         {
             app.CreateRow()
-                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(Key(r.Visitor)).AppendValue(Key(r.SessionId)).AppendValue(Key(r.JourneyId))
+                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(r.Vkey).AppendValue(r.Skey).AppendValue(r.Jkey)
                 .AppendValue(r.Ts)
                 .AppendValue(r.Type).AppendValue(r.Name).AppendValue(r.PageHost).AppendValue(r.PagePath).AppendValue(r.LandingPage)
                 .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
@@ -439,7 +468,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             var f = g.First;
             app.CreateRow()
-                .AppendValue(f.Site).AppendValue(Key(f.SessionId)).AppendValue(Key(f.Visitor)).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
+                .AppendValue(f.Site).AppendValue(f.Skey).AppendValue(f.Vkey).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
                 .AppendValue(g.Touches).AppendValue((sbyte)(g.Starts ? 1 : 0)).AppendValue((sbyte)g.Rank).AppendValue((byte)g.Entered)
                 .AppendValue(f.Channel).AppendValue(f.Source).AppendValue(f.Medium).AppendValue(f.UtmCampaign).AppendValue(f.Term)
                 .AppendValue(f.UtmContent).AppendValue(f.ClickPlatform).AppendValue(f.LandingPage).AppendValue(f.SessionReferrerHost)
@@ -447,11 +476,6 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 .EndRow();
         }
     }
-
-    /// <summary>The visitors whose attribution paths the batch changes: a new session start, or a link to a person.</summary>
-    private IEnumerable<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> PathVisitors() =>
-        _tps.Where(t => IsStart(t) || t.PersonId is not null)
-            .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null, IsStart(t) ? t.Ts : (DateTime?)null));
 
     /// <summary>The batch's touchpoints grouped per session (the rows of the sessions and visitor_days roll-ups).</summary>
     private List<SessionGroup> SessionGroups()
@@ -484,13 +508,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     private void AppendVisitors(DuckDBConnection c)
     {
-        var first = new Dictionary<(string, string), DateTime>();
+        var first = new Dictionary<(string, ulong), (string, DateTime)>();
         foreach (var r in _tps)
         {
-            var k = (r.Site, r.Visitor);
-            if (!first.TryGetValue(k, out var ts) || r.Ts < ts)
+            var k = (r.Site, r.Vkey);
+            if (!first.TryGetValue(k, out var seen) || r.Ts < seen.Item2)
             {
-                first[k] = r.Ts;
+                first[k] = (r.Visitor, r.Ts);
             }
         }
         _visitorDays.AppendNewVisitors(c, first);
@@ -516,7 +540,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 any = true;
                 app.CreateRow()
                     .AppendValue(r.Site).AppendValue(cv.ConversionId).AppendValue(cv.Type).AppendValue(cv.Goal).AppendValue(r.Ts)
-                    .AppendValue(Key(r.Visitor)).AppendValue(Key(r.JourneyId)).AppendValue((ulong?)Key(r.SessionId)).AppendValue(r.EventId)
+                    .AppendValue(r.Vkey).AppendValue(r.Jkey).AppendValue((ulong?)r.Skey).AppendValue(r.EventId)
                     .AppendValue(cv.OrderId).AppendValue(cv.Value).AppendValue(cv.Currency).AppendValue(cv.ReportingValue).AppendValue(false)
                     .EndRow();
                 if (cv.Retracts is { Length: > 0 } retracts)
@@ -547,9 +571,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             var t = r.T;
             app.CreateRow()
-                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(Key(t.JourneyId)).AppendValue(Key(t.VisitorId))
+                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
                 .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(SplitReasons(r.Reasons))
-                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(t.SessionId is null ? (ulong?)null : Key(t.SessionId)).AppendValue(t.Channel)
+                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel)
                 .EndRow();
         }
     }
@@ -605,6 +629,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         return cmd.ExecuteNonQuery();
     }
 }
+
+/// <summary>
+/// Where an <see cref="AnalyticsWriter"/>'s time went: building rows from touchpoints (on the callers' threads), dropping
+/// replays (the stored-id lookup), the appenders, the attribution roll-up's upkeep, and the commits (with DuckDB's
+/// checkpoints, which compress the new rows into the file).
+/// </summary>
+public sealed record WriterPhases(TimeSpan RowBuilding, TimeSpan Deduplication, TimeSpan Appending, TimeSpan RollUpUpkeep, TimeSpan Commit);
 
 /// <summary>The writer's SQL, constant text only.</summary>
 internal static class FlushSql
