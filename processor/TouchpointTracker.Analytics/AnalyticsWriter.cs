@@ -38,6 +38,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly AttributionPathState _paths = new();
     private long _written, _duplicates, _flushes, _rollUpTicks;
     private long _mapTicks, _dedupTicks, _appendTicks, _commitTicks;
+    // the latest ts stored in touchpoints / stage_transitions (null: read it at the next flush): a row later than that
+    // cannot be a replay, since a replay carries the same derived_ts as the row it repeats
+    private DateTime? _maxTouchpointTs, _maxTransitionTs;
     private bool _stagingReady;
 
     public AnalyticsWriter(AnalyticsStore store, ILogger<AnalyticsWriter>? logger = null)
@@ -322,12 +325,21 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             _visitorDays.Reset(); // numbers given inside the rolled-back transaction are void
             _paths.Reset(); // and so are the last starts
+            _maxTouchpointTs = _maxTransitionTs = null;
             Exec(c, "ROLLBACK");
             throw;
         }
         if (Trace)
         {
             Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions");
+        }
+        foreach (var t in _tps)
+        {
+            _maxTouchpointTs = t.Ts > _maxTouchpointTs ? t.Ts : _maxTouchpointTs;
+        }
+        foreach (var t in _trs)
+        {
+            _maxTransitionTs = t.Ts > _maxTransitionTs ? t.Ts : _maxTransitionTs;
         }
         Interlocked.Add(ref _written, _tps.Count + _trs.Count);
         Interlocked.Add(ref _duplicates, batchDuplicates + stored);
@@ -345,21 +357,36 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         return ticks;
     }
 
-    /// <summary>Removes the rows whose (site, event_id) is already in the store; returns how many.</summary>
+    /// <summary>
+    /// Removes the rows whose (site, event_id) is already in the store; returns how many. Only rows no later than the
+    /// latest stored ts of their table are looked up (a replay carries the same derived_ts as the row it repeats, so a
+    /// later row is new): with a stream in time order most of a batch skips the lookup.
+    /// </summary>
     private int DropStored(DuckDBConnection c)
     {
         var removed = 0;
         if (_tps.Count > 0)
         {
-            var dup = StoredIds(c, "touchpoints", _tps.Select(t => (t.Site, t.EventId, t.Ts)));
+            var max = _maxTouchpointTs ??= MaxTs(c, "touchpoints");
+            var check = _tps.Where(t => t.Ts <= max).Select(t => (t.Site, t.EventId, t.Ts)).ToList();
+            var dup = check.Count == 0 ? [] : StoredIds(c, "touchpoints", check);
             removed += dup.Count == 0 ? 0 : _tps.RemoveAll(t => dup.Contains((t.Site, t.EventId)));
         }
         if (_trs.Count > 0)
         {
-            var dup = StoredIds(c, "stage_transitions", _trs.Select(t => (t.T.SiteId, t.T.EventId, t.Ts)));
+            var max = _maxTransitionTs ??= MaxTs(c, "stage_transitions");
+            var check = _trs.Where(t => t.Ts <= max).Select(t => (t.T.SiteId, t.T.EventId, t.Ts)).ToList();
+            var dup = check.Count == 0 ? [] : StoredIds(c, "stage_transitions", check);
             removed += dup.Count == 0 ? 0 : _trs.RemoveAll(t => dup.Contains((t.T.SiteId, t.T.EventId)));
         }
         return removed;
+    }
+
+    private static DateTime MaxTs(DuckDBConnection c, string table)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = table == "touchpoints" ? "SELECT max(ts) FROM touchpoints" : "SELECT max(ts) FROM stage_transitions";
+        return cmd.ExecuteScalar() is DateTime ts ? ts : DateTime.MinValue;
     }
 
     private static HashSet<(string, string)> StoredIds(DuckDBConnection c, string table, IEnumerable<(string Site, string EventId, DateTime Ts)> rows)
