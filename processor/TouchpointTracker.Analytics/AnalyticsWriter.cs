@@ -68,6 +68,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>Time spent keeping the attribution roll-up (<c>attribution_paths</c>) in the flushes so far.</summary>
     public TimeSpan AttributionRollUpTime => TimeSpan.FromTicks(Interlocked.Read(ref _rollUpTicks));
 
+    /// <summary>Session-start groups (a visitor's new starts in one batch) whose attribution rows were counted in memory, and those recomputed in SQL.</summary>
+    internal (long InMemory, long Recomputed) AttributionUpkeep => (_paths.FollowedInMemory, _paths.Recomputed);
+
     /// <summary>Where the write time went so far (benchmarks): see <see cref="WriterPhases"/>.</summary>
     public WriterPhases Phases => new(
         TimeSpan.FromTicks(Interlocked.Read(ref _mapTicks)), TimeSpan.FromTicks(Interlocked.Read(ref _dedupTicks)),

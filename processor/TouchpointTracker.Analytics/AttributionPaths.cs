@@ -231,6 +231,12 @@ internal sealed class AttributionPathState
     /// <summary>Anonymous visitors whose last start is held.</summary>
     public int Count => _last.Values.Sum(m => m.Count);
 
+    /// <summary>Visitors of the batches so far whose new starts were followed in memory / went through SQL.</summary>
+    public long FollowedInMemory { get; private set; }
+
+    /// <summary>See <see cref="FollowedInMemory"/>.</summary>
+    public long Recomputed { get; private set; }
+
     public void Reset()
     {
         _loaded = false;
@@ -375,6 +381,7 @@ internal sealed class AttributionPathState
             var k = (g.First.Site, g.First.Vkey);
             if (slow.Contains(k) || (_linked.TryGetValue(k.Site, out var linked) && linked.Contains(k.Vkey)))
             {
+                Recomputed++;
                 slow.Add(k);
                 continue;
             }
@@ -397,6 +404,7 @@ internal sealed class AttributionPathState
             }
             if (!ok)
             {
+                Recomputed++;
                 slow.Add((site, vkey));
                 _refresh.Add((site, vkey));
                 continue;
@@ -414,6 +422,7 @@ internal sealed class AttributionPathState
                 has = true;
             }
             map[vkey] = last;
+            FollowedInMemory++;
         }
         // the slow visitors' path rows: every start of theirs, and every link to a person
         var rest = new List<(string, ulong, ulong?, DateTime?)>();

@@ -6,7 +6,8 @@ using TouchpointTracker.Analytics.Benchmarks;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 
-// Figures for docs/analytics.md: ingest rate through AnalyticsWriter, bytes per touchpoint on disk, and each
+// Figures for docs/analytics.md: ingest rate through AnalyticsWriter (the writer alone: touchpoints/s, CPU per touchpoint and the
+// time per write phase), bytes per touchpoint on disk, and each
 // API view's latency over the whole generated period (p50/p95 warm, and cold = first query after reopening the
 // store, i.e. DuckDB's buffer pool empty; the OS page cache is not dropped).
 //
