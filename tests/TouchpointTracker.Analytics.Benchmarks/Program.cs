@@ -183,6 +183,11 @@ using (var store = new AnalyticsStore(options))
 }
 if (args.Contains("--no-queries"))
 {
+    if (!keep)
+    {
+        File.Delete(path);
+        File.Delete(path + ".wal");
+    }
     return;
 }
 var onlyAttribution = args.Contains("--only-attribution");
