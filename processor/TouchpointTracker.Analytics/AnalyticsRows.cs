@@ -11,6 +11,10 @@ internal sealed class TouchpointRow
     public required string Visitor;
     public required string SessionId;
     public required string JourneyId;
+    /// <summary>The 64-bit keys of <see cref="Visitor"/>, <see cref="SessionId"/>, <see cref="JourneyId"/> and <see cref="PersonId"/>
+    /// (<see cref="RowMapper.Key"/>), computed once when the row is built.</summary>
+    public ulong Vkey, Skey, Jkey;
+    public ulong? Pkey;
     public DateTime Ts;
     public DateOnly Day;
     public string? Type, Name, PageHost, PagePath, LandingPage, ReferrerHost, SessionReferrerHost;
@@ -28,17 +32,42 @@ internal sealed class TouchpointRow
 internal sealed class TransitionRow
 {
     public required StageTransition T;
+    public ulong Vkey, Jkey;
+    public ulong? Skey;
     public DateTime Ts;
     public int ToRank;
     public required string Reasons;
 }
 
-/// <summary>The traffic source of a session, taken from the first of its touches the writer saw.</summary>
-internal sealed record SessionSource(string Source, string Medium, string? Term, string? ReferrerHost, string? LandingPage);
+/// <summary>
+/// The traffic source of a session, taken from the first of its touches the writer saw, with the session's key and the
+/// last visitor and journey ids seen in it and their keys (a session belongs to one visitor and nearly always to one
+/// journey: their keys are computed once per session, not once per touch).
+/// </summary>
+internal sealed record SessionSource(string Source, string Medium, string? Term, string? ReferrerHost, string? LandingPage)
+{
+    public ulong Skey;
+    public string? Visitor, JourneyId, PersonId;
+    public ulong Vkey, Jkey, Pkey;
+}
 
 internal static class RowMapper
 {
     internal const char ReasonSeparator = '\u001f';
+
+    /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it (queries look
+    /// rows up by md5_number_lower of an id, so the key format is part of the schema).</summary>
+    public static ulong Key(string id)
+    {
+        Span<byte> digest = stackalloc byte[16];
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
+        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
+        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
+#pragma warning disable CA5351 // not for security: a stable 64-bit key
+        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
+#pragma warning restore CA5351
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
+    }
 
     public static string JoinReasons(List<string>? reasons) =>
         reasons is null || reasons.Count == 0 ? "" : string.Join(ReasonSeparator, reasons);
@@ -53,7 +82,23 @@ internal static class RowMapper
         if (src is null)
         {
             src = Resolve(tp);
+            src.Skey = Key(sessionId);
             remember(sessionKey, src);
+        }
+        if (!string.Equals(src.Visitor, tp.VisitorId, StringComparison.Ordinal))
+        {
+            src.Vkey = Key(tp.VisitorId);
+            src.Visitor = tp.VisitorId;
+        }
+        if (!string.Equals(src.JourneyId, j.Id, StringComparison.Ordinal))
+        {
+            src.Jkey = Key(j.Id);
+            src.JourneyId = j.Id;
+        }
+        if (j.PersonId is { } person && !string.Equals(src.PersonId, person, StringComparison.Ordinal))
+        {
+            src.Pkey = Key(person);
+            src.PersonId = person;
         }
         var rank = JourneyStages.Rank(j.Stage);
         return new TouchpointRow
@@ -63,7 +108,11 @@ internal static class RowMapper
             Visitor = tp.VisitorId,
             SessionId = sessionId,
             JourneyId = j.Id,
+            Vkey = src.Vkey,
+            Skey = src.Skey,
+            Jkey = src.Jkey,
             PersonId = j.PersonId,
+            Pkey = j.PersonId is null ? null : src.Pkey,
             UserIdSha256 = tp.Type == "identify" && tp.Props is { } props && props.TryGetValue("user_id_sha256", out var uid) && uid.ValueKind == System.Text.Json.JsonValueKind.String ? uid.GetString() : null,
             Ts = ts,
             Day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(ts, zone)),
@@ -126,6 +175,9 @@ internal static class RowMapper
     public static TransitionRow Map(StageTransition t) => new()
     {
         T = t,
+        Vkey = Key(t.VisitorId),
+        Jkey = Key(t.JourneyId),
+        Skey = t.SessionId is null ? null : Key(t.SessionId),
         Ts = t.Ts.UtcDateTime,
         ToRank = JourneyStages.Rank(t.ToStage),
         Reasons = JoinReasons(t.Reasons),

@@ -35,7 +35,12 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
     private readonly VisitorDays _visitorDays = new();
+    private readonly AttributionPathState _paths = new();
     private long _written, _duplicates, _flushes, _rollUpTicks;
+    private long _mapTicks, _dedupTicks, _appendTicks, _commitTicks;
+    // the latest ts stored in touchpoints / stage_transitions (null: read it at the next flush): a row later than that
+    // cannot be a replay, since a replay carries the same derived_ts as the row it repeats
+    private DateTime? _maxTouchpointTs, _maxTransitionTs;
     private bool _stagingReady;
 
     public AnalyticsWriter(AnalyticsStore store, ILogger<AnalyticsWriter>? logger = null)
@@ -62,6 +67,14 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>Time spent keeping the attribution roll-up (<c>attribution_paths</c>) in the flushes so far.</summary>
     public TimeSpan AttributionRollUpTime => TimeSpan.FromTicks(Interlocked.Read(ref _rollUpTicks));
+
+    /// <summary>Session-start groups (a visitor's new starts in one batch) whose attribution rows were counted in memory, and those recomputed in SQL.</summary>
+    internal (long InMemory, long Recomputed) AttributionUpkeep => (_paths.FollowedInMemory, _paths.Recomputed);
+
+    /// <summary>Where the write time went so far (benchmarks): see <see cref="WriterPhases"/>.</summary>
+    public WriterPhases Phases => new(
+        TimeSpan.FromTicks(Interlocked.Read(ref _mapTicks)), TimeSpan.FromTicks(Interlocked.Read(ref _dedupTicks)),
+        TimeSpan.FromTicks(Interlocked.Read(ref _appendTicks)), AttributionRollUpTime, TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)));
 
     /// <summary>Adds one staged touchpoint (its <see cref="Touchpoint.Journey"/> set). Waits while the buffer is full.</summary>
     public ValueTask AddAsync(Touchpoint staged, CancellationToken cancellationToken = default) =>
@@ -98,6 +111,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var marker = new Marker(c =>
         {
             _visitorDays.Reset(); // visitors go: their numbers are read again at the next flush
+            _paths.Reset(); // and so do last session starts
             return DeleteOlderThan(c, cutoff);
         });
         await _input.Writer.WriteAsync(marker, cancellationToken);
@@ -127,6 +141,19 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     }
 
     private TouchpointRow MapTouchpoint(Touchpoint tp)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        try
+        {
+            return MapTouchpointLocked(tp);
+        }
+        finally
+        {
+            Interlocked.Add(ref _mapTicks, Stopwatch.GetElapsedTime(t0).Ticks);
+        }
+    }
+
+    private TouchpointRow MapTouchpointLocked(Touchpoint tp)
     {
         lock (_mapLock)
         {
@@ -248,6 +275,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// One flush: drop rows whose (site, event_id) is already stored (one join of the batch's ids against the rows in
     /// the batch's time range), then one transaction appending straight into touchpoints, sessions, visitors and
     /// stage_transitions (DuckDB's appender joins the open transaction, so a failed flush leaves nothing behind).
+    /// The attribution roll-up follows the batch from memory (<see cref="AttributionPathState"/>); only the visitors it
+    /// cannot follow there go through <see cref="AttributionPaths.Prepare"/> / <see cref="AttributionPaths.Apply"/>.
     /// </summary>
     private void Flush()
     {
@@ -256,48 +285,64 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             return;
         }
         var c = _store.WriteConnection;
+        var phase = Stopwatch.GetTimestamp();
         EnsureStaging(c);
         var batchDuplicates = DropBatchDuplicates();
         var stored = DropStored(c);
+        Interlocked.Add(ref _dedupTicks, Lap(ref phase));
         var sw = Stopwatch.StartNew();
         Exec(c, "BEGIN TRANSACTION");
         try
         {
             if (_tps.Count > 0)
             {
-                var upkeep = Stopwatch.GetTimestamp();
-                var paths = AttributionPaths.Prepare(c, PathVisitors());
-                var upkeepTicks = Stopwatch.GetElapsedTime(upkeep).Ticks;
-                AppendTouchpoints(c);
                 var sessions = SessionGroups();
+                var upkeepTicks = 0L;
+                var slow = _paths.Plan(c, _tps, sessions);
+                var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
+                upkeepTicks += Lap(ref phase);
+                AppendTouchpoints(c);
                 AppendSessions(c, sessions);
                 AppendVisitors(c);
                 _visitorDays.Append(c, sessions);
                 AppendConversions(c);
                 AppendPersons(c);
+                Interlocked.Add(ref _appendTicks, Lap(ref phase));
                 if (paths)
                 {
-                    upkeep = Stopwatch.GetTimestamp();
                     AttributionPaths.Apply(c);
-                    upkeepTicks += Stopwatch.GetElapsedTime(upkeep).Ticks;
                 }
+                _paths.AppendPlanned(c);
+                upkeepTicks += Lap(ref phase);
                 Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
             if (_trs.Count > 0)
             {
                 AppendTransitions(c);
+                Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
             Exec(c, "COMMIT");
+            Interlocked.Add(ref _commitTicks, Lap(ref phase));
         }
         catch
         {
             _visitorDays.Reset(); // numbers given inside the rolled-back transaction are void
+            _paths.Reset(); // and so are the last starts
+            _maxTouchpointTs = _maxTransitionTs = null;
             Exec(c, "ROLLBACK");
             throw;
         }
         if (Trace)
         {
             Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions");
+        }
+        foreach (var t in _tps)
+        {
+            _maxTouchpointTs = t.Ts > _maxTouchpointTs ? t.Ts : _maxTouchpointTs;
+        }
+        foreach (var t in _trs)
+        {
+            _maxTransitionTs = t.Ts > _maxTransitionTs ? t.Ts : _maxTransitionTs;
         }
         Interlocked.Add(ref _written, _tps.Count + _trs.Count);
         Interlocked.Add(ref _duplicates, batchDuplicates + stored);
@@ -306,21 +351,45 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         _trs.Clear();
     }
 
-    /// <summary>Removes the rows whose (site, event_id) is already in the store; returns how many.</summary>
+    /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
+    private static long Lap(ref long since)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var ticks = Stopwatch.GetElapsedTime(since, now).Ticks;
+        since = now;
+        return ticks;
+    }
+
+    /// <summary>
+    /// Removes the rows whose (site, event_id) is already in the store; returns how many. Only rows no later than the
+    /// latest stored ts of their table are looked up (a replay carries the same derived_ts as the row it repeats, so a
+    /// later row is new): with a stream in time order most of a batch skips the lookup.
+    /// </summary>
     private int DropStored(DuckDBConnection c)
     {
         var removed = 0;
         if (_tps.Count > 0)
         {
-            var dup = StoredIds(c, "touchpoints", _tps.Select(t => (t.Site, t.EventId, t.Ts)));
+            var max = _maxTouchpointTs ??= MaxTs(c, "touchpoints");
+            var check = _tps.Where(t => t.Ts <= max).Select(t => (t.Site, t.EventId, t.Ts)).ToList();
+            var dup = check.Count == 0 ? [] : StoredIds(c, "touchpoints", check);
             removed += dup.Count == 0 ? 0 : _tps.RemoveAll(t => dup.Contains((t.Site, t.EventId)));
         }
         if (_trs.Count > 0)
         {
-            var dup = StoredIds(c, "stage_transitions", _trs.Select(t => (t.T.SiteId, t.T.EventId, t.Ts)));
+            var max = _maxTransitionTs ??= MaxTs(c, "stage_transitions");
+            var check = _trs.Where(t => t.Ts <= max).Select(t => (t.T.SiteId, t.T.EventId, t.Ts)).ToList();
+            var dup = check.Count == 0 ? [] : StoredIds(c, "stage_transitions", check);
             removed += dup.Count == 0 ? 0 : _trs.RemoveAll(t => dup.Contains((t.T.SiteId, t.T.EventId)));
         }
         return removed;
+    }
+
+    private static DateTime MaxTs(DuckDBConnection c, string table)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = table == "touchpoints" ? "SELECT max(ts) FROM touchpoints" : "SELECT max(ts) FROM stage_transitions";
+        return cmd.ExecuteScalar() is DateTime ts ? ts : DateTime.MinValue;
     }
 
     private static HashSet<(string, string)> StoredIds(DuckDBConnection c, string table, IEnumerable<(string Site, string EventId, DateTime Ts)> rows)
@@ -369,18 +438,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         _stagingReady = true;
     }
 
-    /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it.</summary>
-    internal static ulong Key(string id)
-    {
-        Span<byte> digest = stackalloc byte[16];
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
-        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
-        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
-#pragma warning disable CA5351 // not for security: a stable 64-bit key
-        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
-#pragma warning restore CA5351
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
-    }
+    /// <summary>The 64-bit key of an id (<see cref="RowMapper.Key"/>).</summary>
+    internal static ulong Key(string id) => RowMapper.Key(id);
 
     private static List<string> SplitReasons(string reasons) =>
         reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
@@ -403,8 +462,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             {
                 if (t.PersonId is { } person)
                 {
-                    app.CreateRow().AppendValue(t.Site).AppendValue(Key(person)).AppendValue(person).AppendValue(t.UserIdSha256)
-                        .AppendValue(Key(t.Visitor)).AppendValue(t.Ts).EndRow();
+                    app.CreateRow().AppendValue(t.Site).AppendValue(t.Pkey!.Value).AppendValue(person).AppendValue(t.UserIdSha256)
+                        .AppendValue(t.Vkey).AppendValue(t.Ts).EndRow();
                 }
             }
         }
@@ -418,7 +477,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         foreach (var r in _tps)
         {
             app.CreateRow()
-                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(Key(r.Visitor)).AppendValue(Key(r.SessionId)).AppendValue(Key(r.JourneyId))
+                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(r.Vkey).AppendValue(r.Skey).AppendValue(r.Jkey)
                 .AppendValue(r.Ts)
                 .AppendValue(r.Type).AppendValue(r.Name).AppendValue(r.PageHost).AppendValue(r.PagePath).AppendValue(r.LandingPage)
                 .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
@@ -439,7 +498,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             var f = g.First;
             app.CreateRow()
-                .AppendValue(f.Site).AppendValue(Key(f.SessionId)).AppendValue(Key(f.Visitor)).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
+                .AppendValue(f.Site).AppendValue(f.Skey).AppendValue(f.Vkey).AppendValue(f.Day).AppendValue(f.Ts).AppendValue(g.End)
                 .AppendValue(g.Touches).AppendValue((sbyte)(g.Starts ? 1 : 0)).AppendValue((sbyte)g.Rank).AppendValue((byte)g.Entered)
                 .AppendValue(f.Channel).AppendValue(f.Source).AppendValue(f.Medium).AppendValue(f.UtmCampaign).AppendValue(f.Term)
                 .AppendValue(f.UtmContent).AppendValue(f.ClickPlatform).AppendValue(f.LandingPage).AppendValue(f.SessionReferrerHost)
@@ -447,11 +506,6 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 .EndRow();
         }
     }
-
-    /// <summary>The visitors whose attribution paths the batch changes: a new session start, or a link to a person.</summary>
-    private IEnumerable<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> PathVisitors() =>
-        _tps.Where(t => IsStart(t) || t.PersonId is not null)
-            .Select(t => (t.Site, Key(t.Visitor), t.PersonId is { } p ? Key(p) : (ulong?)null, IsStart(t) ? t.Ts : (DateTime?)null));
 
     /// <summary>The batch's touchpoints grouped per session (the rows of the sessions and visitor_days roll-ups).</summary>
     private List<SessionGroup> SessionGroups()
@@ -484,13 +538,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     private void AppendVisitors(DuckDBConnection c)
     {
-        var first = new Dictionary<(string, string), DateTime>();
+        var first = new Dictionary<(string, ulong), (string, DateTime)>();
         foreach (var r in _tps)
         {
-            var k = (r.Site, r.Visitor);
-            if (!first.TryGetValue(k, out var ts) || r.Ts < ts)
+            var k = (r.Site, r.Vkey);
+            if (!first.TryGetValue(k, out var seen) || r.Ts < seen.Item2)
             {
-                first[k] = r.Ts;
+                first[k] = (r.Visitor, r.Ts);
             }
         }
         _visitorDays.AppendNewVisitors(c, first);
@@ -516,7 +570,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 any = true;
                 app.CreateRow()
                     .AppendValue(r.Site).AppendValue(cv.ConversionId).AppendValue(cv.Type).AppendValue(cv.Goal).AppendValue(r.Ts)
-                    .AppendValue(Key(r.Visitor)).AppendValue(Key(r.JourneyId)).AppendValue((ulong?)Key(r.SessionId)).AppendValue(r.EventId)
+                    .AppendValue(r.Vkey).AppendValue(r.Jkey).AppendValue((ulong?)r.Skey).AppendValue(r.EventId)
                     .AppendValue(cv.OrderId).AppendValue(cv.Value).AppendValue(cv.Currency).AppendValue(cv.ReportingValue).AppendValue(false)
                     .EndRow();
                 if (cv.Retracts is { Length: > 0 } retracts)
@@ -547,9 +601,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             var t = r.T;
             app.CreateRow()
-                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(Key(t.JourneyId)).AppendValue(Key(t.VisitorId))
+                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
                 .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(SplitReasons(r.Reasons))
-                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(t.SessionId is null ? (ulong?)null : Key(t.SessionId)).AppendValue(t.Channel)
+                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel)
                 .EndRow();
         }
     }
@@ -605,6 +659,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         return cmd.ExecuteNonQuery();
     }
 }
+
+/// <summary>
+/// Where an <see cref="AnalyticsWriter"/>'s time went: building rows from touchpoints (on the callers' threads), dropping
+/// replays (the stored-id lookup), the appenders, the attribution roll-up's upkeep, and the commits (with DuckDB's
+/// checkpoints, which compress the new rows into the file).
+/// </summary>
+public sealed record WriterPhases(TimeSpan RowBuilding, TimeSpan Deduplication, TimeSpan Appending, TimeSpan RollUpUpkeep, TimeSpan Commit);
 
 /// <summary>The writer's SQL, constant text only.</summary>
 internal static class FlushSql

@@ -191,3 +191,314 @@ internal static class AttributionPaths
         cmd.ExecuteNonQuery();
     }
 }
+
+/// <summary>
+/// What the writer keeps in memory so that most batches keep <c>attribution_paths</c> without reading <c>sessions</c>:
+/// for every anonymous visitor (never linked to a person, and no person's key) with a stored session start, its last
+/// start (time, day and the key of each dimension). A batch's new session starts of such a visitor that all come after
+/// that last start, at distinct times, only append transitions: the first from the stored last start, each next from
+/// the one before; the rows are counted here and appended (<see cref="Plan"/>, <see cref="AppendPlanned"/>). Every other
+/// visitor of the batch (linked to a person, linked by this batch, a start at or before the stored last one, two starts
+/// at one instant) goes through <see cref="AttributionPaths.Prepare"/> and <see cref="AttributionPaths.Apply"/> as
+/// before, and its last start is read again afterwards. Loaded from the store at the first flush; forgotten when a
+/// flush rolls back or retention runs. About 50 bytes per anonymous visitor.
+/// </summary>
+internal sealed class AttributionPathState
+{
+    [System.Runtime.CompilerServices.InlineArray(7)]
+    private struct DimKeys
+    {
+        private int _element;
+    }
+
+    private struct Last
+    {
+        public long Ticks;
+        public DateOnly Day;
+        /// <summary>Two stored starts at the last instant: their order differs per dimension, so the visitor takes the slow way.</summary>
+        public bool Tied;
+        public DimKeys Keys;
+    }
+
+    private readonly Dictionary<string, Dictionary<ulong, Last>> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<ulong>> _linked = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly List<string> _values = [];
+    private readonly Dictionary<(string Site, int Dim, DateOnly Day, DateOnly? PrevDay, int PrevKey, int Key), long> _planned = [];
+    private readonly List<(string Site, ulong Vkey)> _refresh = [];
+    private bool _loaded, _stagingReady;
+
+    /// <summary>Anonymous visitors whose last start is held.</summary>
+    public int Count => _last.Values.Sum(m => m.Count);
+
+    /// <summary>Visitors of the batches so far whose new starts were followed in memory / went through SQL.</summary>
+    public long FollowedInMemory { get; private set; }
+
+    /// <summary>See <see cref="FollowedInMemory"/>.</summary>
+    public long Recomputed { get; private set; }
+
+    public void Reset()
+    {
+        _loaded = false;
+        _last.Clear();
+        _linked.Clear();
+        _ids.Clear();
+        _values.Clear();
+        _planned.Clear();
+        _refresh.Clear();
+    }
+
+    private int Id(string value)
+    {
+        if (!_ids.TryGetValue(value, out var id))
+        {
+            id = _values.Count;
+            _values.Add(value);
+            _ids[value] = id;
+        }
+        return id;
+    }
+
+    /// <summary>The key of each dimension of a sessions row, as <see cref="AttributionQueries.Dimensions"/> computes it.</summary>
+    private void KeysOf(TouchpointRow f, ref DimKeys keys)
+    {
+        keys[0] = Id(f.Channel ?? "(not set)");
+        keys[1] = Id(f.Source is null && f.Medium is null
+            ? f.Channel == "Direct" ? "(direct) / (none)" : "(not set)"
+            : (f.Source ?? "(not set)") + " / " + (f.Medium ?? "(not set)"));
+        keys[2] = Id(f.UtmCampaign ?? "(not set)");
+        keys[3] = Id(f.Term ?? "(not set)");
+        keys[4] = Id(f.UtmContent ?? "(not set)");
+        keys[5] = Id(f.LandingPage ?? "(not set)");
+        keys[6] = Id(f.ClickPlatform ?? "(not set)");
+    }
+
+    // the last stored session start of each anonymous visitor, the number of its starts at that instant, and its keys
+    private static string LastStartsSql(string filter) => $"""
+        SELECT s.site, s.vkey, s.start_ts, s.day, count(*) OVER (PARTITION BY s.site, s.vkey, s.start_ts) AS tied,
+               s.channel, s.source, s.medium, s.campaign, s.term, s.content, s.landing_page, s.click_platform
+        FROM sessions s {filter}
+        ANTI JOIN (SELECT site, vkey AS k FROM person_visitors UNION SELECT site, pkey FROM person_visitors) l ON l.site = s.site AND l.k = s.vkey
+        WHERE s.starts = 1
+        QUALIFY rank() OVER (PARTITION BY s.site, s.vkey ORDER BY s.start_ts DESC) = 1
+        """;
+
+    private void ReadLastStarts(DuckDBConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var row = new TouchpointRow { Site = "", EventId = "", Visitor = "", SessionId = "", JourneyId = "", Reasons = "" };
+        while (r.Read())
+        {
+            var site = r.GetString(0);
+            string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+            row.Channel = S(5);
+            row.Source = S(6);
+            row.Medium = S(7);
+            row.UtmCampaign = S(8);
+            row.Term = S(9);
+            row.UtmContent = S(10);
+            row.LandingPage = S(11);
+            row.ClickPlatform = S(12);
+            var last = new Last
+            {
+                Ticks = r.GetDateTime(2).Ticks,
+                Day = r.GetFieldValue<DateOnly>(3),
+                Tied = Convert.ToInt64(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture) > 1,
+            };
+            KeysOf(row, ref last.Keys);
+            LastOf(site)[r.GetFieldValue<ulong>(1)] = last;
+        }
+    }
+
+    private Dictionary<ulong, Last> LastOf(string site)
+    {
+        if (!_last.TryGetValue(site, out var map))
+        {
+            _last[site] = map = [];
+        }
+        return map;
+    }
+
+    private HashSet<ulong> LinkedOf(string site)
+    {
+        if (!_linked.TryGetValue(site, out var set))
+        {
+            _linked[site] = set = [];
+        }
+        return set;
+    }
+
+    private void Load(DuckDBConnection c)
+    {
+        if (_loaded)
+        {
+            return;
+        }
+        Reset();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT site, vkey, pkey FROM person_visitors";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var set = LinkedOf(r.GetString(0));
+                set.Add(r.GetFieldValue<ulong>(1));
+                set.Add(r.GetFieldValue<ulong>(2));
+            }
+        }
+        ReadLastStarts(c, LastStartsSql(""));
+        _loaded = true;
+    }
+
+    /// <summary>
+    /// Before the batch is appended (inside its transaction): counts the transitions of the anonymous visitors' new starts
+    /// that follow their stored last start, and returns the path visitors left for <see cref="AttributionPaths.Prepare"/>.
+    /// </summary>
+    public List<(string Site, ulong Vkey, ulong? Pkey, DateTime? Ts)> Plan(DuckDBConnection c, List<TouchpointRow> tps, List<SessionGroup> sessions)
+    {
+        Load(c);
+        _planned.Clear();
+        _refresh.Clear();
+        // visitors the slow way: linked to a person (stored or by this batch), or a person's key
+        var slow = new HashSet<(string, ulong)>();
+        foreach (var t in tps)
+        {
+            if (t.Pkey is { } p)
+            {
+                slow.Add((t.Site, t.Vkey));
+                slow.Add((t.Site, p));
+            }
+        }
+        var starts = new Dictionary<(string Site, ulong Vkey), List<SessionGroup>>();
+        foreach (var g in sessions)
+        {
+            if (!g.Starts)
+            {
+                continue;
+            }
+            var k = (g.First.Site, g.First.Vkey);
+            if (slow.Contains(k) || (_linked.TryGetValue(k.Site, out var linked) && linked.Contains(k.Vkey)))
+            {
+                Recomputed++;
+                slow.Add(k);
+                continue;
+            }
+            if (!starts.TryGetValue(k, out var list))
+            {
+                starts[k] = list = [];
+            }
+            list.Add(g);
+        }
+        var keys = new DimKeys();
+        foreach (var ((site, vkey), list) in starts)
+        {
+            list.Sort((a, b) => a.First.Ts.CompareTo(b.First.Ts));
+            var map = LastOf(site);
+            var has = map.TryGetValue(vkey, out var last);
+            var ok = !(has && last.Tied) && (!has || list[0].First.Ts.Ticks > last.Ticks);
+            for (var i = 1; ok && i < list.Count; i++)
+            {
+                ok = list[i].First.Ts > list[i - 1].First.Ts;
+            }
+            if (!ok)
+            {
+                Recomputed++;
+                slow.Add((site, vkey));
+                _refresh.Add((site, vkey));
+                continue;
+            }
+            foreach (var g in list)
+            {
+                var f = g.First;
+                KeysOf(f, ref keys);
+                for (var d = 0; d < 7; d++)
+                {
+                    var k = (site, d, f.Day, has ? last.Day : (DateOnly?)null, has ? last.Keys[d] : -1, keys[d]);
+                    _planned[k] = _planned.GetValueOrDefault(k) + 1;
+                }
+                last = new Last { Ticks = f.Ts.Ticks, Day = f.Day, Keys = keys };
+                has = true;
+            }
+            map[vkey] = last;
+            FollowedInMemory++;
+        }
+        // the slow visitors' path rows: every start of theirs, and every link to a person
+        var rest = new List<(string, ulong, ulong?, DateTime?)>();
+        foreach (var t in tps)
+        {
+            var start = string.Equals(t.EventId, t.SessionId, StringComparison.Ordinal);
+            if ((start || t.Pkey is not null) && slow.Contains((t.Site, t.Vkey)))
+            {
+                rest.Add((t.Site, t.Vkey, t.Pkey, start ? t.Ts : null));
+            }
+        }
+        foreach (var t in tps)
+        {
+            if (t.Pkey is { } p)
+            {
+                var set = LinkedOf(t.Site);
+                set.Add(t.Vkey);
+                set.Add(p);
+                LastOf(t.Site).Remove(t.Vkey);
+                LastOf(t.Site).Remove(p);
+            }
+        }
+        return rest;
+    }
+
+    /// <summary>
+    /// After the batch is appended (same transaction): appends the counted rows to <c>attribution_paths</c>, and reads again
+    /// the last start of the anonymous visitors that went the slow way.
+    /// </summary>
+    public void AppendPlanned(DuckDBConnection c)
+    {
+        if (!_stagingReady)
+        {
+            Exec(c, """
+                CREATE OR REPLACE TEMP TABLE attr_planned (site VARCHAR, dim UTINYINT, day DATE, prev_day DATE, prev_key VARCHAR, key VARCHAR, n BIGINT);
+                CREATE OR REPLACE TEMP TABLE attr_refresh (site VARCHAR, vkey UBIGINT);
+                """);
+            _stagingReady = true;
+        }
+        if (_planned.Count > 0)
+        {
+            using (var app = c.CreateAppender("attr_planned"))
+            {
+                foreach (var ((site, dim, day, prevDay, prevKey, key), n) in _planned)
+                {
+                    app.CreateRow().AppendValue(site).AppendValue((byte)dim).AppendValue(day).AppendValue(prevDay)
+                        .AppendValue(prevKey < 0 ? "" : _values[prevKey]).AppendValue(_values[key]).AppendValue(n).EndRow();
+                }
+            }
+            // no previous start: prev_day = -infinity (NULL while staged)
+            Exec(c, """
+                INSERT INTO attribution_paths SELECT site, dim, day, coalesce(prev_day, '-infinity'::DATE), prev_key, key, n FROM attr_planned;
+                DELETE FROM attr_planned;
+                """);
+            _planned.Clear();
+        }
+        if (_refresh.Count > 0)
+        {
+            using (var app = c.CreateAppender("attr_refresh"))
+            {
+                foreach (var (site, vkey) in _refresh)
+                {
+                    app.CreateRow().AppendValue(site).AppendValue(vkey).EndRow();
+                    LastOf(site).Remove(vkey);
+                }
+            }
+            ReadLastStarts(c, LastStartsSql("SEMI JOIN attr_refresh f ON f.site = s.site AND f.vkey = s.vkey"));
+            Exec(c, "DELETE FROM attr_refresh");
+            _refresh.Clear();
+        }
+    }
+
+    private static void Exec(DuckDBConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}

@@ -148,17 +148,16 @@ internal sealed class VisitorDays
     /// Appends the visitors not stored yet, each with its new number (replaces an anti-join of the batch against the
     /// whole <c>visitors</c> table). Runs inside the flush transaction.
     /// </summary>
-    public void AppendNewVisitors(DuckDBConnection c, Dictionary<(string Site, string Visitor), DateTime> firstSeen)
+    public void AppendNewVisitors(DuckDBConnection c, Dictionary<(string Site, ulong Vkey), (string Visitor, DateTime Ts)> firstSeen)
     {
         Load(c);
         using var app = c.CreateAppender("visitors");
-        foreach (var ((site, visitor), ts) in firstSeen)
+        foreach (var ((site, vkey), (visitor, ts)) in firstSeen)
         {
             if (!_vids.TryGetValue(site, out var map))
             {
                 _vids[site] = map = new Dictionary<ulong, uint>();
             }
-            var vkey = AnalyticsWriter.Key(visitor);
             if (map.ContainsKey(vkey))
             {
                 continue;
@@ -194,7 +193,7 @@ internal sealed class VisitorDays
             foreach (var g in sessions)
             {
                 var f = g.First;
-                var vid = _vids[f.Site][AnalyticsWriter.Key(f.Visitor)];
+                var vid = _vids[f.Site][f.Vkey];
                 app.CreateRow()
                     .AppendValue(f.Site).AppendValue(f.Day).AppendValue(vid).AppendValue(g.Starts ? 1 : 0).AppendValue(g.Touches)
                     .AppendValue((byte)g.Rank).AppendValue((byte)g.Entered)

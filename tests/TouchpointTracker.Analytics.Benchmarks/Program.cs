@@ -6,7 +6,8 @@ using TouchpointTracker.Analytics.Benchmarks;
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
 
-// Figures for docs/analytics.md: ingest rate through AnalyticsWriter, bytes per touchpoint on disk, and each
+// Figures for docs/analytics.md: ingest rate through AnalyticsWriter (the writer alone: touchpoints/s, CPU per touchpoint and the
+// time per write phase), bytes per touchpoint on disk, and each
 // API view's latency over the whole generated period (p50/p95 warm, and cold = first query after reopening the
 // store, i.e. DuckDB's buffer pool empty; the OS page cache is not dropped).
 //
@@ -110,6 +111,9 @@ if (!skipWrite)
         Console.WriteLine($"  of which the attribution roll-up's upkeep: {writer.AttributionRollUpTime.TotalSeconds:N1} s ({writer.AttributionRollUpTime / written:P1} of the write)");
         Console.WriteLine($"Writer alone (AddAsync + flush of each {chunkSize:N0}-touchpoint chunk): {writerTime.TotalSeconds:N1} s = {rows / writerTime.TotalSeconds:N0} touchpoints/s, " +
                           $"process CPU {writerCpu.TotalSeconds:N1} s = {writerCpu.TotalMicroseconds / rows:N1} us CPU per touchpoint (with its transitions)");
+        var ph = writer.Phases;
+        Console.WriteLine($"  phases (wall time, us per touchpoint): row building {ph.RowBuilding.TotalMicroseconds / rows:N1} (caller threads), replay check {ph.Deduplication.TotalMicroseconds / rows:N1}, " +
+                          $"appenders {ph.Appending.TotalMicroseconds / rows:N1}, roll-up upkeep {ph.RollUpUpkeep.TotalMicroseconds / rows:N1}, commit + checkpoint {ph.Commit.TotalMicroseconds / rows:N1}; load {LoadAverage()}");
         // replay the first 200k touchpoints: idempotency cost and check
         var replay = Stopwatch.StartNew();
         var before = writer.RowsWritten;
@@ -189,6 +193,11 @@ using (var store = new AnalyticsStore(options))
 }
 if (args.Contains("--no-queries"))
 {
+    if (!keep)
+    {
+        File.Delete(path);
+        File.Delete(path + ".wal");
+    }
     return;
 }
 var onlyAttribution = args.Contains("--only-attribution");
