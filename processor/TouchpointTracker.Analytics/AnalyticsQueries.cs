@@ -144,8 +144,9 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 
     /// <summary>
     /// Visitors entering each stage: a visitor counts in every stage up to the highest their sessions in the range
-    /// reached, so the counts never grow down the funnel. Times between stages come from the stage transitions of
-    /// those visitors' journeys: for each stage, the time from the journey's previous stage to its first entry. A
+    /// reached, so the counts never grow down the funnel. Times between stages come from the first entries per stage of
+    /// those visitors' journeys (the journey_entries roll-up of the stage transitions, <see cref="JourneyEntries"/>): for
+    /// each stage, the time from the journey's previous stage to its first entry. A
     /// corrected transition (a late touch moved a stage back in time) is one more entry of its stage, so the first
     /// entry is the corrected time; an entry of a lower stage later than a higher stage's first entry is superseded
     /// (the journey was already further) and left out.
@@ -157,12 +158,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var where = rowsQuery.RollupWhere(request);
         rowsQuery.Text.Append($"SELECT {DistinctVisitors.RowSql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
         var rows = new DistinctVisitors.Rows();
-        var transitions = new SiteTransitions();
-        // The cohort's rows and the site's transitions are read side by side (two read connections; the reading is C#
-        // work per row, so the two cores share it); the transitions are then kept for the cohort's visitors only.
-        Parallel.Invoke(() => rowsQuery.ReadAll(store, rows.Read), () => transitions.Read(store, request));
+        var journeys = new JourneyRows();
+        // The cohort's rows and the site's journey_entries rows are read side by side (two read connections; the reading is
+        // C# work per row, so the two cores share it); the journeys are then kept for the cohort's visitors only.
+        Parallel.Invoke(() => rowsQuery.ReadAll(store, rows.Read), () => journeys.Read(store, request));
         var perGroup = DistinctVisitors.Count(rows, out var overall);
-        var times = Times(rows, transitions);
+        var times = Times(rows, journeys);
         var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -184,10 +185,10 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     }
 
     /// <summary>
-    /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' transitions up to the end
-    /// of the range, folded by <see cref="FunnelTimes"/>.
+    /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' first entries before the
+    /// end of the range, folded by <see cref="FunnelTimes"/>.
     /// </summary>
-    private static Dictionary<int, (long N, double? Median, double? P75)> Times(DistinctVisitors.Rows cohort, SiteTransitions transitions)
+    private static Dictionary<int, (long N, double? Median, double? P75)> Times(DistinctVisitors.Rows cohort, JourneyRows journeys)
     {
         var members = new System.Collections.BitArray(1024);
         for (var i = 0; i < cohort.Count; i++)
@@ -200,40 +201,55 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             members[vid] = true;
         }
         var times = new FunnelTimes();
-        for (var i = 0; i < transitions.Count; i++)
+        for (var i = 0; i < journeys.Count; i++)
         {
-            var vid = (int)transitions.Vids[i];
-            if (vid < members.Length && members[vid])
+            var vid = (int)journeys.Vids[i];
+            if (vid >= members.Length || !members[vid])
             {
-                times.Add(transitions.Journeys[i], transitions.Ranks[i], transitions.Times[i]);
+                continue;
+            }
+            for (var r = 0; r < JourneyRows.Ranks; r++)
+            {
+                var ts = journeys.Entries[i * JourneyRows.Ranks + r];
+                if (ts != JourneyRows.None)
+                {
+                    times.Add(journeys.Journeys[i], r + 1, ts);
+                }
             }
         }
         return times.Compute();
     }
 
-    /// <summary>A site's stage transitions up to the end of a range, each with its visitor's number (visitors.vid).</summary>
-    private sealed class SiteTransitions
+    /// <summary>
+    /// A site's <c>journey_entries</c> rows that can time a stage: at least two stages entered before the end of the range
+    /// (a journey with one entry has no time between stages; a journey belongs to one visitor, so its rows all carry that
+    /// visitor's number). Entries at or after the end of the range are left out, as the transitions after it were.
+    /// </summary>
+    private sealed class JourneyRows
     {
+        public const int Ranks = 5;
+        public const long None = long.MinValue;
         public int Count;
         public uint[] Vids = new uint[4096];
         public ulong[] Journeys = new ulong[4096];
-        public sbyte[] Ranks = new sbyte[4096];
-        public long[] Times = new long[4096];
+        public long[] Entries = new long[4096 * Ranks];
 
         public void Read(AnalyticsStore store, AnalyticsRequest request)
         {
             var q = new Sql();
             q.Param("site", request.Range.Site);
             q.Param("to_utc", request.Range.ToUtcExclusive);
-            q.Text.Append("""
-                SELECT v.vid, t.jkey, t.to_rank, epoch_us(t.ts) FROM stage_transitions t
-                JOIN visitors v ON v.site = t.site AND v.vkey = t.vkey
-                WHERE t.site = $site AND t.ts < $to_utc AND v.site = $site AND v.vid IS NOT NULL
+            q.Param("none", None);
+            string Entry(int r) => $"CASE WHEN e{r} < $to_utc THEN epoch_us(e{r}) ELSE $none END";
+            string Counted(int r) => $"(e{r} < $to_utc)::INTEGER";
+            q.Text.Append($"""
+                SELECT vid, jkey, {string.Join(", ", Enumerable.Range(1, Ranks).Select(Entry))} FROM journey_entries
+                WHERE site = $site AND coalesce({string.Join(", 0) + coalesce(", Enumerable.Range(1, Ranks).Select(Counted))}, 0) >= 2
                 """);
             if (request.Filters != AnalyticsFilters.None)
             {
-                // a filtered cohort is small: DuckDB keeps only its visitors' transitions instead of handing over the site's
-                q.Text.Append($" AND v.vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
+                // a filtered cohort is small: DuckDB keeps only its visitors' journeys instead of handing over the site's
+                q.Text.Append($" AND vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
             }
             q.Read(store, r =>
             {
@@ -242,13 +258,14 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                     var n = Count * 2;
                     Array.Resize(ref Vids, n);
                     Array.Resize(ref Journeys, n);
-                    Array.Resize(ref Ranks, n);
-                    Array.Resize(ref Times, n);
+                    Array.Resize(ref Entries, n * Ranks);
                 }
                 Vids[Count] = r.GetFieldValue<uint>(0);
                 Journeys[Count] = r.GetFieldValue<ulong>(1);
-                Ranks[Count] = r.GetFieldValue<sbyte>(2);
-                Times[Count] = r.GetFieldValue<long>(3);
+                for (var i = 0; i < Ranks; i++)
+                {
+                    Entries[Count * Ranks + i] = r.GetFieldValue<long>(2 + i);
+                }
                 Count++;
             });
         }
