@@ -156,14 +156,23 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // One read of the cohort's rows gives the counts (per value of `by` and overall) and the cohort itself.
         var rowsQuery = new Sql();
         var where = rowsQuery.RollupWhere(request);
-        rowsQuery.Text.Append($"SELECT {DistinctVisitors.RowSql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
+        // the funnel needs no session or touch sums: one number per row
+        rowsQuery.Text.Append($"SELECT {DistinctVisitors.KeySql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
         var rows = new DistinctVisitors.Rows();
-        var journeys = new JourneyRows();
+        var journeys = new FunnelTimes();
         // The cohort's rows and the site's journey_entries rows are read side by side (two read connections; the reading is
-        // C# work per row, so the two cores share it); the journeys are then kept for the cohort's visitors only.
-        Parallel.Invoke(() => rowsQuery.ReadAll(store, rows.Read), () => journeys.Read(store, request));
-        var perGroup = DistinctVisitors.Count(rows, out var overall);
-        var times = Times(rows, journeys);
+        // C# work per row, so the two cores share it), the journeys folded as they come; then the counts and the times of
+        // the cohort's journeys are computed side by side too.
+        Parallel.Invoke(
+            () => rowsQuery.Read(store, r => rows.Add(r.GetFieldValue<ulong>(0), 0)),
+            () => ReadJourneys(store, request, journeys));
+        var members = Members(rows);
+        Dictionary<uint, VisitorTally> perGroup = [];
+        VisitorTally overall = new();
+        Dictionary<int, (long N, double? Median, double? P75)> times = [];
+        Parallel.Invoke(
+            () => perGroup = DistinctVisitors.Count(rows, out overall),
+            () => times = journeys.Compute(vid => vid < (uint)members.Length && members[(int)vid]));
         var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -184,11 +193,8 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             by is null ? null : [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
     }
 
-    /// <summary>
-    /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' first entries before the
-    /// end of the range, folded by <see cref="FunnelTimes"/>.
-    /// </summary>
-    private static Dictionary<int, (long N, double? Median, double? P75)> Times(DistinctVisitors.Rows cohort, JourneyRows journeys)
+    /// <summary>The visitor numbers of the cohort's rows, as a bit array.</summary>
+    private static System.Collections.BitArray Members(DistinctVisitors.Rows cohort)
     {
         var members = new System.Collections.BitArray(1024);
         for (var i = 0; i < cohort.Count; i++)
@@ -200,75 +206,47 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             members[vid] = true;
         }
-        var times = new FunnelTimes();
-        for (var i = 0; i < journeys.Count; i++)
-        {
-            var vid = (int)journeys.Vids[i];
-            if (vid >= members.Length || !members[vid])
-            {
-                continue;
-            }
-            for (var r = 0; r < JourneyRows.Ranks; r++)
-            {
-                var ts = journeys.Entries[i * JourneyRows.Ranks + r];
-                if (ts != JourneyRows.None)
-                {
-                    times.Add(journeys.Journeys[i], r + 1, ts);
-                }
-            }
-        }
-        return times.Compute();
+        return members;
     }
 
     /// <summary>
-    /// A site's <c>journey_entries</c> rows that can time a stage: at least two stages entered before the end of the range
-    /// (a journey with one entry has no time between stages; a journey belongs to one visitor, so its rows all carry that
-    /// visitor's number). Entries at or after the end of the range are left out, as the transitions after it were.
+    /// Folds into <paramref name="times"/> the site's <c>journey_entries</c> rows that can time a stage: at least two stages
+    /// entered before the end of the range (a journey with one entry has no time between stages; a journey belongs to one
+    /// visitor, so its rows all carry that visitor's number). Entries at or after the end of the range are left out, as the
+    /// transitions after it were. For a filtered request only the cohort's visitors' rows are read.
     /// </summary>
-    private sealed class JourneyRows
+    private static void ReadJourneys(AnalyticsStore store, AnalyticsRequest request, FunnelTimes times)
     {
-        public const int Ranks = 5;
-        public const long None = long.MinValue;
-        public int Count;
-        public uint[] Vids = new uint[4096];
-        public ulong[] Journeys = new ulong[4096];
-        public long[] Entries = new long[4096 * Ranks];
-
-        public void Read(AnalyticsStore store, AnalyticsRequest request)
+        const int ranks = 5;
+        const long none = long.MinValue;
+        var q = new Sql();
+        q.Param("site", request.Range.Site);
+        q.Param("to_utc", request.Range.ToUtcExclusive);
+        q.Param("none", none);
+        static string Entry(int r) => $"CASE WHEN e{r} < $to_utc THEN epoch_us(e{r}) ELSE $none END";
+        static string Counted(int r) => $"coalesce((e{r} < $to_utc)::INTEGER, 0)";
+        q.Text.Append($"""
+            SELECT vid, jkey, {string.Join(", ", Enumerable.Range(1, ranks).Select(Entry))} FROM journey_entries
+            WHERE site = $site AND {string.Join(" + ", Enumerable.Range(1, ranks).Select(Counted))} >= 2
+            """);
+        if (request.Filters != AnalyticsFilters.None)
         {
-            var q = new Sql();
-            q.Param("site", request.Range.Site);
-            q.Param("to_utc", request.Range.ToUtcExclusive);
-            q.Param("none", None);
-            string Entry(int r) => $"CASE WHEN e{r} < $to_utc THEN epoch_us(e{r}) ELSE $none END";
-            string Counted(int r) => $"(e{r} < $to_utc)::INTEGER";
-            q.Text.Append($"""
-                SELECT vid, jkey, {string.Join(", ", Enumerable.Range(1, Ranks).Select(Entry))} FROM journey_entries
-                WHERE site = $site AND coalesce({string.Join(", 0) + coalesce(", Enumerable.Range(1, Ranks).Select(Counted))}, 0) >= 2
-                """);
-            if (request.Filters != AnalyticsFilters.None)
-            {
-                // a filtered cohort is small: DuckDB keeps only its visitors' journeys instead of handing over the site's
-                q.Text.Append($" AND vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
-            }
-            q.Read(store, r =>
-            {
-                if (Count == Vids.Length)
-                {
-                    var n = Count * 2;
-                    Array.Resize(ref Vids, n);
-                    Array.Resize(ref Journeys, n);
-                    Array.Resize(ref Entries, n * Ranks);
-                }
-                Vids[Count] = r.GetFieldValue<uint>(0);
-                Journeys[Count] = r.GetFieldValue<ulong>(1);
-                for (var i = 0; i < Ranks; i++)
-                {
-                    Entries[Count * Ranks + i] = r.GetFieldValue<long>(2 + i);
-                }
-                Count++;
-            });
+            // a filtered cohort is small: DuckDB keeps only its visitors' journeys instead of handing over the site's
+            q.Text.Append($" AND vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
         }
+        q.Read(store, r =>
+        {
+            var vid = r.GetFieldValue<uint>(0);
+            var jkey = r.GetFieldValue<ulong>(1);
+            for (var i = 0; i < ranks; i++)
+            {
+                var ts = r.GetFieldValue<long>(2 + i);
+                if (ts != none)
+                {
+                    times.Add(jkey, vid, i + 1, ts);
+                }
+            }
+        });
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
