@@ -188,6 +188,40 @@ public sealed class JourneyEntriesPropertyTests
         Check(store, q, r, "after writing again");
     }
 
+    [Test]
+    public async Task A_store_without_the_roll_up_gets_it_from_its_transitions_at_open()
+    {
+        // step 6 on an existing store: write through the writer, drop the roll-up and its version row, open again
+        var r = new Random(11);
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("m.duckdb") };
+        List<string> kept, pending;
+        using (var store = new AnalyticsStore(options))
+        {
+            await using (var writer = new AnalyticsWriter(store))
+            {
+                await WriteAsync(writer, r, Generate(r, "acme", 30, "m-"));
+            }
+            kept = Strings(store, Folded);
+            pending = Strings(store, Pending);
+            using var c = store.OpenReadConnection();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TABLE journey_entries; DROP TABLE journey_entries_pending; DELETE FROM schema_version WHERE version = 6;";
+            cmd.ExecuteNonQuery();
+        }
+        using (var store = new AnalyticsStore(options))
+        {
+            Assert.Multiple(() =>
+            {
+                Assert.That(store.SchemaVersion, Is.EqualTo(6));
+                Assert.That(Strings(store, Folded), Is.EqualTo(kept).And.Not.Empty, "journey_entries backfilled");
+                Assert.That(Strings(store, Pending), Is.EqualTo(pending).And.Not.Empty, "transitions of unknown visitors wait");
+                Assert.That(Scalar(store, "SELECT count(*) FROM journey_entries") - Scalar(store, "SELECT count(DISTINCT (site, vid, jkey)) FROM journey_entries"),
+                    Is.Zero, "one row per journey");
+            });
+        }
+    }
+
     /// <summary>The roll-up against a rebuild, and the funnel (unfiltered, filtered, cut before the data ends) against the brute force.</summary>
     private static void Check(AnalyticsStore store, AnalyticsQueries q, Random r, string when)
     {
