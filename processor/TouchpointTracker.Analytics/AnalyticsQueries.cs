@@ -144,8 +144,9 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 
     /// <summary>
     /// Visitors entering each stage: a visitor counts in every stage up to the highest their sessions in the range
-    /// reached, so the counts never grow down the funnel. Times between stages come from the stage transitions of
-    /// those visitors' journeys: for each stage, the time from the journey's previous stage to its first entry. A
+    /// reached, so the counts never grow down the funnel. Times between stages come from the first entries per stage of
+    /// those visitors' journeys (the journey_entries roll-up of the stage transitions, <see cref="JourneyEntries"/>): for
+    /// each stage, the time from the journey's previous stage to its first entry. A
     /// corrected transition (a late touch moved a stage back in time) is one more entry of its stage, so the first
     /// entry is the corrected time; an entry of a lower stage later than a higher stage's first entry is superseded
     /// (the journey was already further) and left out.
@@ -155,14 +156,23 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // One read of the cohort's rows gives the counts (per value of `by` and overall) and the cohort itself.
         var rowsQuery = new Sql();
         var where = rowsQuery.RollupWhere(request);
-        rowsQuery.Text.Append($"SELECT {DistinctVisitors.RowSql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
+        // the funnel needs no session or touch sums: one number per row
+        rowsQuery.Text.Append($"SELECT {DistinctVisitors.KeySql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
         var rows = new DistinctVisitors.Rows();
-        var transitions = new SiteTransitions();
-        // The cohort's rows and the site's transitions are read side by side (two read connections; the reading is C#
-        // work per row, so the two cores share it); the transitions are then kept for the cohort's visitors only.
-        Parallel.Invoke(() => rowsQuery.ReadAll(store, rows.Read), () => transitions.Read(store, request));
-        var perGroup = DistinctVisitors.Count(rows, out var overall);
-        var times = Times(rows, transitions);
+        var journeys = new FunnelTimes();
+        // The cohort's rows and the site's journey_entries rows are read side by side (two read connections; the reading is
+        // C# work per row, so the two cores share it), the journeys folded as they come; then the counts and the times of
+        // the cohort's journeys are computed side by side too.
+        Parallel.Invoke(
+            () => rowsQuery.Read(store, r => rows.Add(r.GetFieldValue<ulong>(0), 0)),
+            () => ReadJourneys(store, request, journeys));
+        var members = Members(rows);
+        Dictionary<uint, VisitorTally> perGroup = [];
+        VisitorTally overall = new();
+        Dictionary<int, (long N, double? Median, double? P75)> times = [];
+        Parallel.Invoke(
+            () => perGroup = DistinctVisitors.Count(rows, out overall),
+            () => times = journeys.Compute(vid => vid < (uint)members.Length && members[(int)vid]));
         var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -183,11 +193,8 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             by is null ? null : [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
     }
 
-    /// <summary>
-    /// Funnel times of the cohort (the visitors of <paramref name="cohort"/>'s rows): their journeys' transitions up to the end
-    /// of the range, folded by <see cref="FunnelTimes"/>.
-    /// </summary>
-    private static Dictionary<int, (long N, double? Median, double? P75)> Times(DistinctVisitors.Rows cohort, SiteTransitions transitions)
+    /// <summary>The visitor numbers of the cohort's rows, as a bit array.</summary>
+    private static System.Collections.BitArray Members(DistinctVisitors.Rows cohort)
     {
         var members = new System.Collections.BitArray(1024);
         for (var i = 0; i < cohort.Count; i++)
@@ -199,59 +206,47 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             members[vid] = true;
         }
-        var times = new FunnelTimes();
-        for (var i = 0; i < transitions.Count; i++)
-        {
-            var vid = (int)transitions.Vids[i];
-            if (vid < members.Length && members[vid])
-            {
-                times.Add(transitions.Journeys[i], transitions.Ranks[i], transitions.Times[i]);
-            }
-        }
-        return times.Compute();
+        return members;
     }
 
-    /// <summary>A site's stage transitions up to the end of a range, each with its visitor's number (visitors.vid).</summary>
-    private sealed class SiteTransitions
+    /// <summary>
+    /// Folds into <paramref name="times"/> the site's <c>journey_entries</c> rows that can time a stage: at least two stages
+    /// entered before the end of the range (a journey with one entry has no time between stages; a journey belongs to one
+    /// visitor, so its rows all carry that visitor's number). Entries at or after the end of the range are left out, as the
+    /// transitions after it were. For a filtered request only the cohort's visitors' rows are read.
+    /// </summary>
+    private static void ReadJourneys(AnalyticsStore store, AnalyticsRequest request, FunnelTimes times)
     {
-        public int Count;
-        public uint[] Vids = new uint[4096];
-        public ulong[] Journeys = new ulong[4096];
-        public sbyte[] Ranks = new sbyte[4096];
-        public long[] Times = new long[4096];
-
-        public void Read(AnalyticsStore store, AnalyticsRequest request)
+        const int ranks = 5;
+        const long none = long.MinValue;
+        var q = new Sql();
+        q.Param("site", request.Range.Site);
+        q.Param("to_utc", request.Range.ToUtcExclusive);
+        q.Param("none", none);
+        static string Entry(int r) => $"CASE WHEN e{r} < $to_utc THEN epoch_us(e{r}) ELSE $none END";
+        static string Counted(int r) => $"coalesce((e{r} < $to_utc)::INTEGER, 0)";
+        q.Text.Append($"""
+            SELECT vid, jkey, {string.Join(", ", Enumerable.Range(1, ranks).Select(Entry))} FROM journey_entries
+            WHERE site = $site AND {string.Join(" + ", Enumerable.Range(1, ranks).Select(Counted))} >= 2
+            """);
+        if (request.Filters != AnalyticsFilters.None)
         {
-            var q = new Sql();
-            q.Param("site", request.Range.Site);
-            q.Param("to_utc", request.Range.ToUtcExclusive);
-            q.Text.Append("""
-                SELECT v.vid, t.jkey, t.to_rank, epoch_us(t.ts) FROM stage_transitions t
-                JOIN visitors v ON v.site = t.site AND v.vkey = t.vkey
-                WHERE t.site = $site AND t.ts < $to_utc AND v.site = $site AND v.vid IS NOT NULL
-                """);
-            if (request.Filters != AnalyticsFilters.None)
-            {
-                // a filtered cohort is small: DuckDB keeps only its visitors' transitions instead of handing over the site's
-                q.Text.Append($" AND v.vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
-            }
-            q.Read(store, r =>
-            {
-                if (Count == Vids.Length)
-                {
-                    var n = Count * 2;
-                    Array.Resize(ref Vids, n);
-                    Array.Resize(ref Journeys, n);
-                    Array.Resize(ref Ranks, n);
-                    Array.Resize(ref Times, n);
-                }
-                Vids[Count] = r.GetFieldValue<uint>(0);
-                Journeys[Count] = r.GetFieldValue<ulong>(1);
-                Ranks[Count] = r.GetFieldValue<sbyte>(2);
-                Times[Count] = r.GetFieldValue<long>(3);
-                Count++;
-            });
+            // a filtered cohort is small: DuckDB keeps only its visitors' journeys instead of handing over the site's
+            q.Text.Append($" AND vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
         }
+        q.Read(store, r =>
+        {
+            var vid = r.GetFieldValue<uint>(0);
+            var jkey = r.GetFieldValue<ulong>(1);
+            for (var i = 0; i < ranks; i++)
+            {
+                var ts = r.GetFieldValue<long>(2 + i);
+                if (ts != none)
+                {
+                    times.Add(jkey, vid, i + 1, ts);
+                }
+            }
+        });
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>

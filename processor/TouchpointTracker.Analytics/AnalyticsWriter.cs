@@ -321,6 +321,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 AppendTransitions(c);
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
+            JourneyEntries.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
+            Interlocked.Add(ref _rollUpTicks, Lap(ref phase));
             Exec(c, "COMMIT");
             Interlocked.Add(ref _commitTicks, Lap(ref phase));
         }
@@ -622,6 +624,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
             Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
             VisitorDays.ApplyRetention(c, cutoff, (conn, sql, p) => Exec(conn, sql, p));
+            JourneyEntries.ApplyRetention(c);
             Exec(c, "COMMIT");
             return n;
         }

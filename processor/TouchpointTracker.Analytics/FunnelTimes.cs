@@ -6,15 +6,24 @@ namespace TouchpointTracker.Analytics;
 /// back); an entry later than a higher stage's first entry is superseded (the journey was already further) and left
 /// out; the time of a stage is from the journey's previous kept stage. Per rank: how many journeys, and the median and
 /// 75th percentile in seconds (linear interpolation between the two nearest values, as DuckDB's quantile_cont).
+/// A journey can carry its visitor's number, so the journeys of a site are folded while the cohort is still being read and
+/// <see cref="Compute"/> keeps the cohort's.
 /// </summary>
 internal sealed class FunnelTimes
 {
     private const int Ranks = 5;
     private readonly KeyIndex _journeys = new();
     private long[] _first = new long[Ranks * 1024];
+    private uint[] _visitors = new uint[1024];
 
     /// <summary>One transition of a cohort's journey: its journey key, the rank it entered and its time (microseconds).</summary>
-    public void Add(ulong jkey, int toRank, long tsMicros)
+    public void Add(ulong jkey, int toRank, long tsMicros) => Add(jkey, 0, toRank, tsMicros);
+
+    /// <summary>
+    /// One entry of a journey of visitor number <paramref name="visitor"/> (a journey belongs to one visitor: the number of
+    /// its first entry is kept).
+    /// </summary>
+    public void Add(ulong jkey, uint visitor, int toRank, long tsMicros)
     {
         if (toRank < 1 || toRank > Ranks)
         {
@@ -26,15 +35,20 @@ internal sealed class FunnelTimes
             if ((j + 1) * Ranks > _first.Length)
             {
                 Array.Resize(ref _first, _first.Length * 2);
+                Array.Resize(ref _visitors, _first.Length / Ranks);
             }
             _first.AsSpan(j * Ranks, Ranks).Fill(long.MaxValue);
+            _visitors[j] = visitor;
         }
         ref var slot = ref _first[j * Ranks + toRank - 1];
         slot = Math.Min(slot, tsMicros);
     }
 
-    /// <summary>Per rank entered (2..5): journeys timed, median and p75 seconds from the previous stage.</summary>
-    public Dictionary<int, (long N, double? Median, double? P75)> Compute()
+    /// <summary>
+    /// Per rank entered (2..5): journeys timed, median and p75 seconds from the previous stage; only the journeys whose visitor
+    /// <paramref name="includeVisitor"/> accepts, when given.
+    /// </summary>
+    public Dictionary<int, (long N, double? Median, double? P75)> Compute(Func<uint, bool>? includeVisitor = null)
     {
         var secs = new List<double>[Ranks + 1];
         for (var r = 0; r <= Ranks; r++)
@@ -44,6 +58,10 @@ internal sealed class FunnelTimes
         Span<long> kept = stackalloc long[Ranks];
         for (var j = 0; j < _journeys.Count; j++)
         {
+            if (includeVisitor is not null && !includeVisitor(_visitors[j]))
+            {
+                continue;
+            }
             var first = _first.AsSpan(j * Ranks, Ranks);
             // keep rank r when no higher rank was entered before it
             var minAbove = long.MaxValue;

@@ -140,6 +140,8 @@ internal static class Migrations
         VisitorDays.MigrationStep,
         // 5: the attribution roll-up (see AttributionPaths), filled from the stored sessions.
         AttributionPaths.MigrationStep,
+        // 6: the journey_entries roll-up (JourneyEntries): each journey's first entry per stage, filled from stage_transitions.
+        JourneyEntries.MigrationStep,
     ];
 
     internal static int Apply(DuckDBConnection c)

@@ -144,6 +144,14 @@ internal sealed class VisitorDays
         _loaded = true;
     }
 
+    /// <summary>The number of a stored visitor (or one appended in the current flush); false when the site has no such visitor.</summary>
+    public bool TryGetVid(DuckDBConnection c, string site, ulong vkey, out uint vid)
+    {
+        Load(c);
+        vid = 0;
+        return _vids.TryGetValue(site, out var map) && map.TryGetValue(vkey, out vid);
+    }
+
     /// <summary>
     /// Appends the visitors not stored yet, each with its new number (replaces an anti-join of the batch against the
     /// whole <c>visitors</c> table). Runs inside the flush transaction.
