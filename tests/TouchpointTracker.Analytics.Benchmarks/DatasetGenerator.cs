@@ -11,7 +11,7 @@ namespace TouchpointTracker.Analytics.Benchmarks;
 /// order, each session's touches together, as the processor would stage them; stage transitions alongside.
 /// Deterministic for a seed.
 /// </summary>
-internal sealed class DatasetGenerator(long touchpoints, int visitors, int days, int seed = 42)
+internal sealed class DatasetGenerator(long touchpoints, int visitors, int days, int seed = 42, int campaigns = 40)
 {
     private static readonly (string Channel, double Weight, string? Source, string? Medium, string? RefHost, string? RefMedium)[] Channels =
     [
@@ -40,7 +40,10 @@ internal sealed class DatasetGenerator(long touchpoints, int visitors, int days,
         ["crm", "pipeline", "lead", "scoring", "attribution", "analytics", "marketing", "automation", "funnel", "journey", "b2b", "saas", "roi", "dashboard",
          "email", "campaign", "tracking", "conversion", "sales", "startup", "small business", "enterprise", "api", "integration", "logiciel", "suivi"];
 
-    private readonly string[] _campaigns = [.. Enumerable.Range(0, 40).Select(i => $"{(i % 4) switch { 0 => "brand", 1 => "competitor", 2 => "generic", _ => "retargeting" }}-{Words[i % Words.Length]}-{2026 - i / 20}")];
+    // Paid campaigns, the first ones most used (Skewed); --campaigns sets how many (40 by default, thousands for the
+    // attribution-by-campaign scale run).
+    private readonly string[] _campaigns = [.. Enumerable.Range(0, Math.Max(40, campaigns)).Select(i =>
+        $"{(i % 4) switch { 0 => "brand", 1 => "competitor", 2 => "generic", _ => "retargeting" }}-{Words[i % Words.Length]}-{(i < 40 ? 2026 - i / 20 : i)}")];
     private readonly string[] _nurture = [.. Enumerable.Range(1, 24).Select(i => $"nurture-{i}")];
     private readonly string[] _contents = ["ad-a", "ad-b", "ad-c", "banner-300x250", "video-15s", "cta-top", "cta-footer"];
     private readonly string[] _terms = BuildTerms();

@@ -11,7 +11,7 @@ using TouchpointTracker.Journeys;
 // API view's latency over the whole generated period (p50/p95 warm, and cold = first query after reopening the
 // store, i.e. DuckDB's buffer pool empty; the OS page cache is not dropped).
 //
-//   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90]
+//   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90 --campaigns 40]
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
 //            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
 //            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run; 0 skips it),
@@ -31,6 +31,7 @@ if (args.Contains("--markov-only"))
 var touchpoints = Arg("--touchpoints", 10_000_000L);
 var visitors = (int)Arg("--visitors", touchpoints / 10);
 var days = (int)Arg("--days", 90);
+var campaignCount = (int)Arg("--campaigns", 40);
 var warmRuns = (int)Arg("--warm", 20);
 var coldRuns = (int)Arg("--cold", 5);
 var flushRows = (int)Arg("--flush-rows", 50_000);
@@ -48,7 +49,7 @@ if (!skipWrite)
 {
     File.Delete(path);
     File.Delete(path + ".wal");
-    var gen = new DatasetGenerator(touchpoints, visitors, days);
+    var gen = new DatasetGenerator(touchpoints, visitors, days, campaigns: campaignCount);
     var pending = new Queue<StageTransition>();
     var conversions = new List<DatasetGenerator.GeneratedConversion>();
     long rows = 0, transitions = 0;
@@ -118,7 +119,7 @@ if (!skipWrite)
         var replay = Stopwatch.StartNew();
         var before = writer.RowsWritten;
         var n = 0;
-        foreach (var tp in new DatasetGenerator(touchpoints, visitors, days).Generate(_ => { }, start))
+        foreach (var tp in new DatasetGenerator(touchpoints, visitors, days, campaigns: campaignCount).Generate(_ => { }, start))
         {
             await writer.AddAsync(tp);
             if (++n == 200_000)
