@@ -92,6 +92,32 @@ internal static class Dataset
         await writer.FlushAsync();
     }
 
+    /// <summary>
+    /// Writes <paramref name="items"/> (touchpoints and transitions, in order) and then a random share
+    /// (<paramref name="replayShare"/>) of them again, flushing after each with probability <paramref name="flushChance"/>
+    /// (so a session often spans several flushes), and once at the end.
+    /// </summary>
+    public static async Task WriteInRandomBatchesAsync(AnalyticsWriter writer, Random r, List<object> items, double replayShare, double flushChance)
+    {
+        var replay = items.Where(_ => r.NextDouble() < replayShare).ToList();
+        foreach (var item in items.Concat(replay))
+        {
+            if (item is Touchpoint t)
+            {
+                await writer.AddAsync(t);
+            }
+            else
+            {
+                await writer.AddAsync((StageTransition)item);
+            }
+            if (r.NextDouble() < flushChance)
+            {
+                await writer.FlushAsync();
+            }
+        }
+        await writer.FlushAsync();
+    }
+
     public static AnalyticsRequest Request(AnalyticsFilters? filters = null, string site = Site) =>
         new(new AnalyticsRange(site, From, To, TimeZoneInfo.Utc), filters ?? AnalyticsFilters.None);
 }

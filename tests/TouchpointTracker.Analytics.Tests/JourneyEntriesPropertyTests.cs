@@ -127,27 +127,10 @@ public sealed class JourneyEntriesPropertyTests
     /// Writes in random batches; a share of the transitions goes in before every touchpoint (their visitors are not stored
     /// yet), and a share of everything is replayed.
     /// </summary>
-    private static async Task WriteAsync(AnalyticsWriter writer, Random r, Generated g)
+    private static Task WriteAsync(AnalyticsWriter writer, Random r, Generated g)
     {
         var early = g.Transitions.Where(_ => r.NextDouble() < 0.15).ToList();
-        var items = early.Cast<object>().Concat(g.Touchpoints).Concat(g.Transitions.Except(early)).ToList();
-        var replay = items.Where(_ => r.NextDouble() < 0.2).ToList();
-        foreach (var item in items.Concat(replay))
-        {
-            if (item is Touchpoint t)
-            {
-                await writer.AddAsync(t);
-            }
-            else
-            {
-                await writer.AddAsync((StageTransition)item);
-            }
-            if (r.NextDouble() < 0.08)
-            {
-                await writer.FlushAsync();
-            }
-        }
-        await writer.FlushAsync();
+        return Dataset.WriteInRandomBatchesAsync(writer, r, [.. early, .. g.Touchpoints, .. g.Transitions.Except(early)], replayShare: 0.2, flushChance: 0.08);
     }
 
     [Test]

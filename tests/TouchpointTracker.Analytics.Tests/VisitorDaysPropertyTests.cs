@@ -108,27 +108,8 @@ public sealed class VisitorDaysPropertyTests
     }
 
     /// <summary>Writes the rows in random batches (so a session often spans several), replaying a random share of them.</summary>
-    private static async Task WriteAsync(AnalyticsWriter writer, Random r, Generated g)
-    {
-        var items = g.Touchpoints.Cast<object>().Concat(g.Transitions).ToList();
-        var replay = items.Where(_ => r.NextDouble() < 0.2).ToList();
-        foreach (var item in items.Concat(replay))
-        {
-            if (item is Touchpoint t)
-            {
-                await writer.AddAsync(t);
-            }
-            else
-            {
-                await writer.AddAsync((StageTransition)item);
-            }
-            if (r.NextDouble() < 0.1)
-            {
-                await writer.FlushAsync();
-            }
-        }
-        await writer.FlushAsync();
-    }
+    private static Task WriteAsync(AnalyticsWriter writer, Random r, Generated g) =>
+        Dataset.WriteInRandomBatchesAsync(writer, r, [.. g.Touchpoints, .. g.Transitions], replayShare: 0.2, flushChance: 0.1);
 
     [Test]
     public async Task Views_over_visitor_days_equal_a_brute_force_over_sessions([Range(1, 8)] int seed)
