@@ -1,5 +1,6 @@
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using static TouchpointTracker.Analytics.Tests.BruteForce;
 
 namespace TouchpointTracker.Analytics.Tests;
 
@@ -13,7 +14,6 @@ namespace TouchpointTracker.Analytics.Tests;
 public sealed class JourneyEntriesPropertyTests
 {
     private static readonly string[] Channels = ["Organic Search", "Direct", "Paid Search", "Email"];
-    private static readonly string[] StageNames = ["awareness", "consideration", "decision", "retention", "advocacy"];
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
 
     private sealed record Generated(List<Touchpoint> Touchpoints, List<StageTransition> Transitions);
@@ -152,12 +152,12 @@ public sealed class JourneyEntriesPropertyTests
             await WriteAsync(writer, r, Generate(r, site, 10 + r.Next(25), "a-"));
         }
         Check(store, q, r, "after writing (early transitions, corrections, replays)");
-        Assert.That(Scalar(store, "SELECT count(*) FROM journey_entries_pending"), Is.GreaterThan(0), "the visitors never seen leave transitions waiting");
+        Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries_pending"), Is.GreaterThan(0), "the visitors never seen leave transitions waiting");
 
         var deleted = await writer.EnforceRetentionAsync(Start.AddDays(12).AddHours(r.Next(24)));
         Assert.That(deleted, Is.GreaterThan(0), $"seed {seed}: retention deleted nothing");
         Check(store, q, r, "after retention");
-        Assert.That(Scalar(store, "SELECT count(*) FROM journey_entries") - Scalar(store, "SELECT count(DISTINCT (site, vid, jkey)) FROM journey_entries"),
+        Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries") - SqlLong(store, "SELECT count(DISTINCT (site, vid, jkey)) FROM journey_entries"),
             Is.Zero, "retention leaves one row per journey");
 
         // returning visitors (same ids: their transitions after the cutoff wait for them if retention deleted them) and new ones
@@ -199,7 +199,7 @@ public sealed class JourneyEntriesPropertyTests
                 Assert.That(store.SchemaVersion, Is.EqualTo(6));
                 Assert.That(Strings(store, Folded), Is.EqualTo(kept).And.Not.Empty, "journey_entries backfilled");
                 Assert.That(Strings(store, Pending), Is.EqualTo(pending).And.Not.Empty, "transitions of unknown visitors wait");
-                Assert.That(Scalar(store, "SELECT count(*) FROM journey_entries") - Scalar(store, "SELECT count(DISTINCT (site, vid, jkey)) FROM journey_entries"),
+                Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries") - SqlLong(store, "SELECT count(DISTINCT (site, vid, jkey)) FROM journey_entries"),
                     Is.Zero, "one row per journey");
             });
         }
@@ -211,7 +211,7 @@ public sealed class JourneyEntriesPropertyTests
         // kept == rebuilt: per journey the minimum of its rows, and the waiting transitions
         var kept = Strings(store, Folded);
         var pending = Strings(store, Pending);
-        Assert.That(Scalar(store, """
+        Assert.That(SqlLong(store, """
             SELECT count(*) FROM (SELECT site, vid, jkey, min(e1) m1, min(e2) m2, min(e3) m3, min(e4) m4, min(e5) m5 FROM journey_entries GROUP BY ALL) g
             WHERE NOT EXISTS (SELECT 1 FROM journey_entries j WHERE j.site = g.site AND j.vid = g.vid AND j.jkey = g.jkey
                 AND j.e1 IS NOT DISTINCT FROM g.m1 AND j.e2 IS NOT DISTINCT FROM g.m2 AND j.e3 IS NOT DISTINCT FROM g.m3
@@ -267,64 +267,4 @@ public sealed class JourneyEntriesPropertyTests
     private const string Pending = """
         SELECT site || ' ' || vkey || ' ' || jkey || ' ' || to_rank || ' ' || strftime(ts, '%Y-%m-%d %H:%M:%S.%f') FROM journey_entries_pending ORDER BY 1
         """;
-
-    // The brute force: the funnel's times straight from stage_transitions, for the visitors of the cohort's sessions.
-    private static List<string> FunnelRows(AnalyticsStore store, string where, DateTime toUtc, string site)
-    {
-        var counts = Strings(store, $"""
-            WITH v AS (SELECT vkey, max(max_rank) AS r FROM sessions WHERE {where} GROUP BY vkey)
-            SELECT count(*) FILTER (r >= 1) || ' ' || count(*) FILTER (r >= 2) || ' ' || count(*) FILTER (r >= 3) || ' ' || count(*) FILTER (r >= 4) || ' ' || count(*) FILTER (r >= 5) FROM v
-            """)[0].Split(' ');
-        var times = new Dictionary<int, (long N, double? Median, double? P75)>();
-        using (var c = store.OpenReadConnection())
-        using (var cmd = c.CreateCommand())
-        {
-            cmd.CommandText = $"""
-                WITH cohort AS (SELECT DISTINCT vkey FROM sessions WHERE {where}),
-                f0 AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
-                      WHERE site = '{site}' AND ts < '{toUtc:yyyy-MM-dd HH:mm:ss}'::TIMESTAMP AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
-                f AS (SELECT jkey, to_rank, ts FROM f0 QUALIFY ts <= min(ts) OVER (PARTITION BY jkey ORDER BY to_rank DESC)),
-                d AS (SELECT to_rank, epoch(ts - lag(ts) OVER (PARTITION BY jkey ORDER BY to_rank)) AS secs FROM f)
-                SELECT to_rank, count(secs), quantile_cont(secs, 0.5), quantile_cont(secs, 0.75)
-                FROM d WHERE secs IS NOT NULL GROUP BY to_rank
-                """;
-            using var rd = cmd.ExecuteReader();
-            while (rd.Read())
-            {
-                times[Convert.ToInt32(rd.GetValue(0))] = (rd.GetInt64(1), rd.IsDBNull(2) ? null : rd.GetDouble(2), rd.IsDBNull(3) ? null : rd.GetDouble(3));
-            }
-        }
-        return [.. StageNames.Select((s, i) =>
-        {
-            var t = i > 0 ? times.GetValueOrDefault(i + 1) : default;
-            return $"{s} {counts[i]} {t.N} {t.Median} {t.P75}";
-        })];
-    }
-
-    private static List<string> Strings(AnalyticsStore store, string sql)
-    {
-        using var c = store.OpenReadConnection();
-        return Strings(c, sql);
-    }
-
-    private static List<string> Strings(DuckDB.NET.Data.DuckDBConnection c, string sql)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        using var rd = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (rd.Read())
-        {
-            list.Add(rd.GetString(0));
-        }
-        return list;
-    }
-
-    private static long Scalar(AnalyticsStore store, string sql)
-    {
-        using var c = store.OpenReadConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
 }

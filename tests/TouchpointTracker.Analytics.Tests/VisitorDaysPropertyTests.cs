@@ -1,5 +1,6 @@
 using TouchpointTracker.Contracts;
 using TouchpointTracker.Journeys;
+using static TouchpointTracker.Analytics.Tests.BruteForce;
 
 namespace TouchpointTracker.Analytics.Tests;
 
@@ -17,7 +18,6 @@ public sealed class VisitorDaysPropertyTests
     private static readonly string[] Pages = ["/", "/blog/a", "/blog/b", "/pricing", "/compare"];
     private static readonly string[] Countries = ["FR", "DE", "US"];
     private static readonly string[] Devices = ["Desktop", "Mobile"];
-    private static readonly string[] StageNames = ["awareness", "consideration", "decision", "retention", "advocacy"];
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
 
     private sealed record Generated(List<Touchpoint> Touchpoints, List<StageTransition> Transitions);
@@ -147,8 +147,8 @@ public sealed class VisitorDaysPropertyTests
 
         // reopening reads the visitor numbers and dimension ids back from the store
         await writer.FlushAsync();
-        Assert.That(Scalar(store, "SELECT count(*) FROM (SELECT site, vid FROM visitors GROUP BY ALL HAVING count(*) > 1)"), Is.Zero, "visitor numbers are unique per site");
-        Assert.That(Scalar(store, "SELECT count(*) FROM (SELECT dim, value FROM dim_values GROUP BY ALL HAVING count(*) > 1)"), Is.Zero, "one id per value");
+        Assert.That(SqlLong(store, "SELECT count(*) FROM (SELECT site, vid FROM visitors GROUP BY ALL HAVING count(*) > 1)"), Is.Zero, "visitor numbers are unique per site");
+        Assert.That(SqlLong(store, "SELECT count(*) FROM (SELECT dim, value FROM dim_values GROUP BY ALL HAVING count(*) > 1)"), Is.Zero, "one id per value");
     }
 
     [Test]
@@ -180,11 +180,11 @@ public sealed class VisitorDaysPropertyTests
         {
             Assert.That(store.SchemaVersion, Is.EqualTo(Migrations.Steps.Length));
             // numbered per site in order of first appearance
-            Assert.That(Scalar(store, "SELECT vid FROM visitors WHERE site = 'acme' AND vkey = 22"), Is.EqualTo(1));
-            Assert.That(Scalar(store, "SELECT vid FROM visitors WHERE site = 'acme' AND vkey = 11"), Is.EqualTo(2));
-            Assert.That(Scalar(store, "SELECT vid FROM visitors WHERE site = 'other' AND vkey = 11"), Is.EqualTo(1));
-            Assert.That(Scalar(store, "SELECT count(*) FROM visitor_days"), Is.EqualTo(4));
-            Assert.That(Scalar(store, "SELECT count(*) FROM dim_values WHERE dim = 0"), Is.EqualTo(2)); // Direct, Email
+            Assert.That(SqlLong(store, "SELECT vid FROM visitors WHERE site = 'acme' AND vkey = 22"), Is.EqualTo(1));
+            Assert.That(SqlLong(store, "SELECT vid FROM visitors WHERE site = 'acme' AND vkey = 11"), Is.EqualTo(2));
+            Assert.That(SqlLong(store, "SELECT vid FROM visitors WHERE site = 'other' AND vkey = 11"), Is.EqualTo(1));
+            Assert.That(SqlLong(store, "SELECT count(*) FROM visitor_days"), Is.EqualTo(4));
+            Assert.That(SqlLong(store, "SELECT count(*) FROM dim_values WHERE dim = 0"), Is.EqualTo(2)); // Direct, Email
         });
         var q = new AnalyticsQueries(store);
         var request = new AnalyticsRequest(new AnalyticsRange("acme", new DateOnly(2026, 3, 1), new DateOnly(2026, 3, 2), TimeZoneInfo.Utc), AnalyticsFilters.None);
@@ -266,62 +266,4 @@ public sealed class VisitorDaysPropertyTests
                || ' ' || count(*) FILTER (r >= 3) || ' ' || count(*) FILTER (r >= 4) || ' ' || count(*) FILTER (r >= 5)
         FROM v GROUP BY value ORDER BY count(*) DESC, value
         """);
-
-    private static List<string> FunnelRows(AnalyticsStore store, string where, DateTime toUtc, string site)
-    {
-        var counts = Strings(store, $"""
-            WITH v AS (SELECT vkey, max(max_rank) AS r FROM sessions WHERE {where} GROUP BY vkey)
-            SELECT count(*) FILTER (r >= 1) || ' ' || count(*) FILTER (r >= 2) || ' ' || count(*) FILTER (r >= 3) || ' ' || count(*) FILTER (r >= 4) || ' ' || count(*) FILTER (r >= 5) FROM v
-            """)[0].Split(' ');
-        var times = new Dictionary<int, (long N, double? Median, double? P75)>();
-        using (var c = store.OpenReadConnection())
-        using (var cmd = c.CreateCommand())
-        {
-            cmd.CommandText = $"""
-                WITH cohort AS (SELECT DISTINCT vkey FROM sessions WHERE {where}),
-                f0 AS (SELECT jkey, to_rank, min(ts) AS ts FROM stage_transitions
-                      WHERE site = '{site}' AND ts < '{toUtc:yyyy-MM-dd HH:mm:ss}'::TIMESTAMP AND vkey IN (SELECT vkey FROM cohort) GROUP BY jkey, to_rank),
-                f AS (SELECT jkey, to_rank, ts FROM f0 QUALIFY ts <= min(ts) OVER (PARTITION BY jkey ORDER BY to_rank DESC)),
-                d AS (SELECT to_rank, epoch(ts - lag(ts) OVER (PARTITION BY jkey ORDER BY to_rank)) AS secs FROM f)
-                SELECT to_rank, count(secs), quantile_cont(secs, 0.5), quantile_cont(secs, 0.75)
-                FROM d WHERE secs IS NOT NULL GROUP BY to_rank
-                """;
-            using var rd = cmd.ExecuteReader();
-            while (rd.Read())
-            {
-                times[Convert.ToInt32(rd.GetValue(0))] = (rd.GetInt64(1), rd.IsDBNull(2) ? null : rd.GetDouble(2), rd.IsDBNull(3) ? null : rd.GetDouble(3));
-            }
-        }
-        return [.. StageNames.Select((s, i) =>
-        {
-            var t = i > 0 ? times.GetValueOrDefault(i + 1) : default;
-            return $"{s} {counts[i]} {t.N} {t.Median} {t.P75}";
-        })];
-    }
-
-    private static List<string> Strings(AnalyticsStore store, string sql, string? totalIfEmpty = null)
-    {
-        using var c = store.OpenReadConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        using var rd = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (rd.Read())
-        {
-            list.Add(rd.GetString(0));
-        }
-        if (list.Count == 0 && totalIfEmpty is not null)
-        {
-            list.Add(totalIfEmpty);
-        }
-        return list;
-    }
-
-    private static long Scalar(AnalyticsStore store, string sql)
-    {
-        using var c = store.OpenReadConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
 }
