@@ -21,13 +21,8 @@ DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 THREADS=2
 WARMUP=${WARMUP:-30}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+# shellcheck source=infra/bench/lib.sh
+source infra/bench/lib.sh
 rps() { sed -nE 's/^Requests\/sec: +([0-9.]+).*/\1/p'; }
 
 MODES=${MODES:-embedded distributed}
@@ -39,19 +34,7 @@ dotnet build collector/TouchpointTracker.Collector/TouchpointTracker.Collector.c
 [[ $MODES == *distributed* ]] && dotnet build infra/bench/kafka-peer/KafkaPeer.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
 
 nginx_port=$(port); bare_port=$(port); collector_port=$(port)
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  server { listen 127.0.0.1:$nginx_port; location / { client_max_body_size 64k; return 204; } }
-}
-CONF
-nginx -p "$work" -c "$work/nginx.conf"
+start_nginx_204 "$nginx_port"
 ASPNETCORE_URLS="http://127.0.0.1:$bare_port" dotnet infra/bench/bare/bin/Release/net10.0/BareEndpoint.dll >/dev/null 2>&1 & pids+=($!)
 wait_port "$nginx_port"; wait_port "$bare_port"
 
@@ -64,10 +47,6 @@ metric() { # port name: the sum of a metric's series on the collector's /metrics
 metricf() { # port name: the same as a decimal number
   curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 ~ "^"m"({|$)" { s += $NF } END { printf "%.6f\n", s }'
 }
-ticks() { # pids...: CPU time (user + system, clock ticks) of the processes so far
-  local t=0 p; for p in "$@"; do [ -n "$p" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"
-}
-hz=$(getconf CLK_TCK)
 measure() { # label port collector-pid [redis-pid kafka-pid]: flat out, then half that rate; sets the globals of the summary
   local out half_out c0 c1 o0 o1 k0 k1 requests
   run "http://127.0.0.1:$2/collect" "$WARMUP" >/dev/null # warm-up, past tiered compilation
@@ -114,13 +93,11 @@ if [[ $MODES == *embedded* ]]; then
   done
 fi
 if [[ $MODES == *distributed* ]]; then
-  redis_port=$(port); mkdir -p "$work/redis"
+  redis_port=$(port)
   # shellcheck disable=SC2086
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work/redis" ${REDIS_ARGS:-} >/dev/null 2>&1 & redis_pid=$!; pids+=($redis_pid)
+  start_redis "$redis_port" ${REDIS_ARGS:-}
   topic=tt.touchpoints.bench; partitions=6
-  dotnet infra/bench/kafka-peer/bin/Release/net10.0/KafkaPeer.dll "$topic" "$partitions" > "$work/kafka.out" 2>"$work/kafka.err" & kafka_pid=$!; pids+=($kafka_pid)
-  for _ in $(seq 1 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
-  bootstrap=$(head -1 "$work/kafka.out"); [ -n "$bootstrap" ] || { echo "the Kafka peer did not start: $(cat "$work/kafka.err")"; exit 1; }
+  start_kafka_peer "$topic" "$partitions"
   wait_port "$redis_port"
   buffer_sample() { # prefix: prints the shard streams' MEMORY USAGE, entries, and the touchpoint JSON bytes and count of a sample
     local bytes=0 entries=0 payload=0 sampled=0 key c l

@@ -13,31 +13,15 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=$1; ROUNDS=$2; shift 2
 WARMUP=${WARMUP:-30}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# shellcheck source=infra/bench/lib.sh
+source infra/bench/lib.sh
 load() { RATE=0 THREADS=2 wrk -t2 -c32 -d"$2s" -s infra/bench/post.lua "$1"; }
-hz=$(getconf CLK_TCK)
 
 dotnet build infra/bench/kafka-peer/KafkaPeer.csproj -c Release -nologo -v q -clp:ErrorsOnly >/dev/null
 redis_port=$(port); nginx_port=$(port)
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 1024; }
-http { access_log off; client_body_temp_path $work/body; server { listen 127.0.0.1:$nginx_port; location / { client_max_body_size 64k; return 204; } } }
-CONF
-nginx -p "$work" -c "$work/nginx.conf"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work" >/dev/null 2>&1 & redis_pid=$!; pids+=($redis_pid)
-dotnet infra/bench/kafka-peer/bin/Release/net10.0/KafkaPeer.dll tt.ab 6 > "$work/kafka.out" 2>/dev/null & kafka_pid=$!; pids+=($kafka_pid)
-for _ in $(seq 1 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
-bootstrap=$(head -1 "$work/kafka.out"); [ -n "$bootstrap" ] || { echo "the Kafka peer did not start"; exit 1; }
+start_nginx_204 "$nginx_port"
+start_redis "$redis_port"
+start_kafka_peer tt.ab 6
 wait_port "$redis_port"; wait_port "$nginx_port"
 
 n=0
