@@ -55,10 +55,13 @@ export const load = (k) => cookie(k) || ls(k)
 export const store = (k, v) => {
   if (dom == null) {
     dom = ''
-    // Try www.shop.example.com, shop.example.com, example.com: the last one
-    // that takes a probe cookie wins (browsers refuse public suffixes: co.uk).
-    for (let h = loc.hostname, i; (i = h.indexOf('.') + 1); h = h.slice(i)) {
-      put('_tt_t', 1, h)
+    // Try example.com, shop.example.com, www.shop.example.com (never the
+    // top-level domain alone): the first one that takes a probe cookie wins
+    // (browsers refuse public suffixes: co.uk, github.io). Shortest first:
+    // most sites' root is found at the first try, one cookie write and read
+    // instead of one per label. A single-label host keeps a host-only cookie.
+    for (let p = loc.hostname.split('.'), i = p.length - 1, h; !dom && i--; ) {
+      put('_tt_t', 1, (h = p.slice(i).join('.')))
       cookie('_tt_t') && put('_tt_t', '', (dom = h))
     }
   }

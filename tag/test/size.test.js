@@ -4,7 +4,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { collector, fake, wait } from './helpers.js'
 
-const BUDGET = 2001 // bytes gzipped (zlib level 9) for the core build (docs/tag.md, Size: where the bytes go)
+const BUDGET = 2009 // bytes gzipped (zlib level 9) for the core build (docs/tag.md, Size: where the bytes go)
 
 const code = inject('bundles') // built by test/bundles.setup.js
 const sizes = (c) => {

@@ -22,6 +22,31 @@ describe('storage', () => {
     expect(read('_tt')).toBeUndefined()
   })
 
+  test('the root domain is found shortest first: one probe on most sites, not one per label', async () => {
+    const { store } = await load('storage.js', { url: 'https://www.shop.example.com/' })
+    const jar = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie')
+    const writes = []
+    let reads = 0
+    fake(document, 'cookie', undefined, {
+      get: () => (reads++, jar.get.call(document)),
+      set: (v) => (writes.push(v.split(';').filter((x) => /^(_tt|domain)/.test(x)).join(';')), jar.set.call(document, v)),
+    })
+    store('_tt', 'v')
+    // Every write to document.cookie makes the next read a round trip to the browser's cookie store: a
+    // probe on www.shop.example.com, then shop.example.com, then example.com took six writes and three reads.
+    expect(writes).toEqual(['_tt_t=1;domain=example.com', '_tt_t=;domain=example.com', '_tt=v;domain=example.com'])
+    expect(reads).toBe(1)
+    expect(jarFor('https://other.example.com/')).toEqual(['_tt'])
+  })
+
+  test('behind a public suffix the probe goes on until a domain takes it (github.io is refused)', async () => {
+    const { store } = await load('storage.js', { url: 'https://www.site.github.io/' })
+    store('_tt', 'v')
+    const [c] = jsdom.cookieJar.getCookiesSync('https://www.site.github.io/')
+    expect(c.domain).toBe('site.github.io')
+    expect(jarFor('https://other.github.io/')).toEqual([])
+  })
+
   test('a single-label host gets a host-only cookie', async () => {
     const { store } = await load('storage.js', { url: 'https://intranet/' })
     store('_tt', 'v')
