@@ -31,9 +31,13 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var q = new Sql();
         var where = q.RollupWhere(request);
         q.Text.Append($"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE {where}");
-        var rows = new DistinctVisitors.Rows();
-        q.ReadAll(store, rows.Read);
-        var perDay = DistinctVisitors.Count(rows, out var tally);
+        Dictionary<uint, VisitorTally> perDay;
+        VisitorTally tally;
+        using (var rows = new DistinctVisitors.Rows())
+        {
+            q.ReadChunks(store, rows.Read);
+            perDay = DistinctVisitors.Count(rows, out tally);
+        }
         var byDay = perDay.ToDictionary(p => request.Range.From.AddDays((int)p.Key), p => Day(request.Range.From.AddDays((int)p.Key), p.Value));
         var total = Day(default, tally);
         var range = request.Range;
@@ -158,13 +162,13 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var where = rowsQuery.RollupWhere(request);
         // the funnel needs no session or touch sums: one number per row
         rowsQuery.Text.Append($"SELECT {DistinctVisitors.KeySql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
-        var rows = new DistinctVisitors.Rows();
+        using var rows = new DistinctVisitors.Rows(withSums: false);
         var journeys = new FunnelTimes();
-        // The cohort's rows and the site's journey_entries rows are read side by side (two read connections; the reading is
-        // C# work per row, so the two cores share it), the journeys folded as they come; then the counts and the times of
-        // the cohort's journeys are computed side by side too.
+        // The cohort's rows and the site's journey_entries rows are read side by side (two read connections: DuckDB's
+        // scans and the copying share the two cores), the journeys folded as they come; then the counts (on every core)
+        // and the times of the cohort's journeys.
         Parallel.Invoke(
-            () => rowsQuery.Read(store, r => rows.Add(r.GetFieldValue<ulong>(0), 0)),
+            () => rowsQuery.ReadChunks(store, rows.Read),
             () => ReadJourneys(store, request, journeys));
         var members = Members(rows);
         Dictionary<uint, VisitorTally> perGroup = [];
@@ -193,18 +197,14 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             by is null ? null : [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
     }
 
-    /// <summary>The visitor numbers of the cohort's rows, as a bit array.</summary>
-    private static System.Collections.BitArray Members(DistinctVisitors.Rows cohort)
+    /// <summary>The visitor numbers of the cohort's rows: [vid] is true for a member.</summary>
+    private static bool[] Members(DistinctVisitors.Rows cohort)
     {
-        var members = new System.Collections.BitArray(1024);
+        var members = new bool[cohort.Count == 0 ? 0 : (long)cohort.MaxVid + 1];
+        var keys = cohort.Keys;
         for (var i = 0; i < cohort.Count; i++)
         {
-            var vid = (int)(uint)(cohort.Keys[i] >> 8);
-            if (vid >= members.Length)
-            {
-                members.Length = Math.Max(vid + 1, members.Length * 2);
-            }
-            members[vid] = true;
+            members[(uint)(keys[i] >> 8)] = true;
         }
         return members;
     }
@@ -234,16 +234,27 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             // a filtered cohort is small: DuckDB keeps only its visitors' journeys instead of handing over the site's
             q.Text.Append($" AND vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
         }
-        q.Read(store, r =>
+        q.ReadChunks(store, r =>
         {
-            var vid = r.GetFieldValue<uint>(0);
-            var jkey = r.GetFieldValue<ulong>(1);
-            for (var i = 0; i < ranks; i++)
+            times.Reserve(r.RowCount);
+            Span<long> entries = stackalloc long[ranks];
+            while (r.NextChunk())
             {
-                var ts = r.GetFieldValue<long>(2 + i);
-                if (ts != none)
+                var vids = r.NonNullValues<uint>(0);
+                var jkeys = r.NonNullValues<ulong>(1);
+                var e1 = r.NonNullValues<long>(2);
+                var e2 = r.NonNullValues<long>(3);
+                var e3 = r.NonNullValues<long>(4);
+                var e4 = r.NonNullValues<long>(5);
+                var e5 = r.NonNullValues<long>(6);
+                for (var i = 0; i < vids.Length; i++)
                 {
-                    times.Add(jkey, vid, i + 1, ts);
+                    entries[0] = e1[i];
+                    entries[1] = e2[i];
+                    entries[2] = e3[i];
+                    entries[3] = e4[i];
+                    entries[4] = e5[i];
+                    times.AddJourney(jkeys[i], vids[i], entries, none);
                 }
             }
         });
@@ -460,8 +471,8 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var where = q.RollupWhere(request);
         var key = q.DimensionKey(by);
         q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
-        var rows = new DistinctVisitors.Rows();
-        q.ReadAll(store, rows.Read);
+        using var rows = new DistinctVisitors.Rows();
+        q.ReadChunks(store, rows.Read);
         return Labelled(by, DistinctVisitors.Count(rows, out _), limit);
     }
 
@@ -656,6 +667,14 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             using var r = cmd.ExecuteReader();
             read(r);
+        }
+
+        /// <summary>Runs the query through DuckDB's C API and hands its result to <paramref name="read"/> to read chunk by chunk.</summary>
+        public void ReadChunks(AnalyticsStore store, Action<NativeResult> read)
+        {
+            using var c = store.OpenReadConnection();
+            using var result = NativeResult.Execute(c, Text.ToString(), _parameters);
+            read(result);
         }
 
         /// <summary>Runs the query and hands each row to <paramref name="row"/>.</summary>

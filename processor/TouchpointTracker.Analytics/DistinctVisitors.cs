@@ -1,5 +1,3 @@
-using System.Data.Common;
-
 namespace TouchpointTracker.Analytics;
 
 /// <summary>Exact visitor counts of one group: visitors, and how many of them reached / entered each stage rank 1..5.</summary>
@@ -38,167 +36,359 @@ internal static class DistinctVisitors
     internal static ulong Pack(uint group, uint vid, int maxRank, int entered) =>
         ((ulong)group << 40) | ((ulong)vid << 8) | ((ulong)(maxRank & 7) << 5) | ((ulong)(entered >> 1) & 31);
 
-    /// <summary>The rows of a reader whose first two columns are <see cref="RowSql"/>.</summary>
-    internal sealed class Rows
+    /// <summary>
+    /// The rows of a result whose first column is <see cref="KeySql"/> and, with sums, second <see cref="RowSql"/>'s second
+    /// number. The arrays are rented (<see cref="ScratchArrays{T}"/>): dispose the rows after counting.
+    /// </summary>
+    internal sealed class Rows(bool withSums = true) : IDisposable
     {
-        public ulong[] Keys = new ulong[1 << 16];
-        public ulong[] Sums = new ulong[1 << 16];
+        public ulong[] Keys = [];
+        public ulong[]? Sums;
         public int Count;
+        /// <summary>The largest visitor number and group among the rows.</summary>
+        public uint MaxVid, MaxGroup;
+
+        private void Reserve(long total)
+        {
+            if (total <= Keys.Length)
+            {
+                return;
+            }
+            if (total > Array.MaxLength)
+            {
+                throw new InvalidOperationException($"{total:N0} visitor rows are more than one array holds.");
+            }
+            var length = (int)Math.Max(total, Math.Min(Array.MaxLength, Keys.Length * 2L));
+            Keys = Grow(Keys, length);
+            if (withSums)
+            {
+                Sums = Grow(Sums ?? [], length);
+            }
+        }
+
+        private ulong[] Grow(ulong[] old, int length)
+        {
+            var a = ScratchArrays<ulong>.Rent(length);
+            old.AsSpan(0, Count).CopyTo(a);
+            ScratchArrays<ulong>.Return(old);
+            return a;
+        }
 
         public void Add(ulong key, ulong sums)
         {
-            if (Count == Keys.Length)
-            {
-                Array.Resize(ref Keys, Keys.Length * 2);
-                Array.Resize(ref Sums, Sums.Length * 2);
-            }
+            Reserve(Count + 1L);
             Keys[Count] = key;
-            Sums[Count] = sums;
+            if (Sums is not null)
+            {
+                Sums[Count] = sums;
+            }
+            MaxVid = Math.Max(MaxVid, (uint)(key >> 8));
+            MaxGroup = Math.Max(MaxGroup, (uint)(key >> 40));
             Count++;
         }
 
-        public void Read(DbDataReader r)
+        /// <summary>Appends every row of <paramref name="result"/>: a span copy per chunk and column.</summary>
+        public void Read(NativeResult result)
         {
-            while (r.Read())
+            Reserve(Count + result.RowCount);
+            uint maxVid = MaxVid, maxGroup = MaxGroup;
+            while (result.NextChunk())
             {
-                Add(r.GetFieldValue<ulong>(0), r.GetFieldValue<ulong>(1));
+                var keys = result.NonNullValues<ulong>(0);
+                Reserve(Count + (long)keys.Length);
+                keys.CopyTo(Keys.AsSpan(Count));
+                if (Sums is not null)
+                {
+                    result.NonNullValues<ulong>(1).CopyTo(Sums.AsSpan(Count));
+                }
+                foreach (var k in keys)
+                {
+                    maxVid = Math.Max(maxVid, (uint)(k >> 8));
+                    maxGroup = Math.Max(maxGroup, (uint)(k >> 40));
+                }
+                Count += keys.Length;
             }
+            MaxVid = maxVid;
+            MaxGroup = maxGroup;
+        }
+
+        public void Dispose()
+        {
+            ScratchArrays<ulong>.Return(Keys);
+            ScratchArrays<ulong>.Return(Sums);
+            Keys = [];
+            Sums = null;
+            Count = 0;
         }
     }
 
+    /// <summary>Rows below this are counted on one thread.</summary>
+    private const int ParallelThreshold = 1 << 16;
+
     /// <summary>
     /// Counts per group, and over all groups (<paramref name="total"/>: each visitor once, its rows of every group together).
+    /// <para>
+    /// A counting sort by visitor number, on as many threads as cores (at most 4): each thread counts the visitors of its
+    /// share of the rows, the offsets follow (each thread's rows of a visitor after the previous thread's), each thread
+    /// moves its rows to their places (only the 32 bits the fold needs: group, rank and stages entered; the visitor is the
+    /// place), and each thread folds a range of visitors, with its own tallies, added up at the end.
+    /// </para>
     /// </summary>
-    internal static Dictionary<uint, VisitorTally> Count(Rows rows, out VisitorTally total)
+    internal static Dictionary<uint, VisitorTally> Count(Rows rows, out VisitorTally total, int? threads = null)
     {
         var n = rows.Count;
-        var keys = rows.Keys;
         total = new VisitorTally();
         var result = new Dictionary<uint, VisitorTally>();
         if (n == 0)
         {
             return result;
         }
-        uint maxVid = 0, maxGroup = 0;
-        for (var i = 0; i < n; i++)
+        var keys = rows.Keys;
+        var sums = rows.Sums;
+        var maxVid = (int)rows.MaxVid;
+        var groups = (int)rows.MaxGroup + 1;
+        var vids = maxVid + 1;
+        if (rows.MaxVid >= Array.MaxLength - 1)
         {
-            var k = keys[i];
-            maxVid = Math.Max(maxVid, (uint)(k >> 8));
-            maxGroup = Math.Max(maxGroup, (uint)(k >> 40));
+            throw new InvalidOperationException($"Visitor number {rows.MaxVid} is beyond what the counting sort indexes.");
         }
-        // sums need no distinct counting
-        var sessions = new long[maxGroup + 1];
-        var touches = new long[maxGroup + 1];
-        for (var i = 0; i < n; i++)
+        var parts = Math.Max(1, threads ?? (n < ParallelThreshold ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4)));
+        var bounds = new int[parts + 1];
+        for (var p = 0; p <= parts; p++)
         {
-            var g = (uint)(keys[i] >> 40);
-            sessions[g] += (long)(rows.Sums[i] >> 32);
-            touches[g] += (long)(rows.Sums[i] & 0xFFFF_FFFF);
+            bounds[p] = (int)((long)n * p / parts);
         }
-        // counting sort by visitor number
-        var start = new int[(long)maxVid + 2];
-        for (var i = 0; i < n; i++)
+        var counts = new int[parts][];
+        var sessions = new long[parts][];
+        var touches = new long[parts][];
+        var start = ScratchArrays<int>.Rent(vids + 1);
+        var sorted = ScratchArrays<uint>.Rent(n);
+        var folds = new Fold[parts];
+        try
         {
-            start[(uint)(keys[i] >> 8) + 1]++;
-        }
-        for (long v = 1; v < start.Length; v++)
-        {
-            start[v] += start[v - 1];
-        }
-        var sorted = new ulong[n];
-        var next = (int[])start.Clone();
-        for (var i = 0; i < n; i++)
-        {
-            sorted[next[(uint)(keys[i] >> 8)]++] = keys[i];
-        }
-        // fold each visitor's rows per group: stamp[g] says whether g was seen for the current visitor
-        var stamp = new long[maxGroup + 1];
-        Array.Fill(stamp, -1L);
-        var best = new byte[maxGroup + 1];
-        var entered = new byte[maxGroup + 1];
-        var visitors = new long[maxGroup + 1];
-        var rankHist = new long[(maxGroup + 1) * 6];
-        var enteredCount = new long[(maxGroup + 1) * 5];
-        var touched = new List<uint>();
-        long totalVisitors = 0;
-        var totalRank = new long[6];
-        var totalEntered = new long[5];
-        var i0 = 0;
-        while (i0 < n)
-        {
-            var vid = (uint)(sorted[i0] >> 8);
-            int visitorBest = 0, visitorEntered = 0;
-            var i = i0;
-            for (; i < n && (uint)(sorted[i] >> 8) == vid; i++)
+            // 1. per thread: rows per visitor, and the sums per group (they need no distinct counting)
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
-                var k = sorted[i];
-                var g = (uint)(k >> 40);
-                var r = (byte)((k >> 5) & 7);
-                var e = (byte)(k & 31);
-                if (stamp[g] != vid)
+                var c = counts[p] = ScratchArrays<int>.Rent(vids);
+                Array.Clear(c, 0, vids);
+                var s = sessions[p] = new long[groups];
+                var t = touches[p] = new long[groups];
+                for (var i = bounds[p]; i < bounds[p + 1]; i++)
                 {
-                    stamp[g] = vid;
-                    best[g] = r;
-                    entered[g] = e;
-                    touched.Add(g);
+                    c[(int)(uint)(keys[i] >> 8)]++;
                 }
-                else
+                if (sums is not null)
                 {
-                    best[g] = Math.Max(best[g], r);
-                    entered[g] |= e;
-                }
-                visitorBest = Math.Max(visitorBest, r);
-                visitorEntered |= e;
-            }
-            foreach (var g in touched)
-            {
-                visitors[g]++;
-                rankHist[g * 6 + Math.Min((int)best[g], 5)]++;
-                for (var b = 0; b < 5; b++)
-                {
-                    if ((entered[g] & (1 << b)) != 0)
+                    for (var i = bounds[p]; i < bounds[p + 1]; i++)
                     {
-                        enteredCount[g * 5 + b]++;
+                        var g = (int)(keys[i] >> 40);
+                        s[g] += (long)(sums[i] >> 32);
+                        t[g] += (long)(sums[i] & 0xFFFF_FFFF);
                     }
                 }
-            }
-            touched.Clear();
-            totalVisitors++;
-            totalRank[Math.Min(visitorBest, 5)]++;
-            for (var b = 0; b < 5; b++)
+            });
+            // 2. offsets: start[v] is where visitor v's rows begin; each thread's count becomes its next place
+            var at = 0;
+            for (var v = 0; v < vids; v++)
             {
-                if ((visitorEntered & (1 << b)) != 0)
+                start[v] = at;
+                for (var p = 0; p < parts; p++)
                 {
-                    totalEntered[b]++;
+                    var c = counts[p][v];
+                    counts[p][v] = at;
+                    at += c;
                 }
             }
-            i0 = i;
+            start[vids] = at;
+            // 3. per thread: its rows to their places, as (group << 8) | (rank << 5) | entered
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                var next = counts[p];
+                for (var i = bounds[p]; i < bounds[p + 1]; i++)
+                {
+                    var k = keys[i];
+                    sorted[next[(int)(uint)(k >> 8)]++] = (uint)((k >> 32) & 0xFFFF_FF00) | (uint)(k & 0xFF);
+                }
+            });
+            // 4. per thread: a range of visitors with about n / parts rows
+            var cuts = new int[parts + 1];
+            cuts[parts] = vids;
+            for (int p = 1, v = 0; p < parts; p++)
+            {
+                var target = (long)n * p / parts;
+                while (v < vids && start[v] < target)
+                {
+                    v++;
+                }
+                cuts[p] = v;
+            }
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                var f = folds[p] = new Fold(groups);
+                f.Run(sorted, start, cuts[p], cuts[p + 1]);
+            });
         }
-        for (uint g = 0; g <= maxGroup; g++)
+        finally
         {
-            if (visitors[g] == 0)
+            foreach (var c in counts)
+            {
+                ScratchArrays<int>.Return(c);
+            }
+            ScratchArrays<int>.Return(start);
+            ScratchArrays<uint>.Return(sorted);
+        }
+        // 5. the threads' tallies added up
+        var all = folds[0];
+        for (var p = 1; p < parts; p++)
+        {
+            all.Add(folds[p]);
+        }
+        for (var g = 0; g < groups; g++)
+        {
+            long visitors = 0;
+            for (var b = 0; b < 8; b++)
+            {
+                visitors += all.Rank[g * 8 + b];
+            }
+            if (visitors == 0)
             {
                 continue;
             }
-            var t = new VisitorTally { Visitors = visitors[g], Sessions = sessions[g], Touches = touches[g] };
-            Fill(t, rankHist.AsSpan((int)g * 6, 6), enteredCount.AsSpan((int)g * 5, 5));
-            result[g] = t;
+            var t = new VisitorTally { Visitors = visitors };
+            for (var p = 0; p < parts; p++)
+            {
+                t.Sessions += sessions[p][g];
+                t.Touches += touches[p][g];
+            }
+            Fill(t, all.Rank.AsSpan(g * 8, 8), all.Entered.AsSpan(g * 32, 32));
+            result[(uint)g] = t;
         }
-        total.Visitors = totalVisitors;
-        total.Sessions = sessions.Sum();
-        total.Touches = touches.Sum();
-        Fill(total, totalRank, totalEntered);
+        for (var b = 0; b < 8; b++)
+        {
+            total.Visitors += all.TotalRank[b];
+        }
+        for (var p = 0; p < parts; p++)
+        {
+            total.Sessions += sessions[p].Sum();
+            total.Touches += touches[p].Sum();
+        }
+        Fill(total, all.TotalRank, all.TotalEntered);
         return result;
     }
 
-    private static void Fill(VisitorTally t, ReadOnlySpan<long> rankHist, ReadOnlySpan<long> entered)
+    /// <summary>One thread's tallies: per group, visitors by highest rank (8 per group) and by the set of stages entered (32 per group).</summary>
+    private sealed class Fold(int groups)
     {
-        long atLeast = 0;
+        public readonly long[] Rank = new long[groups * 8];
+        public readonly long[] Entered = new long[groups * 32];
+        public readonly long[] TotalRank = new long[8];
+        public readonly long[] TotalEntered = new long[32];
+
+        /// <summary>Visitors <paramref name="from"/> to <paramref name="to"/> (exclusive) of the sorted rows.</summary>
+        public void Run(uint[] sorted, int[] start, int from, int to)
+        {
+            // state[g]: the visitor's folded (rank << 5) | entered in group g, valid when stamp[g] is the visitor's number + 1
+            var stamp = new int[Rank.Length / 8];
+            var state = new byte[stamp.Length];
+            var touched = new int[16];
+            for (var v = from; v < to; v++)
+            {
+                int lo = start[v], hi = start[v + 1];
+                if (lo == hi)
+                {
+                    continue;
+                }
+                if (hi - lo == 1)
+                {
+                    var row = sorted[lo];
+                    var g = (int)(row >> 8);
+                    var c = (int)(row & 0xFF);
+                    Rank[g * 8 + (c >> 5)]++;
+                    Entered[g * 32 + (c & 31)]++;
+                    TotalRank[c >> 5]++;
+                    TotalEntered[c & 31]++;
+                    continue;
+                }
+                if (touched.Length < hi - lo)
+                {
+                    touched = new int[Math.Max(hi - lo, touched.Length * 2)];
+                }
+                var mark = v + 1;
+                var m = 0;
+                int best = 0, entered = 0;
+                for (var i = lo; i < hi; i++)
+                {
+                    var row = sorted[i];
+                    var g = (int)(row >> 8);
+                    var c = (int)(row & 0xFF);
+                    if (stamp[g] != mark)
+                    {
+                        stamp[g] = mark;
+                        state[g] = (byte)c;
+                        touched[m++] = g;
+                    }
+                    else
+                    {
+                        var s = state[g];
+                        state[g] = (byte)(Math.Max(s & 0xE0, c & 0xE0) | ((s | c) & 31));
+                    }
+                    best = Math.Max(best, c >> 5);
+                    entered |= c & 31;
+                }
+                for (var j = 0; j < m; j++)
+                {
+                    var g = touched[j];
+                    var s = state[g];
+                    Rank[g * 8 + (s >> 5)]++;
+                    Entered[g * 32 + (s & 31)]++;
+                }
+                TotalRank[best]++;
+                TotalEntered[entered]++;
+            }
+        }
+
+        public void Add(Fold other)
+        {
+            Add(Rank, other.Rank);
+            Add(Entered, other.Entered);
+            Add(TotalRank, other.TotalRank);
+            Add(TotalEntered, other.TotalEntered);
+        }
+
+        private static void Add(long[] to, long[] from)
+        {
+            for (var i = 0; i < to.Length; i++)
+            {
+                to[i] += from[i];
+            }
+        }
+    }
+
+    /// <summary>Reached from visitors by highest rank (ranks above 5 count as 5), Entered from visitors by set of stages entered.</summary>
+    private static void Fill(VisitorTally t, ReadOnlySpan<long> byRank, ReadOnlySpan<long> bySet)
+    {
+        long atLeast = byRank[5] + byRank[6] + byRank[7];
         for (var r = 5; r >= 1; r--)
         {
-            atLeast += rankHist[r];
+            if (r < 5)
+            {
+                atLeast += byRank[r];
+            }
             t.Reached[r - 1] = atLeast;
         }
-        entered.CopyTo(t.Entered);
+        for (var set = 1; set < 32; set++)
+        {
+            if (bySet[set] == 0)
+            {
+                continue;
+            }
+            for (var b = 0; b < 5; b++)
+            {
+                if ((set & (1 << b)) != 0)
+                {
+                    t.Entered[b] += bySet[set];
+                }
+            }
+        }
     }
 }
