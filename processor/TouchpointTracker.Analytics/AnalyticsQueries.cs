@@ -21,6 +21,9 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 
     private static readonly string[] Stages = [.. AnalyticsVocabulary.Stages];
 
+    /// <summary>When set, the aggregate views record the time of each of their steps here (the benchmark prints them).</summary>
+    internal QueryPhases? Phases { get; set; }
+
     /// <summary>A site's time zone from the options (UTC when not configured).</summary>
     public TimeZoneInfo TimeZoneOf(string site) => store.Options.TimeZoneOf(site);
 
@@ -35,8 +38,11 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         VisitorTally tally;
         using (var rows = new DistinctVisitors.Rows())
         {
-            q.ReadChunks(store, rows.Read);
-            perDay = DistinctVisitors.Count(rows, out tally);
+            q.ReadChunks(store, rows.Read, Phases, "rows");
+            using (Phases?.Time("count"))
+            {
+                perDay = DistinctVisitors.Count(rows, out tally);
+            }
         }
         var byDay = perDay.ToDictionary(p => request.Range.From.AddDays((int)p.Key), p => Day(request.Range.From.AddDays((int)p.Key), p.Value));
         var total = Day(default, tally);
@@ -168,15 +174,27 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // scans and the copying share the two cores), the journeys folded as they come; then the counts (on every core)
         // and the times of the cohort's journeys.
         Parallel.Invoke(
-            () => rowsQuery.ReadChunks(store, rows.Read),
-            () => ReadJourneys(store, request, journeys));
+            () => rowsQuery.ReadChunks(store, rows.Read, Phases, "rows"),
+            () => ReadJourneys(store, request, journeys, Phases));
         var members = Members(rows);
         Dictionary<uint, VisitorTally> perGroup = [];
         VisitorTally overall = new();
         Dictionary<int, (long N, double? Median, double? P75)> times = [];
         Parallel.Invoke(
-            () => perGroup = DistinctVisitors.Count(rows, out overall),
-            () => times = journeys.Compute(vid => vid < (uint)members.Length && members[(int)vid]));
+            () =>
+            {
+                using (Phases?.Time("count"))
+                {
+                    perGroup = DistinctVisitors.Count(rows, out overall);
+                }
+            },
+            () =>
+            {
+                using (Phases?.Time("journey times"))
+                {
+                    times = journeys.Compute(vid => vid < (uint)members.Length && members[(int)vid]);
+                }
+            });
         var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -215,7 +233,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// visitor, so its rows all carry that visitor's number). Entries at or after the end of the range are left out, as the
     /// transitions after it were. For a filtered request only the cohort's visitors' rows are read.
     /// </summary>
-    private static void ReadJourneys(AnalyticsStore store, AnalyticsRequest request, FunnelTimes times)
+    private static void ReadJourneys(AnalyticsStore store, AnalyticsRequest request, FunnelTimes times, QueryPhases? phases)
     {
         const int ranks = 5;
         const long none = long.MinValue;
@@ -257,7 +275,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                     times.AddJourney(jkeys[i], vids[i], entries, none);
                 }
             }
-        });
+        }, phases, "journeys");
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
@@ -472,8 +490,13 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var key = q.DimensionKey(by);
         q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
         using var rows = new DistinctVisitors.Rows();
-        q.ReadChunks(store, rows.Read);
-        return Labelled(by, DistinctVisitors.Count(rows, out _), limit);
+        q.ReadChunks(store, rows.Read, Phases, "rows");
+        Dictionary<uint, VisitorTally> tallies;
+        using (Phases?.Time("count"))
+        {
+            tallies = DistinctVisitors.Count(rows, out _);
+        }
+        return Labelled(by, tallies, limit);
     }
 
     /// <summary>Tallies per dimension id with their values, most visitors (or visitors in awareness) first, then by value; at most <paramref name="limit"/>.</summary>
@@ -670,11 +693,19 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         }
 
         /// <summary>Runs the query through DuckDB's C API and hands its result to <paramref name="read"/> to read chunk by chunk.</summary>
-        public void ReadChunks(AnalyticsStore store, Action<NativeResult> read)
+        public void ReadChunks(AnalyticsStore store, Action<NativeResult> read, QueryPhases? phases = null, string name = "")
         {
             using var c = store.OpenReadConnection();
-            using var result = NativeResult.Execute(c, Text.ToString(), _parameters);
-            read(result);
+            NativeResult result;
+            using (phases?.Time(name + " query"))
+            {
+                result = NativeResult.Execute(c, Text.ToString(), _parameters);
+            }
+            using (result)
+            using (phases?.Time(name + " read"))
+            {
+                read(result);
+            }
         }
 
         /// <summary>Runs the query and hands each row to <paramref name="row"/>.</summary>
