@@ -128,10 +128,11 @@ internal static class DistinctVisitors
     /// <summary>
     /// Counts per group, and over all groups (<paramref name="total"/>: each visitor once, its rows of every group together).
     /// <para>
-    /// A counting sort by visitor number, on as many threads as cores (at most 4): each thread counts the visitors of its
-    /// share of the rows, the offsets follow (each thread's rows of a visitor after the previous thread's), each thread
-    /// moves its rows to their places (only the 32 bits the fold needs: group, rank and stages entered; the visitor is the
-    /// place), and each thread folds a range of visitors, with its own tallies, added up at the end.
+    /// A two-pass radix sort by visitor number, on as many threads as cores (at most 4) unless <paramref name="threads"/>
+    /// says otherwise. First the rows go to buckets of consecutive visitor numbers (at most 4,096 visitors each; each
+    /// thread moves its share of the rows, so the writes stream into a few hundred places instead of one random place per
+    /// row); then each bucket, small enough for the processor's cache, is put in visitor order by a counting sort and each
+    /// visitor's rows folded per group. Each thread folds whole buckets into its own tallies, added up at the end.
     /// </para>
     /// </summary>
     internal static Dictionary<uint, VisitorTally> Count(Rows rows, out VisitorTally total, int? threads = null)
@@ -145,101 +146,95 @@ internal static class DistinctVisitors
         }
         var keys = rows.Keys;
         var sums = rows.Sums;
-        var maxVid = (int)rows.MaxVid;
         var groups = (int)rows.MaxGroup + 1;
-        var vids = maxVid + 1;
-        if (rows.MaxVid >= Array.MaxLength - 1)
+        // buckets of 2^shift visitor numbers: at most 4,096 visitors each, at most 16,384 buckets
+        var shift = 12;
+        while (((long)rows.MaxVid >> shift) >= 16384)
         {
-            throw new InvalidOperationException($"Visitor number {rows.MaxVid} is beyond what the counting sort indexes.");
+            shift++;
         }
+        var buckets = (int)(rows.MaxVid >> shift) + 1;
         var parts = Math.Max(1, threads ?? (n < ParallelThreshold ? 1 : Math.Clamp(Environment.ProcessorCount, 1, 4)));
         var bounds = new int[parts + 1];
         for (var p = 0; p <= parts; p++)
         {
             bounds[p] = (int)((long)n * p / parts);
         }
-        var counts = new int[parts][];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parts };
+        var next = new int[parts][];
         var sessions = new long[parts][];
         var touches = new long[parts][];
-        var start = ScratchArrays<int>.Rent(vids + 1);
-        var sorted = ScratchArrays<uint>.Rent(n);
-        var folds = new Fold[parts];
+        var start = new int[buckets + 1];
+        var bucketed = ScratchArrays<ulong>.Rent(n);
+        var folds = new List<Fold>();
         try
         {
-            // 1. per thread: rows per visitor, and the sums per group (they need no distinct counting)
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            // 1. per thread: rows per bucket, and the sums per group (they need no distinct counting)
+            Parallel.For(0, parts, options, p =>
             {
-                var c = counts[p] = ScratchArrays<int>.Rent(vids);
-                Array.Clear(c, 0, vids);
+                var c = next[p] = new int[buckets];
                 var s = sessions[p] = new long[groups];
                 var t = touches[p] = new long[groups];
-                for (var i = bounds[p]; i < bounds[p + 1]; i++)
-                {
-                    c[(int)(uint)(keys[i] >> 8)]++;
-                }
-                if (sums is not null)
+                if (sums is null)
                 {
                     for (var i = bounds[p]; i < bounds[p + 1]; i++)
                     {
-                        var g = (int)(keys[i] >> 40);
-                        s[g] += (long)(sums[i] >> 32);
-                        t[g] += (long)(sums[i] & 0xFFFF_FFFF);
+                        c[(int)((uint)(keys[i] >> 8) >> shift)]++;
                     }
+                    return;
                 }
-            });
-            // 2. offsets: start[v] is where visitor v's rows begin; each thread's count becomes its next place
-            var at = 0;
-            for (var v = 0; v < vids; v++)
-            {
-                start[v] = at;
-                for (var p = 0; p < parts; p++)
-                {
-                    var c = counts[p][v];
-                    counts[p][v] = at;
-                    at += c;
-                }
-            }
-            start[vids] = at;
-            // 3. per thread: its rows to their places, as (group << 8) | (rank << 5) | entered
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
-            {
-                var next = counts[p];
                 for (var i = bounds[p]; i < bounds[p + 1]; i++)
                 {
                     var k = keys[i];
-                    sorted[next[(int)(uint)(k >> 8)]++] = (uint)((k >> 32) & 0xFFFF_FF00) | (uint)(k & 0xFF);
+                    c[(int)((uint)(k >> 8) >> shift)]++;
+                    var g = (int)(k >> 40);
+                    s[g] += (long)(sums[i] >> 32);
+                    t[g] += (long)(sums[i] & 0xFFFF_FFFF);
                 }
             });
-            // 4. per thread: a range of visitors with about n / parts rows
-            var cuts = new int[parts + 1];
-            cuts[parts] = vids;
-            for (int p = 1, v = 0; p < parts; p++)
+            // 2. where each bucket begins, and where each thread's rows of it go
+            var at = 0;
+            for (var b = 0; b < buckets; b++)
             {
-                var target = (long)n * p / parts;
-                while (v < vids && start[v] < target)
+                start[b] = at;
+                for (var p = 0; p < parts; p++)
                 {
-                    v++;
+                    var c = next[p][b];
+                    next[p][b] = at;
+                    at += c;
                 }
-                cuts[p] = v;
             }
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            start[buckets] = at;
+            // 3. per thread: its rows to their buckets
+            Parallel.For(0, parts, options, p =>
             {
-                var f = folds[p] = new Fold(groups);
-                f.Run(sorted, start, cuts[p], cuts[p + 1]);
+                var to = next[p];
+                for (var i = bounds[p]; i < bounds[p + 1]; i++)
+                {
+                    var k = keys[i];
+                    bucketed[to[(int)((uint)(k >> 8) >> shift)]++] = k;
+                }
+            });
+            // 4. per thread, bucket after bucket: visitor order within the bucket, then the fold
+            Parallel.For(0, buckets, options, () => new Fold(groups, 1 << shift), (b, _, fold) =>
+            {
+                fold.Bucket(bucketed, start[b], start[b + 1], (uint)b << shift);
+                return fold;
+            }, fold =>
+            {
+                lock (folds)
+                {
+                    folds.Add(fold);
+                }
             });
         }
         finally
         {
-            foreach (var c in counts)
-            {
-                ScratchArrays<int>.Return(c);
-            }
-            ScratchArrays<int>.Return(start);
-            ScratchArrays<uint>.Return(sorted);
+            ScratchArrays<ulong>.Return(bucketed);
         }
         // 5. the threads' tallies added up
         var all = folds[0];
-        for (var p = 1; p < parts; p++)
+        for (var p = 1; p < folds.Count; p++)
         {
             all.Add(folds[p]);
         }
@@ -277,20 +272,66 @@ internal static class DistinctVisitors
     }
 
     /// <summary>One thread's tallies: per group, visitors by highest rank (8 per group) and by the set of stages entered (32 per group).</summary>
-    private sealed class Fold(int groups)
+    private sealed class Fold(int groups, int bucketVisitors)
     {
         public readonly long[] Rank = new long[groups * 8];
         public readonly long[] Entered = new long[groups * 32];
         public readonly long[] TotalRank = new long[8];
         public readonly long[] TotalEntered = new long[32];
+        // state[g]: the current visitor's folded (rank << 5) | entered in group g, valid when stamp[g] is the visitor's number + 1
+        private readonly long[] _stamp = new long[groups];
+        private readonly byte[] _state = new byte[groups];
+        private int[] _touched = new int[16];
+        private readonly int[] _start = new int[bucketVisitors + 1];
+        private uint[] _sorted = new uint[1024];
 
-        /// <summary>Visitors <paramref name="from"/> to <paramref name="to"/> (exclusive) of the sorted rows.</summary>
-        public void Run(uint[] sorted, int[] start, int from, int to)
+        /// <summary>
+        /// The rows <paramref name="from"/> to <paramref name="to"/> (exclusive) of <paramref name="keys"/>: one bucket, whose
+        /// visitor numbers are <paramref name="firstVid"/> and the next ones.
+        /// </summary>
+        public void Bucket(ulong[] keys, int from, int to, uint firstVid)
         {
-            // state[g]: the visitor's folded (rank << 5) | entered in group g, valid when stamp[g] is the visitor's number + 1
-            var stamp = new int[Rank.Length / 8];
-            var state = new byte[stamp.Length];
-            var touched = new int[16];
+            if (from == to)
+            {
+                return;
+            }
+            var start = _start;
+            var mask = (uint)(start.Length - 2);
+            Array.Clear(start);
+            for (var i = from; i < to; i++)
+            {
+                start[(int)(((uint)(keys[i] >> 8) & mask) + 1)]++;
+            }
+            for (var v = 1; v < start.Length; v++)
+            {
+                start[v] += start[v - 1];
+            }
+            if (_sorted.Length < to - from)
+            {
+                _sorted = new uint[Math.Max(to - from, _sorted.Length * 2)];
+            }
+            var sorted = _sorted;
+            for (var i = from; i < to; i++)
+            {
+                // the fold needs the group, the rank and the stages entered: (group << 8) | (rank << 5) | entered
+                var k = keys[i];
+                sorted[start[(int)((uint)(k >> 8) & mask)]++] = (uint)((k >> 32) & 0xFFFF_FF00) | (uint)(k & 0xFF);
+            }
+            // start[v] is now where visitor v + 1's rows begin: shift back by one
+            for (var v = start.Length - 1; v > 0; v--)
+            {
+                start[v] = start[v - 1];
+            }
+            start[0] = 0;
+            Run(sorted, start, 0, start.Length - 1, firstVid);
+        }
+
+        /// <summary>Visitors <paramref name="from"/> to <paramref name="to"/> (exclusive, numbered from <paramref name="firstVid"/>) of the sorted rows.</summary>
+        private void Run(uint[] sorted, int[] start, int from, int to, uint firstVid)
+        {
+            var stamp = _stamp;
+            var state = _state;
+            var touched = _touched;
             for (var v = from; v < to; v++)
             {
                 int lo = start[v], hi = start[v + 1];
@@ -311,9 +352,9 @@ internal static class DistinctVisitors
                 }
                 if (touched.Length < hi - lo)
                 {
-                    touched = new int[Math.Max(hi - lo, touched.Length * 2)];
+                    touched = _touched = new int[Math.Max(hi - lo, touched.Length * 2)];
                 }
-                var mark = v + 1;
+                var mark = (long)firstVid + v + 1;
                 var m = 0;
                 int best = 0, entered = 0;
                 for (var i = lo; i < hi; i++)

@@ -212,6 +212,33 @@ using (var store = new AnalyticsStore(options))
     cmd.CommandText = "SELECT visitor FROM visitors WHERE site = 'acme' ORDER BY vkey LIMIT 1";
     visitor = (string?)cmd.ExecuteScalar();
 }
+if (args.Contains("--count-only"))
+{
+    // The in-memory distinct count alone, over the overview's rows (read once): wall and CPU per run, on one thread and on every core.
+    using var store = new AnalyticsStore(options);
+    using var c = store.OpenReadConnection();
+    using var rows = new DistinctVisitors.Rows();
+    using (var result = NativeResult.Execute(c, $"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE site = $site AND day BETWEEN $from AND $to",
+               [new DuckDBParameter("site", site), new DuckDBParameter("from", range.From), new DuckDBParameter("to", range.To)]))
+    {
+        rows.Read(result);
+    }
+    foreach (var threads in new int?[] { 1, null, 1, null })
+    {
+        var wall = new List<double>();
+        var cpu = new List<double>();
+        for (var i = 0; i < warmRuns; i++)
+        {
+            var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            DistinctVisitors.Count(rows, out _, threads);
+            wall.Add(sw.Elapsed.TotalMilliseconds);
+            cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
+        }
+        Console.WriteLine($"count of {rows.Count:N0} rows on {(threads is null ? "every core" : "1 thread")}: wall p50 {P(wall, 0.5):N0} ms, CPU p50 {P(cpu, 0.5):N0} ms; load {LoadAverage()}");
+    }
+    return;
+}
 if (args.Contains("--no-queries"))
 {
     if (!keep)

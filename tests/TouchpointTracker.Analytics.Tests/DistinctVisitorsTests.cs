@@ -54,6 +54,7 @@ public sealed class DistinctVisitorsTests
     [TestCase(4, 3, 20000, 3000, 7)]
     [TestCase(5, 4, 20000, 8000, 1200)]
     [TestCase(6, 2, 70000, 20000, 40)]
+    [TestCase(7, 2, 30000, 40_000_000, 20)] // visitor numbers past 2^26: buckets of more than 4,096 visitors
     public void Counts_on_any_number_of_threads_equal_a_brute_force(int seed, int threads, int n, int visitors, int groups)
     {
         var rows = Random(seed, n, visitors, groups);
