@@ -33,12 +33,13 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // counted per day and in total by DistinctVisitors
         var q = new Sql();
         var where = q.RollupWhere(request);
-        q.Text.Append($"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE {where}");
+        q.Text.Append($"SELECT {DistinctVisitors.ColumnsSql("day", withSums: true)} FROM visitor_days WHERE {where}");
+        var firstDay = request.Range.From.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
         Dictionary<uint, VisitorTally> perDay;
         VisitorTally tally;
         using (var rows = new DistinctVisitors.Rows())
         {
-            q.ReadChunks(store, rows.Read, Phases, "rows");
+            q.ReadChunks(store, r => rows.Read(r, grouped: true, firstDay), Phases, "rows");
             using (Phases?.Time("count"))
             {
                 perDay = DistinctVisitors.Count(rows, out tally);
@@ -166,15 +167,17 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // One read of the cohort's rows gives the counts (per value of `by` and overall) and the cohort itself.
         var rowsQuery = new Sql();
         var where = rowsQuery.RollupWhere(request);
-        // the funnel needs no session or touch sums: one number per row
-        rowsQuery.Text.Append($"SELECT {DistinctVisitors.KeySql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
+        // the funnel needs no session or touch sums
+        var column = by is null ? null : VisitorDays.IdColumn(Column(by));
+        var notSet = by is null ? null : NotSetId(by);
+        rowsQuery.Text.Append($"SELECT {DistinctVisitors.ColumnsSql(column, withSums: false)} FROM visitor_days WHERE {where}");
         using var rows = new DistinctVisitors.Rows(withSums: false);
         var journeys = new FunnelTimes();
         // The cohort's rows and the site's journey_entries rows are read side by side (two read connections: DuckDB's
         // scans and the copying share the two cores), the journeys folded as they come; then the counts (on every core)
         // and the times of the cohort's journeys.
         Parallel.Invoke(
-            () => rowsQuery.ReadChunks(store, rows.Read, Phases, "rows"),
+            () => rowsQuery.ReadChunks(store, r => rows.Read(r, grouped: column is not null, foldedToZero: notSet), Phases, "rows"),
             () => ReadJourneys(store, request, journeys, Phases));
         var members = Members(rows);
         Dictionary<uint, VisitorTally> perGroup = [];
@@ -487,16 +490,31 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     {
         var q = new Sql();
         var where = q.RollupWhere(request);
-        var key = q.DimensionKey(by);
-        q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
+        var notSet = NotSetId(by);
+        q.Text.Append($"SELECT {DistinctVisitors.ColumnsSql(VisitorDays.IdColumn(Column(by)), withSums: true)} FROM visitor_days WHERE {where}");
         using var rows = new DistinctVisitors.Rows();
-        q.ReadChunks(store, rows.Read, Phases, "rows");
+        q.ReadChunks(store, r => rows.Read(r, grouped: true, foldedToZero: notSet), Phases, "rows");
         Dictionary<uint, VisitorTally> tallies;
         using (Phases?.Time("count"))
         {
             tallies = DistinctVisitors.Count(rows, out _);
         }
         return Labelled(by, tallies, limit);
+    }
+
+    /// <summary>
+    /// The id of a literal '(not set)' value of a breakdown dimension, if the store has one: the rows read count it as no value
+    /// (id 0), since both are shown as '(not set)' and a visitor with both counts once.
+    /// </summary>
+    private uint? NotSetId(string dimension)
+    {
+        var q = new Sql();
+        q.Param("dim", VisitorDays.DimensionNumber(Column(dimension)));
+        q.Param("not_set", "(not set)");
+        q.Text.Append("SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set");
+        uint? id = null;
+        q.Read(store, r => id = r.GetFieldValue<uint>(0));
+        return id;
     }
 
     /// <summary>Tallies per dimension id with their values, most visitors (or visitors in awareness) first, then by value; at most <paramref name="limit"/>.</summary>
@@ -620,19 +638,6 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                 Param("f_stage_rank", JourneyStages.Rank(f.Stage));
             }
             return w.ToString();
-        }
-
-        /// <summary>
-        /// The grouping key of a breakdown dimension on visitor_days: its id, with the id of a literal '(not set)' value folded
-        /// into 0 (no value), since both are shown as '(not set)' and a visitor with both counts once.
-        /// </summary>
-        public string DimensionKey(string dimension)
-        {
-            var column = Column(dimension); // the whitelist
-            var n = VisitorDays.DimensionNumber(column);
-            Param("dim", n);
-            Param("not_set", "(not set)");
-            return $"CASE WHEN {column}_id = (SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set) THEN 0 ELSE {column}_id END";
         }
 
         /// <summary>site, UTC instants of the local days and filters on touchpoints.</summary>

@@ -14,31 +14,35 @@ internal sealed class VisitorTally
 
 /// <summary>
 /// Exact distinct-visitor counting over <c>visitor_days</c> rows, done here rather than by a hash aggregate in DuckDB:
-/// visitor numbers are dense (1..n per site), so the rows are put in visitor order by a counting sort (two passes over
-/// an array) and each visitor's rows are then folded per group with a stamp array, with no hash table at all. On the
-/// 10-million-touchpoint benchmark this is several times cheaper than DuckDB's GROUP BY (group, vid) over the same
-/// rows (millions of distinct pairs). Pure logic: the caller reads the rows.
+/// visitor numbers are dense (1..n per site), so the rows are put in visitor order by a radix sort and each visitor's
+/// rows are then folded per group with a stamp array, with no hash table at all. On the 10-million-touchpoint benchmark
+/// this is several times cheaper than DuckDB's GROUP BY (group, vid) over the same rows (millions of distinct pairs).
+/// Pure logic apart from <see cref="Rows.Read"/>, which copies a result's columns.
 /// <para>
-/// A row is two numbers: <c>(group &lt;&lt; 40) | (vid &lt;&lt; 8) | (max_rank &lt;&lt; 5) | (entered &gt;&gt; 1)</c>
-/// (<see cref="RowSql"/>) and <c>(sessions &lt;&lt; 32) | touches</c>; groups are below 2^24, visitor numbers below 2^32.
+/// A row is kept as two numbers: <c>(group &lt;&lt; 40) | (vid &lt;&lt; 8) | (max_rank &lt;&lt; 5) | (entered &gt;&gt; 1)</c>
+/// (<see cref="Pack"/>) and <c>(sessions &lt;&lt; 32) | touches</c>; groups are below 2^24, visitor numbers below 2^32.
+/// DuckDB hands the plain columns (<see cref="ColumnsSql"/>) and the numbers are packed as the chunks are copied: packing
+/// them in SQL cost DuckDB more (a dozen vector operations per row) than the copy loop costs here.
 /// </para>
 /// </summary>
 internal static class DistinctVisitors
 {
-    /// <summary>The SQL select list of a row for a group expression (an integer below 2^24).</summary>
-    internal static string RowSql(string group) =>
-        $"(({group})::UBIGINT << 40) | (vid::UBIGINT << 8) | (max_rank::UBIGINT << 5) | (entered::UBIGINT >> 1), (sessions::UBIGINT << 32) | touches::UBIGINT";
+    /// <summary>Groups are below this.</summary>
+    internal const uint MaxGroups = 1 << 24;
 
-    /// <summary>The first number of <see cref="RowSql"/> alone, for a caller that needs no sums (the funnel).</summary>
-    internal static string KeySql(string group) =>
-        $"(({group})::UBIGINT << 40) | (vid::UBIGINT << 8) | (max_rank::UBIGINT << 5) | (entered::UBIGINT >> 1)";
+    /// <summary>
+    /// The SQL select list <see cref="Rows.Read"/> reads: the group column when there is one (a DATE, or a UINTEGER id),
+    /// then the visitor number, highest rank and stages entered, and with sums the sessions and touches of the row.
+    /// </summary>
+    internal static string ColumnsSql(string? group, bool withSums) =>
+        (group is null ? "" : group + ", ") + "vid, max_rank, entered" + (withSums ? ", sessions, touches" : "");
 
     internal static ulong Pack(uint group, uint vid, int maxRank, int entered) =>
         ((ulong)group << 40) | ((ulong)vid << 8) | ((ulong)(maxRank & 7) << 5) | ((ulong)(entered >> 1) & 31);
 
     /// <summary>
-    /// The rows of a result whose first column is <see cref="KeySql"/> and, with sums, second <see cref="RowSql"/>'s second
-    /// number. The arrays are rented (<see cref="ScratchArrays{T}"/>): dispose the rows after counting.
+    /// Rows packed as the class summary says. The arrays are rented (<see cref="ScratchArrays{T}"/>): dispose the rows after
+    /// counting.
     /// </summary>
     internal sealed class Rows(bool withSums = true) : IDisposable
     {
@@ -87,26 +91,75 @@ internal static class DistinctVisitors
             Count++;
         }
 
-        /// <summary>Appends every row of <paramref name="result"/>: a span copy per chunk and column.</summary>
-        public void Read(NativeResult result)
+        /// <summary>
+        /// Appends every row of <paramref name="result"/>, whose columns are <see cref="ColumnsSql"/>'s. The group is 0 without
+        /// a group column; from a DATE column, its day number minus <paramref name="firstDay"/> (days since 1970-01-01); from
+        /// a UINTEGER column, its value, with <paramref name="foldedToZero"/> (when given) counted as 0.
+        /// </summary>
+        public void Read(NativeResult result, bool grouped, int firstDay = 0, uint? foldedToZero = null)
         {
+            var first = grouped ? 1 : 0;
+            if (result.ColumnCount != first + (withSums ? 5 : 3))
+            {
+                throw new InvalidOperationException($"A visitor row has {first + (withSums ? 5 : 3)} columns, not {result.ColumnCount}.");
+            }
+            var byDay = grouped && result.ColumnType(0) == DuckDB.NET.Native.DuckDBType.Date;
+            var fold = foldedToZero ?? 0;
             Reserve(Count + result.RowCount);
             uint maxVid = MaxVid, maxGroup = MaxGroup;
             while (result.NextChunk())
             {
-                var keys = result.NonNullValues<ulong>(0);
-                Reserve(Count + (long)keys.Length);
-                keys.CopyTo(Keys.AsSpan(Count));
+                var size = result.ChunkSize;
+                Reserve(Count + (long)size);
+                var vids = result.NonNullValues<uint>(first);
+                var ranks = result.NonNullValues<byte>(first + 1);
+                var entered = result.NonNullValues<byte>(first + 2);
+                var keys = Keys.AsSpan(Count, size);
+                // the group first (0, a day or an id), then the rest of the key
+                if (!grouped)
+                {
+                    keys.Clear();
+                }
+                else if (byDay)
+                {
+                    var days = result.NonNullValues<int>(0);
+                    for (var i = 0; i < keys.Length; i++)
+                    {
+                        var g = (uint)(days[i] - firstDay);
+                        maxGroup = Math.Max(maxGroup, g);
+                        keys[i] = (ulong)g << 40;
+                    }
+                }
+                else
+                {
+                    var ids = result.NonNullValues<uint>(0);
+                    for (var i = 0; i < keys.Length; i++)
+                    {
+                        var g = ids[i] == fold ? 0 : ids[i];
+                        maxGroup = Math.Max(maxGroup, g);
+                        keys[i] = (ulong)g << 40;
+                    }
+                }
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    maxVid = Math.Max(maxVid, vids[i]);
+                    keys[i] |= ((ulong)vids[i] << 8) | ((ulong)(ranks[i] & 7) << 5) | ((ulong)(entered[i] >> 1) & 31);
+                }
                 if (Sums is not null)
                 {
-                    result.NonNullValues<ulong>(1).CopyTo(Sums.AsSpan(Count));
+                    var sessions = result.NonNullValues<int>(first + 3);
+                    var touches = result.NonNullValues<int>(first + 4);
+                    var sums = Sums.AsSpan(Count, size);
+                    for (var i = 0; i < sums.Length; i++)
+                    {
+                        sums[i] = ((ulong)(uint)sessions[i] << 32) | (uint)touches[i];
+                    }
                 }
-                foreach (var k in keys)
-                {
-                    maxVid = Math.Max(maxVid, (uint)(k >> 8));
-                    maxGroup = Math.Max(maxGroup, (uint)(k >> 40));
-                }
-                Count += keys.Length;
+                Count += size;
+            }
+            if (maxGroup >= MaxGroups)
+            {
+                throw new InvalidOperationException($"Group {maxGroup} is beyond the {MaxGroups:N0} a visitor row holds.");
             }
             MaxVid = maxVid;
             MaxGroup = maxGroup;

@@ -218,10 +218,10 @@ if (args.Contains("--count-only"))
     using var store = new AnalyticsStore(options);
     using var c = store.OpenReadConnection();
     using var rows = new DistinctVisitors.Rows();
-    using (var result = NativeResult.Execute(c, $"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE site = $site AND day BETWEEN $from AND $to",
+    using (var result = NativeResult.Execute(c, $"SELECT {DistinctVisitors.ColumnsSql("day", withSums: true)} FROM visitor_days WHERE site = $site AND day BETWEEN $from AND $to",
                [new DuckDBParameter("site", site), new DuckDBParameter("from", range.From), new DuckDBParameter("to", range.To)]))
     {
-        rows.Read(result);
+        rows.Read(result, grouped: true, range.From.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber);
     }
     foreach (var threads in new int?[] { 1, null, 1, null })
     {

@@ -217,33 +217,78 @@ public sealed class NativeResultTests
         Assert.That(result.NonNullValues<uint>(0)[0], Is.EqualTo(7u));
     }
 
+    [TestCase(false, 0)]
+    [TestCase(true, 0)]
+    [TestCase(true, 1)]
+    public void Visitor_rows_read_in_chunks_equal_the_rows_read_one_by_one(bool withSums, int grouping)
+    {
+        // grouping 0: by a day (DATE), 1: by a dimension id with id 7 counted as 0; and rows without a group
+        using var c = Open();
+        foreach (var grouped in new[] { true, false })
+        {
+            if (!grouped && grouping == 1)
+            {
+                continue;
+            }
+            var group = !grouped ? null : grouping == 0 ? "DATE '2026-01-01' + (i % 90)::INTEGER AS day" : "(i % 37)::UINTEGER AS id";
+            var sql = $"""
+                SELECT {DistinctVisitors.ColumnsSql(group, withSums)} FROM (
+                    SELECT i, (i * 7 % 100003)::UINTEGER AS vid, (i % 6)::UTINYINT AS max_rank, (i % 64)::UTINYINT AS entered,
+                           (i % 5 + 1)::INTEGER AS sessions, (i * 13 % 1000)::INTEGER AS touches
+                    FROM range(30000) t(i))
+                """;
+            var expectedKeys = new List<ulong> { 5UL << 8 };
+            var expectedSums = new List<ulong> { 1 };
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = sql;
+                using var r = cmd.ExecuteReader();
+                var f = grouped ? 1 : 0;
+                while (r.Read())
+                {
+                    uint g = !grouped ? 0 : grouping == 0 ? (uint)(r.GetFieldValue<DateOnly>(0).DayNumber - new DateOnly(2025, 12, 31).DayNumber) : r.GetFieldValue<uint>(0);
+                    if (grouping == 1 && g == 7)
+                    {
+                        g = 0;
+                    }
+                    expectedKeys.Add(DistinctVisitors.Pack(g, r.GetFieldValue<uint>(f), r.GetFieldValue<byte>(f + 1), r.GetFieldValue<byte>(f + 2)));
+                    if (withSums)
+                    {
+                        expectedSums.Add(((ulong)r.GetFieldValue<int>(f + 3) << 32) | (uint)r.GetFieldValue<int>(f + 4));
+                    }
+                }
+            }
+            using var rows = new DistinctVisitors.Rows(withSums);
+            rows.Add(5UL << 8, 1); // rows already there stay first
+            using (var result = NativeResult.Execute(c, sql, []))
+            {
+                rows.Read(result, grouped, new DateOnly(2025, 12, 31).DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber, grouping == 1 ? 7u : null);
+            }
+            Assert.That(rows.Count, Is.EqualTo(30001));
+            Assert.That(rows.Keys.Take(rows.Count).ToArray(), Is.EqualTo(expectedKeys.ToArray()));
+            Assert.That(rows.Sums?.Take(rows.Count).ToArray(), withSums ? Is.EqualTo(expectedSums.ToArray()) : Is.Null);
+            Assert.That(rows.MaxVid, Is.EqualTo(expectedKeys.Max(k => (uint)(k >> 8))));
+            Assert.That(rows.MaxGroup, Is.EqualTo(expectedKeys.Max(k => (uint)(k >> 40))));
+            Assert.That(rows.MaxGroup, Is.EqualTo(!grouped ? 0u : grouping == 0 ? 90u : 36u));
+        }
+    }
+
     [Test]
-    public void Visitor_rows_read_in_chunks_equal_the_rows_read_one_by_one()
+    public void Visitor_rows_of_the_wrong_shape_are_refused()
     {
         using var c = Open();
-        const string sql = "SELECT ((i % 37)::UBIGINT << 40) | ((i * 7 % 100003)::UBIGINT << 8) | (i % 256)::UBIGINT, i::UBIGINT * 3 FROM range(30000) t(i)";
-        var keys = new List<ulong>();
-        var sums = new List<ulong>();
-        using (var cmd = c.CreateCommand())
+        using var rows = new DistinctVisitors.Rows(withSums: true);
+        using (var result = NativeResult.Execute(c, "SELECT 1::UINTEGER, 2::UTINYINT, 3::UTINYINT", []))
         {
-            cmd.CommandText = sql;
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                keys.Add(r.GetFieldValue<ulong>(0));
-                sums.Add(r.GetFieldValue<ulong>(1));
-            }
+            Assert.Throws<InvalidOperationException>(() => rows.Read(result, grouped: false), "sums missing");
         }
-        using var rows = new DistinctVisitors.Rows();
-        rows.Add(5UL << 8, 1); // rows already there stay first
-        using (var result = NativeResult.Execute(c, sql, []))
+        using (var result = NativeResult.Execute(c, "SELECT 1::UINTEGER, 2::UINTEGER, 2::UTINYINT, 3::UTINYINT, 1::BIGINT, 1::BIGINT", []))
         {
-            rows.Read(result);
+            Assert.Throws<InvalidCastException>(() => rows.Read(result, grouped: true), "sessions as BIGINT");
         }
-        Assert.That(rows.Count, Is.EqualTo(keys.Count + 1));
-        Assert.That(rows.Keys.Take(rows.Count).ToArray(), Is.EqualTo(new[] { 5UL << 8 }.Concat(keys).ToArray()));
-        Assert.That(rows.Sums!.Take(rows.Count).ToArray(), Is.EqualTo(new[] { 1UL }.Concat(sums).ToArray()));
-        Assert.That(rows.MaxVid, Is.EqualTo(keys.Max(k => (uint)(k >> 8))));
-        Assert.That(rows.MaxGroup, Is.EqualTo(36u));
+        using (var result = NativeResult.Execute(c, "SELECT 16777216::UINTEGER, 2::UINTEGER, 2::UTINYINT, 3::UTINYINT, 1::INTEGER, 1::INTEGER", []))
+        {
+            Assert.Throws<InvalidOperationException>(() => rows.Read(result, grouped: true), "a group past 2^24");
+        }
     }
 }
