@@ -243,12 +243,15 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         var q = new Sql();
         q.Param("site", request.Range.Site);
         q.Param("to_utc", request.Range.ToUtcExclusive);
-        q.Param("none", none);
-        static string Entry(int r) => $"CASE WHEN e{r} < $to_utc THEN epoch_us(e{r}) ELSE $none END";
-        static string Counted(int r) => $"coalesce((e{r} < $to_utc)::INTEGER, 0)";
+        var toUtc = (request.Range.ToUtcExclusive.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        // DuckDB keeps the rows with two entries or more, one of them before the end (cheap tests: comparing and counting
+        // every entry in SQL cost it more than the rest of the query); the exact rule, two entries before the end, is
+        // applied below as the chunks are read
+        var entries = Enumerable.Range(1, ranks).Select(r => $"e{r}").ToList();
         q.Text.Append($"""
-            SELECT vid, jkey, {string.Join(", ", Enumerable.Range(1, ranks).Select(Entry))} FROM journey_entries
-            WHERE site = $site AND {string.Join(" + ", Enumerable.Range(1, ranks).Select(Counted))} >= 2
+            SELECT vid, jkey, {string.Join(", ", entries)} FROM journey_entries
+            WHERE site = $site AND {string.Join(" + ", entries.Select(e => $"({e} IS NOT NULL)::INTEGER"))} >= 2
+              AND least({string.Join(", ", entries)}) < $to_utc
             """);
         if (request.Filters != AnalyticsFilters.None)
         {
@@ -258,24 +261,41 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         q.ReadChunks(store, r =>
         {
             times.Reserve(r.RowCount);
-            Span<long> entries = stackalloc long[ranks];
+            Span<long> row = stackalloc long[ranks];
+            var cols = new long[ranks][];
             while (r.NextChunk())
             {
                 var vids = r.NonNullValues<uint>(0);
+                if (cols[0] is null || cols[0].Length < vids.Length)
+                {
+                    for (var e = 0; e < ranks; e++)
+                    {
+                        cols[e] = new long[Math.Max(2048, vids.Length)];
+                    }
+                }
                 var jkeys = r.NonNullValues<ulong>(1);
-                var e1 = r.NonNullValues<long>(2);
-                var e2 = r.NonNullValues<long>(3);
-                var e3 = r.NonNullValues<long>(4);
-                var e4 = r.NonNullValues<long>(5);
-                var e5 = r.NonNullValues<long>(6);
+                for (var e = 0; e < ranks; e++)
+                {
+                    // an entry that is NULL or at or after the end of the range counts as not entered
+                    var values = r.Values<long>(2 + e);
+                    var all = r.AllValid(2 + e);
+                    for (var i = 0; i < vids.Length; i++)
+                    {
+                        cols[e][i] = (all || r.IsValid(2 + e, i)) && values[i] < toUtc ? values[i] : none;
+                    }
+                }
                 for (var i = 0; i < vids.Length; i++)
                 {
-                    entries[0] = e1[i];
-                    entries[1] = e2[i];
-                    entries[2] = e3[i];
-                    entries[3] = e4[i];
-                    entries[4] = e5[i];
-                    times.AddJourney(jkeys[i], vids[i], entries, none);
+                    var entered = 0;
+                    for (var e = 0; e < ranks; e++)
+                    {
+                        row[e] = cols[e][i];
+                        entered += row[e] != none ? 1 : 0;
+                    }
+                    if (entered >= 2)
+                    {
+                        times.AddJourney(jkeys[i], vids[i], row, none);
+                    }
                 }
             }
         }, phases, "journeys");
