@@ -20,6 +20,8 @@ using TouchpointTracker.Journeys;
 //            --views overview,funnel (only the API views whose name contains one of these; "none" skips them)
 //            --phases (after each API view's line, the median wall time of each of its steps over the warm runs: the query in
 //            DuckDB, reading its result, counting; steps on parallel threads overlap)
+//            --count-only (only the in-memory distinct count over the overview's rows, read once: wall and CPU per run, on
+//            one thread and on every core, --warm runs each)
 //   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush. Each figure line ends with the load average (/proc/loadavg).
 if (args.Contains("--markov-only"))
 {
