@@ -21,6 +21,9 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 
     private static readonly string[] Stages = [.. AnalyticsVocabulary.Stages];
 
+    /// <summary>When set, the aggregate views record the time of each of their steps here (the benchmark prints them).</summary>
+    internal QueryPhases? Phases { get; set; }
+
     /// <summary>A site's time zone from the options (UTC when not configured).</summary>
     public TimeZoneInfo TimeZoneOf(string site) => store.Options.TimeZoneOf(site);
 
@@ -30,10 +33,18 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // counted per day and in total by DistinctVisitors
         var q = new Sql();
         var where = q.RollupWhere(request);
-        q.Text.Append($"SELECT {DistinctVisitors.RowSql("day - $from")} FROM visitor_days WHERE {where}");
-        var rows = new DistinctVisitors.Rows();
-        q.ReadAll(store, rows.Read);
-        var perDay = DistinctVisitors.Count(rows, out var tally);
+        q.Text.Append($"SELECT {DistinctVisitors.ColumnsSql("day", withSums: true)} FROM visitor_days WHERE {where}");
+        var firstDay = request.Range.From.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+        Dictionary<uint, VisitorTally> perDay;
+        VisitorTally tally;
+        using (var rows = new DistinctVisitors.Rows())
+        {
+            q.ReadChunks(store, r => rows.Read(r, grouped: true, firstDay), Phases, "rows");
+            using (Phases?.Time("count"))
+            {
+                perDay = DistinctVisitors.Count(rows, out tally);
+            }
+        }
         var byDay = perDay.ToDictionary(p => request.Range.From.AddDays((int)p.Key), p => Day(request.Range.From.AddDays((int)p.Key), p.Value));
         var total = Day(default, tally);
         var range = request.Range;
@@ -156,23 +167,37 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
         // One read of the cohort's rows gives the counts (per value of `by` and overall) and the cohort itself.
         var rowsQuery = new Sql();
         var where = rowsQuery.RollupWhere(request);
-        // the funnel needs no session or touch sums: one number per row
-        rowsQuery.Text.Append($"SELECT {DistinctVisitors.KeySql(by is null ? "0" : rowsQuery.DimensionKey(by))} FROM visitor_days WHERE {where}");
-        var rows = new DistinctVisitors.Rows();
+        // the funnel needs no session or touch sums
+        var column = by is null ? null : VisitorDays.IdColumn(Column(by));
+        var notSet = by is null ? null : NotSetId(by);
+        rowsQuery.Text.Append($"SELECT {DistinctVisitors.ColumnsSql(column, withSums: false)} FROM visitor_days WHERE {where}");
+        using var rows = new DistinctVisitors.Rows(withSums: false);
         var journeys = new FunnelTimes();
-        // The cohort's rows and the site's journey_entries rows are read side by side (two read connections; the reading is
-        // C# work per row, so the two cores share it), the journeys folded as they come; then the counts and the times of
-        // the cohort's journeys are computed side by side too.
+        // The cohort's rows and the site's journey_entries rows are read side by side (two read connections: DuckDB's
+        // scans and the copying share the two cores), the journeys folded as they come; then the counts (on every core)
+        // and the times of the cohort's journeys.
         Parallel.Invoke(
-            () => rowsQuery.Read(store, r => rows.Add(r.GetFieldValue<ulong>(0), 0)),
-            () => ReadJourneys(store, request, journeys));
+            () => rowsQuery.ReadChunks(store, r => rows.Read(r, grouped: column is not null, foldedToZero: notSet), Phases, "rows"),
+            () => ReadJourneys(store, request, journeys, Phases));
         var members = Members(rows);
         Dictionary<uint, VisitorTally> perGroup = [];
         VisitorTally overall = new();
         Dictionary<int, (long N, double? Median, double? P75)> times = [];
         Parallel.Invoke(
-            () => perGroup = DistinctVisitors.Count(rows, out overall),
-            () => times = journeys.Compute(vid => vid < (uint)members.Length && members[(int)vid]));
+            () =>
+            {
+                using (Phases?.Time("count"))
+                {
+                    perGroup = DistinctVisitors.Count(rows, out overall);
+                }
+            },
+            () =>
+            {
+                using (Phases?.Time("journey times"))
+                {
+                    times = journeys.Compute(vid => vid < (uint)members.Length && members[(int)vid]);
+                }
+            });
         var groups = by is null ? [] : Labelled(by, perGroup, limit, byReached: true).Select(g => (g.Value, Counts: g.Tally.Reached)).ToList();
         List<FunnelStage> Build(long[] counts, bool withTimes)
         {
@@ -193,18 +218,14 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             by is null ? null : [.. groups.Select(g => new FunnelGroup(g.Value, Build(g.Counts, false)))]);
     }
 
-    /// <summary>The visitor numbers of the cohort's rows, as a bit array.</summary>
-    private static System.Collections.BitArray Members(DistinctVisitors.Rows cohort)
+    /// <summary>The visitor numbers of the cohort's rows: [vid] is true for a member.</summary>
+    private static bool[] Members(DistinctVisitors.Rows cohort)
     {
-        var members = new System.Collections.BitArray(1024);
+        var members = new bool[cohort.Count == 0 ? 0 : (long)cohort.MaxVid + 1];
+        var keys = cohort.Keys;
         for (var i = 0; i < cohort.Count; i++)
         {
-            var vid = (int)(uint)(cohort.Keys[i] >> 8);
-            if (vid >= members.Length)
-            {
-                members.Length = Math.Max(vid + 1, members.Length * 2);
-            }
-            members[vid] = true;
+            members[(uint)(keys[i] >> 8)] = true;
         }
         return members;
     }
@@ -215,38 +236,69 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     /// visitor, so its rows all carry that visitor's number). Entries at or after the end of the range are left out, as the
     /// transitions after it were. For a filtered request only the cohort's visitors' rows are read.
     /// </summary>
-    private static void ReadJourneys(AnalyticsStore store, AnalyticsRequest request, FunnelTimes times)
+    private static void ReadJourneys(AnalyticsStore store, AnalyticsRequest request, FunnelTimes times, QueryPhases? phases)
     {
         const int ranks = 5;
         const long none = long.MinValue;
         var q = new Sql();
         q.Param("site", request.Range.Site);
         q.Param("to_utc", request.Range.ToUtcExclusive);
-        q.Param("none", none);
-        static string Entry(int r) => $"CASE WHEN e{r} < $to_utc THEN epoch_us(e{r}) ELSE $none END";
-        static string Counted(int r) => $"coalesce((e{r} < $to_utc)::INTEGER, 0)";
+        var toUtc = (request.Range.ToUtcExclusive.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        // DuckDB keeps the rows with two entries or more, one of them before the end (cheap tests: comparing and counting
+        // every entry in SQL cost it more than the rest of the query); the exact rule, two entries before the end, is
+        // applied below as the chunks are read
+        var entries = Enumerable.Range(1, ranks).Select(r => $"e{r}").ToList();
         q.Text.Append($"""
-            SELECT vid, jkey, {string.Join(", ", Enumerable.Range(1, ranks).Select(Entry))} FROM journey_entries
-            WHERE site = $site AND {string.Join(" + ", Enumerable.Range(1, ranks).Select(Counted))} >= 2
+            SELECT vid, jkey, {string.Join(", ", entries)} FROM journey_entries
+            WHERE site = $site AND {string.Join(" + ", entries.Select(e => $"({e} IS NOT NULL)::INTEGER"))} >= 2
+              AND least({string.Join(", ", entries)}) < $to_utc
             """);
         if (request.Filters != AnalyticsFilters.None)
         {
             // a filtered cohort is small: DuckDB keeps only its visitors' journeys instead of handing over the site's
             q.Text.Append($" AND vid IN (SELECT vid FROM visitor_days WHERE {q.RollupWhere(request)})");
         }
-        q.Read(store, r =>
+        q.ReadChunks(store, r =>
         {
-            var vid = r.GetFieldValue<uint>(0);
-            var jkey = r.GetFieldValue<ulong>(1);
-            for (var i = 0; i < ranks; i++)
+            times.Reserve(r.RowCount);
+            Span<long> row = stackalloc long[ranks];
+            var cols = new long[ranks][];
+            while (r.NextChunk())
             {
-                var ts = r.GetFieldValue<long>(2 + i);
-                if (ts != none)
+                var vids = r.NonNullValues<uint>(0);
+                if (cols[0] is null || cols[0].Length < vids.Length)
                 {
-                    times.Add(jkey, vid, i + 1, ts);
+                    for (var e = 0; e < ranks; e++)
+                    {
+                        cols[e] = new long[Math.Max(2048, vids.Length)];
+                    }
+                }
+                var jkeys = r.NonNullValues<ulong>(1);
+                for (var e = 0; e < ranks; e++)
+                {
+                    // an entry that is NULL or at or after the end of the range counts as not entered
+                    var values = r.Values<long>(2 + e);
+                    var all = r.AllValid(2 + e);
+                    for (var i = 0; i < vids.Length; i++)
+                    {
+                        cols[e][i] = (all || r.IsValid(2 + e, i)) && values[i] < toUtc ? values[i] : none;
+                    }
+                }
+                for (var i = 0; i < vids.Length; i++)
+                {
+                    var entered = 0;
+                    for (var e = 0; e < ranks; e++)
+                    {
+                        row[e] = cols[e][i];
+                        entered += row[e] != none ? 1 : 0;
+                    }
+                    if (entered >= 2)
+                    {
+                        times.AddJourney(jkeys[i], vids[i], row, none);
+                    }
                 }
             }
-        });
+        }, phases, "journeys");
     }
 
     /// <summary>One visitor's touches in the range, in time order, grouped by session; null when the visitor is unknown.</summary>
@@ -458,11 +510,31 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
     {
         var q = new Sql();
         var where = q.RollupWhere(request);
-        var key = q.DimensionKey(by);
-        q.Text.Append($"SELECT {DistinctVisitors.RowSql(key)} FROM visitor_days WHERE {where}");
-        var rows = new DistinctVisitors.Rows();
-        q.ReadAll(store, rows.Read);
-        return Labelled(by, DistinctVisitors.Count(rows, out _), limit);
+        var notSet = NotSetId(by);
+        q.Text.Append($"SELECT {DistinctVisitors.ColumnsSql(VisitorDays.IdColumn(Column(by)), withSums: true)} FROM visitor_days WHERE {where}");
+        using var rows = new DistinctVisitors.Rows();
+        q.ReadChunks(store, r => rows.Read(r, grouped: true, foldedToZero: notSet), Phases, "rows");
+        Dictionary<uint, VisitorTally> tallies;
+        using (Phases?.Time("count"))
+        {
+            tallies = DistinctVisitors.Count(rows, out _);
+        }
+        return Labelled(by, tallies, limit);
+    }
+
+    /// <summary>
+    /// The id of a literal '(not set)' value of a breakdown dimension, if the store has one: the rows read count it as no value
+    /// (id 0), since both are shown as '(not set)' and a visitor with both counts once.
+    /// </summary>
+    private uint? NotSetId(string dimension)
+    {
+        var q = new Sql();
+        q.Param("dim", VisitorDays.DimensionNumber(Column(dimension)));
+        q.Param("not_set", "(not set)");
+        q.Text.Append("SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set");
+        uint? id = null;
+        q.Read(store, r => id = r.GetFieldValue<uint>(0));
+        return id;
     }
 
     /// <summary>Tallies per dimension id with their values, most visitors (or visitors in awareness) first, then by value; at most <paramref name="limit"/>.</summary>
@@ -588,19 +660,6 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             return w.ToString();
         }
 
-        /// <summary>
-        /// The grouping key of a breakdown dimension on visitor_days: its id, with the id of a literal '(not set)' value folded
-        /// into 0 (no value), since both are shown as '(not set)' and a visitor with both counts once.
-        /// </summary>
-        public string DimensionKey(string dimension)
-        {
-            var column = Column(dimension); // the whitelist
-            var n = VisitorDays.DimensionNumber(column);
-            Param("dim", n);
-            Param("not_set", "(not set)");
-            return $"CASE WHEN {column}_id = (SELECT id FROM dim_values WHERE dim = $dim AND value = $not_set) THEN 0 ELSE {column}_id END";
-        }
-
         /// <summary>site, UTC instants of the local days and filters on touchpoints.</summary>
         public string TouchpointWhere(AnalyticsRequest request)
         {
@@ -656,6 +715,22 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             }
             using var r = cmd.ExecuteReader();
             read(r);
+        }
+
+        /// <summary>Runs the query through DuckDB's C API and hands its result to <paramref name="read"/> to read chunk by chunk.</summary>
+        public void ReadChunks(AnalyticsStore store, Action<NativeResult> read, QueryPhases? phases = null, string name = "")
+        {
+            using var c = store.OpenReadConnection();
+            NativeResult result;
+            using (phases?.Time(name + " query"))
+            {
+                result = NativeResult.Execute(c, Text.ToString(), _parameters);
+            }
+            using (result)
+            using (phases?.Time(name + " read"))
+            {
+                read(result);
+            }
         }
 
         /// <summary>Runs the query and hands each row to <paramref name="row"/>.</summary>

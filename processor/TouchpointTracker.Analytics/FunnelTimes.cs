@@ -29,6 +29,49 @@ internal sealed class FunnelTimes
         {
             return;
         }
+        var j = Journey(jkey, visitor);
+        ref var slot = ref _first[j * Ranks + toRank - 1];
+        slot = Math.Min(slot, tsMicros);
+    }
+
+    /// <summary>Room for <paramref name="journeys"/> journeys (more can still be added).</summary>
+    public void Reserve(long journeys)
+    {
+        if (journeys * Ranks <= _first.Length || journeys > Array.MaxLength / Ranks)
+        {
+            return;
+        }
+        _journeys.Reserve((int)journeys);
+        Array.Resize(ref _first, (int)journeys * Ranks);
+        Array.Resize(ref _visitors, (int)journeys);
+    }
+
+    /// <summary>
+    /// One row of a journey of visitor number <paramref name="visitor"/>: its entry time per rank 1..5
+    /// (<paramref name="entries"/>[r - 1], <paramref name="none"/> for a rank not entered). The same as an
+    /// <see cref="Add(ulong, uint, int, long)"/> per entry, with one look-up of the journey.
+    /// </summary>
+    public void AddJourney(ulong jkey, uint visitor, ReadOnlySpan<long> entries, long none)
+    {
+        var j = -1;
+        for (var r = 0; r < Ranks; r++)
+        {
+            var ts = entries[r];
+            if (ts == none)
+            {
+                continue;
+            }
+            if (j < 0)
+            {
+                j = Journey(jkey, visitor);
+            }
+            ref var slot = ref _first[j * Ranks + r];
+            slot = Math.Min(slot, ts);
+        }
+    }
+
+    private int Journey(ulong jkey, uint visitor)
+    {
         var j = _journeys.GetOrAdd(jkey, out var added);
         if (added)
         {
@@ -40,8 +83,7 @@ internal sealed class FunnelTimes
             _first.AsSpan(j * Ranks, Ranks).Fill(long.MaxValue);
             _visitors[j] = visitor;
         }
-        ref var slot = ref _first[j * Ranks + toRank - 1];
-        slot = Math.Min(slot, tsMicros);
+        return j;
     }
 
     /// <summary>

@@ -45,6 +45,30 @@ internal sealed class KeyIndex
         return Count - 1;
     }
 
+    /// <summary>Room for <paramref name="count"/> keys without growing (at most half the slots used).</summary>
+    public void Reserve(int count)
+    {
+        var length = _keys.Length;
+        while ((long)count * 2 > length && length < 1 << 30)
+        {
+            length *= 2;
+        }
+        if (length == _keys.Length)
+        {
+            return;
+        }
+        if (Count == 0)
+        {
+            _keys = new ulong[length];
+            _slots = new int[length];
+            return;
+        }
+        while (_keys.Length < length)
+        {
+            Grow();
+        }
+    }
+
     /// <summary>True when <paramref name="key"/> was added.</summary>
     public bool Contains(ulong key)
     {

@@ -18,6 +18,10 @@ using TouchpointTracker.Journeys;
 //            --markov-only (only the Markov scale run, no store; --markov-keys may then list several counts: 1000,3000,5000),
 //            --attribution-views channel,campaign (only the attribution views whose name contains one of these); CPU p50 is the process's CPU time (all threads) per warm run
 //            --views overview,funnel (only the API views whose name contains one of these; "none" skips them)
+//            --phases (after each API view's line, the median wall time of each of its steps over the warm runs: the query in
+//            DuckDB, reading its result, counting; steps on parallel threads overlap)
+//            --count-only (only the in-memory distinct count over the overview's rows, read once: wall and CPU per run, on
+//            one thread and on every core, --warm runs each)
 //   TT_ANALYTICS_TRACE=1 prints the time of each step of each flush. Each figure line ends with the load average (/proc/loadavg).
 if (args.Contains("--markov-only"))
 {
@@ -210,6 +214,33 @@ using (var store = new AnalyticsStore(options))
     cmd.CommandText = "SELECT visitor FROM visitors WHERE site = 'acme' ORDER BY vkey LIMIT 1";
     visitor = (string?)cmd.ExecuteScalar();
 }
+if (args.Contains("--count-only"))
+{
+    // The in-memory distinct count alone, over the overview's rows (read once): wall and CPU per run, on one thread and on every core.
+    using var store = new AnalyticsStore(options);
+    using var c = store.OpenReadConnection();
+    using var rows = new DistinctVisitors.Rows();
+    using (var result = NativeResult.Execute(c, $"SELECT {DistinctVisitors.ColumnsSql("day", withSums: true)} FROM visitor_days WHERE site = $site AND day BETWEEN $from AND $to",
+               [new DuckDBParameter("site", site), new DuckDBParameter("from", range.From), new DuckDBParameter("to", range.To)]))
+    {
+        rows.Read(result, grouped: true, range.From.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber);
+    }
+    foreach (var threads in new int?[] { 1, null, 1, null })
+    {
+        var wall = new List<double>();
+        var cpu = new List<double>();
+        for (var i = 0; i < warmRuns; i++)
+        {
+            var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            DistinctVisitors.Count(rows, out _, threads);
+            wall.Add(sw.Elapsed.TotalMilliseconds);
+            cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
+        }
+        Console.WriteLine($"count of {rows.Count:N0} rows on {(threads is null ? "every core" : "1 thread")}: wall p50 {P(wall, 0.5):N0} ms, CPU p50 {P(cpu, 0.5):N0} ms; load {LoadAverage()}");
+    }
+    return;
+}
 if (args.Contains("--no-queries"))
 {
     if (!keep)
@@ -319,11 +350,16 @@ foreach (var (name, run) in (onlyAttribution ? [] : views).Where(v => viewFilter
     }
     var warm = new List<double>();
     var cpu = new List<double>();
+    var phases = new Dictionary<string, List<double>>();
     using (var store = new AnalyticsStore(options))
     {
         var q = new AnalyticsQueries(store);
         run(q);
         run(q);
+        if (args.Contains("--phases"))
+        {
+            q.Phases = new QueryPhases();
+        }
         for (var i = 0; i < warmRuns; i++)
         {
             var c0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -331,9 +367,17 @@ foreach (var (name, run) in (onlyAttribution ? [] : views).Where(v => viewFilter
             run(q);
             warm.Add(sw.Elapsed.TotalMilliseconds);
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - c0).TotalMilliseconds);
+            foreach (var (phase, t) in q.Phases?.Take() ?? [])
+            {
+                (phases.TryGetValue(phase, out var l) ? l : phases[phase] = []).Add(t.TotalMilliseconds);
+            }
         }
     }
     Console.WriteLine($"{name,-40} {P(warm, 0.5),8:N0}ms {P(warm, 0.95),8:N0}ms {P(cold, 0.5),8:N0}ms {P(cold, 1),8:N0}ms {P(cpu, 0.5),8:N0}ms  load {LoadAverage()}");
+    if (phases.Count > 0)
+    {
+        Console.WriteLine($"  steps (warm p50): {string.Join(", ", phases.Select(p => $"{p.Key} {P(p.Value, 0.5):N0} ms"))}");
+    }
 }
 if (!keep)
 {
