@@ -108,6 +108,27 @@ public sealed partial class MetricsEndpointTests
         Assert.That(text, Does.Not.Contain("tt_accepted_events_total{"), "the first collector's counts are not the second's");
     }
 
+    [Test]
+    public async Task Kestrels_memory_pool_and_the_routers_match_counter_are_exported_only_when_asked_for()
+    {
+        var text = await _http.GetStringAsync("/metrics");
+        await using var detailed = await CollectorHost.StartAsync(new Dictionary<string, string?> { ["Metrics:AspNetCoreDetail"] = "true" });
+        using var http = detailed.CreateClient();
+        using var accepted = await http.PostAsync("/collect", Beacons.AsText(Beacons.Pageview("https://a.example/")));
+        var detail = await http.GetStringAsync("/metrics");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(text, Does.Not.Contain("aspnetcore_memory_pool_"), "memory pool, by default");
+            Assert.That(text, Does.Not.Contain("aspnetcore_routing_match_attempts"), "routing matches, by default");
+            Assert.That(text, Does.Contain("http_server_request_duration_seconds_bucket{"), "the request duration stays");
+            Assert.That(text, Does.Contain("http_server_active_requests"), "the active requests stay");
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(detail, Does.Contain("aspnetcore_routing_match_attempts_total{"), "routing matches, when asked for");
+            Assert.That(detail, Does.Contain("aspnetcore_memory_pool_"), "memory pool, when asked for");
+        });
+    }
+
     private async Task WaitForAsync(Func<string, bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);

@@ -8,7 +8,8 @@ namespace TouchpointTracker.Collector.Buffering;
 
 /// <summary>
 /// The embedded mode's buffer: a channel bounded by <see cref="BufferOptions.Capacity"/> events.
-/// A batch reserves its room first, so it is taken whole or refused whole.
+/// A batch reserves its room first, so it is taken whole or refused whole. The staging loop reads it directly and frees
+/// an entry's room once the entry is staged.
 /// </summary>
 public sealed class InMemoryEventBuffer : IEventBuffer
 {
@@ -40,22 +41,12 @@ public sealed class InMemoryEventBuffer : IEventBuffer
         return ValueTask.FromResult(AppendOutcome.Stored);
     }
 
-    /// <summary>Waits for entries, then drains up to <paramref name="max"/> of them.</summary>
-    public async ValueTask<int> ReadBatchAsync(List<Touchpoint> into, int max, CancellationToken cancellationToken)
-    {
-        if (!await _channel.Reader.WaitToReadAsync(cancellationToken))
-        {
-            return 0;
-        }
-        var n = 0;
-        while (n < max && _channel.Reader.TryRead(out var tp))
-        {
-            into.Add(tp);
-            n++;
-        }
-        return n;
-    }
+    /// <summary>Waits until an entry can be read (the staging loop's only wait).</summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _channel.Reader.WaitToReadAsync(cancellationToken);
 
-    /// <summary>Frees the room of entries that were forwarded.</summary>
+    /// <summary>Takes the oldest entry; its room stays taken until <see cref="Release"/>.</summary>
+    public bool TryRead(out Touchpoint touchpoint) => _channel.Reader.TryRead(out touchpoint!);
+
+    /// <summary>Frees the room of entries that were staged.</summary>
     public void Release(int count) => Interlocked.Add(ref _depth, -count);
 }

@@ -96,7 +96,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
         if (single)
         {
             // The usual case: a beacon carries one visitor's events.
-            var entries = new byte[batch.Count][];
+            var entries = new ReadOnlyMemory<byte>[batch.Count];
             for (var i = 0; i < entries.Length; i++)
             {
                 entries[i] = Serialize(batch[i]);
@@ -113,7 +113,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
     /// </summary>
     private async Task<AppendOutcome> AppendSpreadAsync(IReadOnlyList<Touchpoint> batch)
     {
-        var groups = new Dictionary<int, List<byte[]>>();
+        var groups = new Dictionary<int, List<ReadOnlyMemory<byte>>>();
         foreach (var tp in batch)
         {
             var shard = _shards.ShardOf(tp.SiteId, tp.VisitorId);
@@ -140,10 +140,11 @@ public sealed class RedisStreamBuffer : IEventBuffer
         return outcome;
     }
 
-    private static byte[] Serialize(Touchpoint tp) => BufferEntryWriter.Serialize(tp);
+    /// <summary>The entry in a pooled array, given back when Redis has answered the call that carried it (<see cref="AppendGroup.ReturnEntries"/>).</summary>
+    private static ReadOnlyMemory<byte> Serialize(Touchpoint tp) => BufferEntryWriter.SerializePooled(tp);
 
     /// <summary>Joins the open group (sending it at once when fewer than the allowed calls are on their way) and waits for its outcome.</summary>
-    private async ValueTask<AppendOutcome> CommitAsync(int shard, byte[][] entries)
+    private async ValueTask<AppendOutcome> CommitAsync(int shard, ReadOnlyMemory<byte>[] entries)
     {
         AppendGroup group;
         int index;
@@ -196,6 +197,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
 
     private async Task SendAsync(AppendGroup group)
     {
+        Task<RedisResult>[]? sent = null;
         try
         {
             // The oldest request of the group has waited since the group opened: the timeout counts from there.
@@ -209,14 +211,15 @@ public sealed class RedisStreamBuffer : IEventBuffer
             if (group.DistinctShards == 1 || !IsCluster(db))
             {
                 _calls.Inc();
-                var result = await Call(db, group, null).WaitAsync(TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+                sent = [Call(db, group, null)];
+                var result = await sent[0].WaitAsync(TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
                 group.SetResults(result, null);
             }
             else
             {
                 // Redis Cluster: a script may only touch one slot, so one call per shard, sent together.
                 var shards = group.Shards();
-                var calls = new Task<RedisResult>[shards.Length];
+                var calls = sent = new Task<RedisResult>[shards.Length];
                 for (var s = 0; s < shards.Length; s++)
                 {
                     calls[s] = Call(db, group, shards[s]);
@@ -240,8 +243,31 @@ public sealed class RedisStreamBuffer : IEventBuffer
         }
         finally
         {
+            if (Answered(sent))
+            {
+                // Redis has answered every call of the group, so the client wrote each entry in full before: the
+                // pooled arrays can go back. After a timeout or a lost connection a call may still sit in the client's
+                // queue and be written later, so those arrays are left to the garbage collector instead.
+                group.ReturnEntries();
+            }
             group.Complete();
         }
+    }
+
+    private static bool Answered(Task<RedisResult>[]? calls)
+    {
+        if (calls is null)
+        {
+            return false;
+        }
+        foreach (var call in calls)
+        {
+            if (!(call.IsCompletedSuccessfully || call is { IsFaulted: true, Exception.InnerException: RedisServerException }))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>One script call with the group's batches (those of <paramref name="shard"/> only, when given).</summary>
@@ -274,7 +300,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
     private sealed class AppendGroup(long openedAt)
     {
         private readonly List<int> _shardOf = new(4);
-        private readonly List<byte[][]> _entries = new(4);
+        private readonly List<ReadOnlyMemory<byte>[]> _entries = new(4);
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long[] _results = [];
 
@@ -285,7 +311,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
         public Exception? Error { get; set; }
         public long[] Results => _results;
 
-        public int Add(int shard, byte[][] entries)
+        public int Add(int shard, ReadOnlyMemory<byte>[] entries)
         {
             if (!_shardOf.Contains(shard))
             {
@@ -381,5 +407,18 @@ public sealed class RedisStreamBuffer : IEventBuffer
         }
 
         public void Complete() => _done.TrySetResult();
+
+        /// <summary>Gives the entries' pooled arrays back; only once Redis has answered every call that carried them.</summary>
+        public void ReturnEntries()
+        {
+            foreach (var batch in _entries)
+            {
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    BufferEntryWriter.Return(batch[i]);
+                    batch[i] = default;
+                }
+            }
+        }
     }
 }

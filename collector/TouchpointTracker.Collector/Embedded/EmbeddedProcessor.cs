@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using TouchpointTracker.Analytics;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Contracts;
@@ -11,12 +10,13 @@ using TouchpointTracker.ServiceDefaults;
 namespace TouchpointTracker.Collector.Embedded;
 
 /// <summary>
-/// The embedded mode's forwarder and processor in one process: touchpoints move from the in-memory buffer
-/// to an in-memory bus and are staged per visitor by the same call as the Kafka processor's
+/// The embedded mode's forwarder and processor in one process: touchpoints are taken from the in-memory buffer
+/// in arrival order and staged per visitor by the same call as the Kafka processor's
 /// (<see cref="JourneyProcessor.Stage"/>), counted under the same metric names, written to the analytics store
 /// and kept for the inspection API. Journey states that changed are saved to <see cref="JourneyStateFile"/> once
 /// per <see cref="EmbeddedStorage.SaveInterval"/>, under load or when traffic pauses; a graceful stop stages what
-/// the buffer still holds, saves the states and flushes the analytics store.
+/// the buffer still holds, saves the states and flushes the analytics store. An event's room in the buffer is freed
+/// when it is staged, so <c>Buffer:Capacity</c> bounds the events accepted and not yet staged.
 /// Same stages, same order guarantees (one visitor's events stay in order) as Redis and Kafka give, and
 /// the same journey engine and rules file (reloaded on change) as the Kafka processor.
 /// </summary>
@@ -34,13 +34,6 @@ public sealed class EmbeddedProcessor(
     IdentityResolver resolver,
     ILogger<EmbeddedProcessor> logger) : BackgroundService
 {
-    private const int BatchSize = 500;
-    private readonly Channel<Touchpoint> _bus = Channel.CreateBounded<Touchpoint>(new BoundedChannelOptions(10_000)
-    {
-        SingleReader = true,
-        SingleWriter = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
     private readonly Counter _forwarded = Forwarding.ForwarderMetrics.ForwardedCounter(metrics);
     private readonly StagingTally _tally = new();
     private readonly IdentityTally _identityTally = new();
@@ -70,122 +63,101 @@ public sealed class EmbeddedProcessor(
         return base.StartAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(
-            Task.Run(() => ForwardAsync(stoppingToken), CancellationToken.None),
-            Task.Run(ProcessAsync, CancellationToken.None));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => ProcessAsync(stoppingToken), CancellationToken.None);
 
-    private async Task ForwardAsync(CancellationToken ct)
+    /// <summary>After the stop, how long the loop keeps staging what requests still being answered append.</summary>
+    private const int DrainMs = 200;
+
+    /// <summary>
+    /// Stages touchpoints straight from the buffer, one at a time in arrival order (no intermediate queue: each hop
+    /// between loops cost a thread-pool wake-up per beacon under load). Saves the changed journey states once per
+    /// interval, also when traffic pauses.
+    /// </summary>
+    private async Task ProcessAsync(CancellationToken ct)
     {
+        _lastSave = Environment.TickCount64;
+        var interval = (long)storage.SaveInterval.TotalMilliseconds;
         try
         {
-            try
+            while (true)
             {
-                await MoveUntilAsync(ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-            // Stopping: what the buffer still holds was answered 202; stage it before the process ends.
-            using var drain = new CancellationTokenSource(DrainWait);
-            try
-            {
-                await MoveUntilAsync(drain.Token);
-            }
-            catch (OperationCanceledException) when (drain.IsCancellationRequested)
-            {
-            }
-        }
-        finally
-        {
-            _bus.Writer.TryComplete();
-        }
-    }
-
-    /// <summary>Moves batches from the buffer to the bus until the buffer completes or <paramref name="ct"/> fires.</summary>
-    private async Task MoveUntilAsync(CancellationToken ct)
-    {
-        var batch = new List<Touchpoint>(BatchSize);
-        while (true)
-        {
-            batch.Clear();
-            if (await buffer.ReadBatchAsync(batch, BatchSize, ct) == 0)
-            {
-                return;
-            }
-            await MoveAsync(batch);
-        }
-    }
-
-    private static readonly TimeSpan DrainWait = TimeSpan.FromMilliseconds(200);
-
-    private async Task MoveAsync(List<Touchpoint> batch)
-    {
-        foreach (var tp in batch)
-        {
-            await _bus.Writer.WriteAsync(tp);
-        }
-        buffer.Release(batch.Count); // the bus has them: their room in the buffer is free
-        _forwarded.Inc(by: batch.Count);
-    }
-
-    private async Task ProcessAsync()
-    {
-        var lastSave = Environment.TickCount64;
-        var interval = (long)storage.SaveInterval.TotalMilliseconds;
-        while (true)
-        {
-            var waiting = _bus.Reader.WaitToReadAsync();
-            bool more;
-            if (!waiting.IsCompleted && states.ChangedCount > 0)
-            {
-                // The bus is empty, which under load happens between most beacons: saving (an fsync) each
-                // time cost more than staging. Wait for the next touch until the save is due, and save
-                // then if nothing came, so a pause in traffic is on disk within one interval.
-                var next = waiting.AsTask();
-                var due = interval - (Environment.TickCount64 - lastSave);
-                if (due > 0)
+                var waiting = buffer.WaitToReadAsync(ct);
+                if (!waiting.IsCompleted && states.ChangedCount > 0)
                 {
-                    using var timer = new CancellationTokenSource();
-                    if (await Task.WhenAny(next, Task.Delay(TimeSpan.FromMilliseconds(due), timer.Token)) == next)
+                    // The buffer is empty, which under load happens between most beacons: saving (an fsync) each
+                    // time cost more than staging. Wait for the next touch until the save is due, and save
+                    // then if nothing came, so a pause in traffic is on disk within one interval.
+                    var next = waiting.AsTask();
+                    var due = interval - (Environment.TickCount64 - _lastSave);
+                    if (due > 0)
                     {
-                        timer.Cancel();
+                        using var timer = new CancellationTokenSource();
+                        if (await Task.WhenAny(next, Task.Delay(TimeSpan.FromMilliseconds(due), timer.Token)) == next)
+                        {
+                            timer.Cancel();
+                        }
                     }
+                    if (!next.IsCompleted)
+                    {
+                        SaveStates();
+                        _lastSave = Environment.TickCount64;
+                    }
+                    await next;
                 }
-                if (!next.IsCompleted)
+                else
                 {
-                    SaveStates();
-                    lastSave = Environment.TickCount64;
+                    await waiting;
                 }
-                more = await next;
+                await StageAvailableAsync(interval);
             }
-            else
-            {
-                more = await waiting;
-            }
-            if (!more)
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        // Stopping: what the buffer holds was answered 202 (and requests still being answered may add to it for a
+        // moment); stage it before the process ends.
+        var until = Environment.TickCount64 + DrainMs;
+        while (true)
+        {
+            await StageAvailableAsync(interval);
+            if (Environment.TickCount64 >= until)
             {
                 break;
             }
-            while (_bus.Reader.TryRead(out var tp))
-            {
-                foreach (var step in Stage(tp))
-                {
-                    await analytics.AddAsync(step.Staged!);
-                    if (step.Transition is { } transition)
-                    {
-                        await analytics.AddAsync(transition);
-                    }
-                }
-                if (Environment.TickCount64 - lastSave >= interval)
-                {
-                    SaveStates();
-                    lastSave = Environment.TickCount64;
-                }
-            }
+            await Task.Delay(10, CancellationToken.None);
         }
         SaveStates();
-        await analytics.FlushAsync();
+        await analytics.FlushAsync(CancellationToken.None);
+    }
+
+    private long _lastSave;
+
+    /// <summary>Stages every touchpoint the buffer holds now, freeing each one's room once it is staged.</summary>
+    private async Task StageAvailableAsync(long interval)
+    {
+        var taken = 0;
+        while (buffer.TryRead(out var tp))
+        {
+            foreach (var step in Stage(tp))
+            {
+                await analytics.AddAsync(step.Staged!);
+                if (step.Transition is { } transition)
+                {
+                    await analytics.AddAsync(transition);
+                }
+            }
+            buffer.Release(1);
+            taken++;
+            if (Environment.TickCount64 - _lastSave >= interval)
+            {
+                SaveStates();
+                _lastSave = Environment.TickCount64;
+            }
+        }
+        if (taken > 0)
+        {
+            _forwarded.Inc(by: taken);
+        }
     }
 
     private void SaveStates()

@@ -158,6 +158,21 @@ public sealed class BufferEntryWriterTests
     }
 
     [Test]
+    public void A_pooled_entry_holds_the_same_bytes_as_an_entry_of_its_own()
+    {
+        var tp = Sample("a title", "https://shop.example/?utm_source=a&b=2");
+        var expected = BufferEntryWriter.Serialize(tp);
+        // Rent and return a few times so the pooled array has held a longer entry before.
+        BufferEntryWriter.Return(BufferEntryWriter.SerializePooled(Sample(new string('x', 3000), "https://shop.example/long")));
+        var pooled = BufferEntryWriter.SerializePooled(tp);
+
+        Assert.That(pooled.ToArray(), Is.EqualTo(expected));
+        Assert.That(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(pooled, out var segment) && segment.Offset == 0, Is.True, "a rented array from its start");
+        BufferEntryWriter.Return(pooled);
+        BufferEntryWriter.Return(default); // nothing to give back: no exception
+    }
+
+    [Test]
     public void Html_sensitive_characters_are_not_escaped()
     {
         var entry = System.Text.Encoding.UTF8.GetString(BufferEntryWriter.Serialize(Sample("a < b & c", "https://shop.example/?a=1&b=2")));
