@@ -30,7 +30,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly Channel<object> _input;
     private readonly Task _loop;
     private readonly Dictionary<string, TimeZoneInfo> _zones = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SessionSource> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Site, string Session), SessionSource> _sessions = [];
     private readonly Lock _mapLock = new();
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
@@ -121,6 +121,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>Commits what is buffered, stops the loop and checkpoints the WAL into the file.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Environment.GetEnvironmentVariable("TT_STEPS") == "1")
+        {
+            Console.WriteLine("steps: " + string.Join(", ", Steps.OrderBy(k => k.Key).Select(k => $"{k.Key} {TimeSpan.FromTicks(k.Value).TotalSeconds:N2}s")));
+        }
         _input.Writer.TryComplete();
         try
         {
@@ -298,21 +302,31 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             {
                 var sessions = SessionGroups();
                 var upkeepTicks = 0L;
+                var s0 = Stopwatch.GetTimestamp();
                 var slow = _paths.Plan(c, _tps, sessions);
+                S("plan", ref s0);
                 var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
+                S("prepare", ref s0);
                 upkeepTicks += Lap(ref phase);
                 AppendTouchpoints(c);
+                S("tps", ref s0);
                 AppendSessions(c, sessions);
+                S("sessions", ref s0);
                 AppendVisitors(c);
+                S("visitors", ref s0);
                 _visitorDays.Append(c, sessions);
+                S("vdays", ref s0);
                 AppendConversions(c);
                 AppendPersons(c);
+                S("conv+persons", ref s0);
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
                 if (paths)
                 {
                     AttributionPaths.Apply(c);
                 }
+                S("apply", ref s0);
                 _paths.AppendPlanned(c);
+                S("planned", ref s0);
                 upkeepTicks += Lap(ref phase);
                 Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
@@ -321,7 +335,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 AppendTransitions(c);
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
+            var s1 = Stopwatch.GetTimestamp();
             JourneyEntries.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
+            S("journeys", ref s1);
             Interlocked.Add(ref _rollUpTicks, Lap(ref phase));
             Exec(c, "COMMIT");
             Interlocked.Add(ref _commitTicks, Lap(ref phase));
@@ -351,6 +367,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Interlocked.Increment(ref _flushes);
         _tps.Clear();
         _trs.Clear();
+    }
+
+    internal static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> Steps = new();
+    private static void S(string name, ref long since)
+    {
+        var t = Lap(ref since);
+        Steps.AddOrUpdate(name, t, (_, v) => v + t);
     }
 
     /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
@@ -443,9 +466,6 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>The 64-bit key of an id (<see cref="RowMapper.Key"/>).</summary>
     internal static ulong Key(string id) => RowMapper.Key(id);
 
-    private static List<string> SplitReasons(string reasons) =>
-        reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
-
     /// <summary>
     /// Persons from the touches carrying a person id: a persons row per new person (first and last time, the hashed user
     /// id once an identify brings it), a person_visitors row per visitor id new to the site (a visitor belongs to the
@@ -485,7 +505,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
                 .AppendValue(r.UtmSource).AppendValue(r.UtmMedium).AppendValue(r.UtmCampaign).AppendValue(r.UtmTerm).AppendValue(r.UtmContent)
                 .AppendValue(r.ClickPlatform).AppendValue(r.Channel).AppendValue(r.Browser).AppendValue(r.Os).AppendValue(r.Device)
-                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(r.Reasons)
                 .AppendValue((float)r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex)
                 .EndRow();
         }
@@ -604,7 +624,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             var t = r.T;
             app.CreateRow()
                 .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
-                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(r.Reasons)
                 .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel)
                 .EndRow();
         }
