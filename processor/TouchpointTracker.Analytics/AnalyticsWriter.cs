@@ -36,6 +36,12 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly List<TransitionRow> _trs = [];
     private readonly VisitorDays _visitorDays = new();
     private readonly AttributionPathState _paths = new();
+    // per-flush work collections, kept between flushes (cleared, capacity kept): allocated anew, their arrays of tens of
+    // thousands of entries went to the large object heap at every flush and brought full (gen 2) collections
+    private readonly HashSet<(string, string)> _seenIds = [];
+    private readonly Dictionary<(string, string), int> _sessionIndex = [];
+    private readonly List<SessionGroup> _sessionGroups = [];
+    private readonly Dictionary<(string, ulong), (string, DateTime)> _firstSeen = [];
     private long _written, _duplicates, _flushes, _rollUpTicks;
     private long _mapTicks, _dedupTicks, _appendTicks, _commitTicks;
     // the latest ts stored in touchpoints / stage_transitions (null: read it at the next flush): a row later than that
@@ -121,10 +127,6 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>Commits what is buffered, stops the loop and checkpoints the WAL into the file.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Environment.GetEnvironmentVariable("TT_STEPS") == "1")
-        {
-            Console.WriteLine("steps: " + string.Join(", ", Steps.OrderBy(k => k.Key).Select(k => $"{k.Key} {TimeSpan.FromTicks(k.Value).TotalSeconds:N2}s")));
-        }
         _input.Writer.TryComplete();
         try
         {
@@ -302,31 +304,21 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             {
                 var sessions = SessionGroups();
                 var upkeepTicks = 0L;
-                var s0 = Stopwatch.GetTimestamp();
                 var slow = _paths.Plan(c, _tps, sessions);
-                S("plan", ref s0);
                 var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
-                S("prepare", ref s0);
                 upkeepTicks += Lap(ref phase);
                 AppendTouchpoints(c);
-                S("tps", ref s0);
                 AppendSessions(c, sessions);
-                S("sessions", ref s0);
                 AppendVisitors(c);
-                S("visitors", ref s0);
                 _visitorDays.Append(c, sessions);
-                S("vdays", ref s0);
                 AppendConversions(c);
                 AppendPersons(c);
-                S("conv+persons", ref s0);
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
                 if (paths)
                 {
                     AttributionPaths.Apply(c);
                 }
-                S("apply", ref s0);
                 _paths.AppendPlanned(c);
-                S("planned", ref s0);
                 upkeepTicks += Lap(ref phase);
                 Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
@@ -335,9 +327,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 AppendTransitions(c);
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
-            var s1 = Stopwatch.GetTimestamp();
             JourneyEntries.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
-            S("journeys", ref s1);
             Interlocked.Add(ref _rollUpTicks, Lap(ref phase));
             Exec(c, "COMMIT");
             Interlocked.Add(ref _commitTicks, Lap(ref phase));
@@ -367,13 +357,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Interlocked.Increment(ref _flushes);
         _tps.Clear();
         _trs.Clear();
-    }
-
-    internal static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> Steps = new();
-    private static void S(string name, ref long since)
-    {
-        var t = Lap(ref since);
-        Steps.AddOrUpdate(name, t, (_, v) => v + t);
+        _sessionGroups.Clear(); // let the batch's rows go
+        _sessionIndex.Clear();
+        _firstSeen.Clear();
     }
 
     /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
@@ -447,10 +433,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>Removes the second and later rows of one (site, event_id) inside the batch (cheaper here than a window in SQL).</summary>
     private int DropBatchDuplicates()
     {
-        var seen = new HashSet<(string, string)>(_tps.Count);
+        var seen = _seenIds;
+        seen.Clear();
         var n = _tps.RemoveAll(t => !seen.Add((t.Site, t.EventId)));
         seen.Clear();
-        return n + _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
+        n += _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
+        seen.Clear();
+        return n;
     }
 
     private void EnsureStaging(DuckDBConnection c)
@@ -532,8 +521,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>The batch's touchpoints grouped per session (the rows of the sessions and visitor_days roll-ups).</summary>
     private List<SessionGroup> SessionGroups()
     {
-        var index = new Dictionary<(string, string), int>();
-        var groups = new List<SessionGroup>();
+        var index = _sessionIndex;
+        var groups = _sessionGroups;
+        index.Clear();
+        groups.Clear();
         foreach (var r in _tps)
         {
             var k = (r.Site, r.SessionId);
@@ -560,7 +551,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     private void AppendVisitors(DuckDBConnection c)
     {
-        var first = new Dictionary<(string, ulong), (string, DateTime)>();
+        var first = _firstSeen;
+        first.Clear();
         foreach (var r in _tps)
         {
             var k = (r.Site, r.Vkey);

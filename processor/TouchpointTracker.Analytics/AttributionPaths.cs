@@ -226,6 +226,9 @@ internal sealed class AttributionPathState
     private readonly List<string> _values = [];
     private readonly Dictionary<(string Site, int Dim, DateOnly Day, DateOnly? PrevDay, int PrevKey, int Key), long> _planned = [];
     private readonly List<(string Site, ulong Vkey)> _refresh = [];
+    // Plan's work collections, kept between batches (cleared, capacity kept) so their arrays are not allocated per batch
+    private readonly HashSet<(string, ulong)> _slow = [];
+    private readonly Dictionary<(string Site, ulong Vkey), List<SessionGroup>> _starts = [];
     private bool _loaded, _stagingReady;
 
     /// <summary>Anonymous visitors whose last start is held.</summary>
@@ -362,7 +365,8 @@ internal sealed class AttributionPathState
         _planned.Clear();
         _refresh.Clear();
         // visitors the slow way: linked to a person (stored or by this batch), or a person's key
-        var slow = new HashSet<(string, ulong)>();
+        var slow = _slow;
+        slow.Clear();
         foreach (var t in tps)
         {
             if (t.Pkey is { } p)
@@ -371,7 +375,8 @@ internal sealed class AttributionPathState
                 slow.Add((t.Site, p));
             }
         }
-        var starts = new Dictionary<(string Site, ulong Vkey), List<SessionGroup>>();
+        var starts = _starts;
+        starts.Clear();
         foreach (var g in sessions)
         {
             if (!g.Starts)
@@ -445,6 +450,8 @@ internal sealed class AttributionPathState
                 LastOf(t.Site).Remove(p);
             }
         }
+        starts.Clear(); // let the batch's rows go
+        slow.Clear();
         return rest;
     }
 
