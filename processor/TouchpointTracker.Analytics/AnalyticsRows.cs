@@ -55,18 +55,8 @@ internal sealed record SessionSource(string Source, string Medium, string? Term,
 internal static class RowMapper
 {
     /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it (queries look
-    /// rows up by md5_number_lower of an id, so the key format is part of the schema).</summary>
-    public static ulong Key(string id)
-    {
-        Span<byte> digest = stackalloc byte[16];
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
-        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
-        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
-#pragma warning disable CA5351 // not for security: a stable 64-bit key
-        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
-#pragma warning restore CA5351
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
-    }
+    /// rows up by md5_number_lower of an id, so the key format is part of the schema); computed by <see cref="Md5Key"/>.</summary>
+    public static ulong Key(string id) => Md5Key.Lower64(id);
 
     private static readonly List<string> NoReasons = [];
 
