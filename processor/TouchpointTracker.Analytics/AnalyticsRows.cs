@@ -20,7 +20,8 @@ internal sealed class TouchpointRow
     public string? Type, Name, PageHost, PagePath, LandingPage, ReferrerHost, SessionReferrerHost;
     public string? Source, Medium, Term, UtmSource, UtmMedium, UtmCampaign, UtmTerm, UtmContent, ClickPlatform;
     public string? Channel, Browser, Os, Device, Country, Stage, PreviousStage;
-    public required string Reasons;
+    /// <summary>The rule ids (a copy of the journey's list; shared empty list when none: never modified).</summary>
+    public required List<string> Reasons;
     /// <summary>The person of the touch (journey.person_id), and the hashed user id an identify carries.</summary>
     public string? PersonId, UserIdSha256;
     public double Score;
@@ -36,7 +37,7 @@ internal sealed class TransitionRow
     public ulong? Skey;
     public DateTime Ts;
     public int ToRank;
-    public required string Reasons;
+    public required List<string> Reasons;
 }
 
 /// <summary>
@@ -53,31 +54,21 @@ internal sealed record SessionSource(string Source, string Medium, string? Term,
 
 internal static class RowMapper
 {
-    internal const char ReasonSeparator = '\u001f';
-
     /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it (queries look
-    /// rows up by md5_number_lower of an id, so the key format is part of the schema).</summary>
-    public static ulong Key(string id)
-    {
-        Span<byte> digest = stackalloc byte[16];
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(id.Length);
-        var buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
-        var n = System.Text.Encoding.UTF8.GetBytes(id, buffer);
-#pragma warning disable CA5351 // not for security: a stable 64-bit key
-        System.Security.Cryptography.MD5.HashData(buffer[..n], digest);
-#pragma warning restore CA5351
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]);
-    }
+    /// rows up by md5_number_lower of an id, so the key format is part of the schema); computed by <see cref="Md5Key"/>.</summary>
+    public static ulong Key(string id) => Md5Key.Lower64(id);
 
-    public static string JoinReasons(List<string>? reasons) =>
-        reasons is null || reasons.Count == 0 ? "" : string.Join(ReasonSeparator, reasons);
+    private static readonly List<string> NoReasons = [];
 
-    public static TouchpointRow Map(Touchpoint tp, TimeZoneInfo zone, Func<string, SessionSource?> cached, Action<string, SessionSource> remember)
+    /// <summary>A copy of the rule ids (the row outlives the caller's object), or the shared empty list.</summary>
+    public static List<string> CopyReasons(List<string>? reasons) => reasons is null || reasons.Count == 0 ? NoReasons : [.. reasons];
+
+    public static TouchpointRow Map(Touchpoint tp, TimeZoneInfo zone, Func<(string, string), SessionSource?> cached, Action<(string, string), SessionSource> remember)
     {
         var j = tp.Journey ?? throw new ArgumentException($"Touchpoint {tp.EventId} is not staged (journey missing).", nameof(tp));
         var ts = tp.DerivedTs.UtcDateTime;
         var sessionId = string.IsNullOrEmpty(j.SessionId) ? tp.SessionId : j.SessionId;
-        var sessionKey = tp.SiteId + "\n" + sessionId;
+        var sessionKey = (tp.SiteId, sessionId);
         var src = cached(sessionKey);
         if (src is null)
         {
@@ -139,7 +130,7 @@ internal static class RowMapper
             Country = tp.Geo?.Country,
             Stage = j.Stage,
             PreviousStage = j.PreviousStage,
-            Reasons = JoinReasons(j.Reasons),
+            Reasons = CopyReasons(j.Reasons),
             Score = j.Score,
             TouchIndex = j.TouchIndex,
             SessionIndex = j.SessionIndex ?? tp.SessionIndex ?? 0,
@@ -180,6 +171,6 @@ internal static class RowMapper
         Skey = t.SessionId is null ? null : Key(t.SessionId),
         Ts = t.Ts.UtcDateTime,
         ToRank = JourneyStages.Rank(t.ToStage),
-        Reasons = JoinReasons(t.Reasons),
+        Reasons = CopyReasons(t.Reasons),
     };
 }

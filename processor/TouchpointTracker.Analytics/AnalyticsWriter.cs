@@ -30,12 +30,18 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly Channel<object> _input;
     private readonly Task _loop;
     private readonly Dictionary<string, TimeZoneInfo> _zones = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SessionSource> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Site, string Session), SessionSource> _sessions = [];
     private readonly Lock _mapLock = new();
     private readonly List<TouchpointRow> _tps = [];
     private readonly List<TransitionRow> _trs = [];
     private readonly VisitorDays _visitorDays = new();
     private readonly AttributionPathState _paths = new();
+    // per-flush work collections, kept between flushes (cleared, capacity kept): allocated anew, their arrays of tens of
+    // thousands of entries went to the large object heap at every flush and brought full (gen 2) collections
+    private readonly HashSet<(string, string)> _seenIds = [];
+    private readonly Dictionary<(string, string), int> _sessionIndex = [];
+    private readonly List<SessionGroup> _sessionGroups = [];
+    private readonly Dictionary<(string, ulong), (string, DateTime)> _firstSeen = [];
     private long _written, _duplicates, _flushes, _rollUpTicks;
     private long _mapTicks, _dedupTicks, _appendTicks, _commitTicks;
     // the latest ts stored in touchpoints / stage_transitions (null: read it at the next flush): a row later than that
@@ -351,6 +357,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         Interlocked.Increment(ref _flushes);
         _tps.Clear();
         _trs.Clear();
+        _sessionGroups.Clear(); // let the batch's rows go
+        _sessionIndex.Clear();
+        _firstSeen.Clear();
     }
 
     /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
@@ -424,10 +433,13 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>Removes the second and later rows of one (site, event_id) inside the batch (cheaper here than a window in SQL).</summary>
     private int DropBatchDuplicates()
     {
-        var seen = new HashSet<(string, string)>(_tps.Count);
+        var seen = _seenIds;
+        seen.Clear();
         var n = _tps.RemoveAll(t => !seen.Add((t.Site, t.EventId)));
         seen.Clear();
-        return n + _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
+        n += _trs.RemoveAll(t => !seen.Add((t.T.SiteId, t.T.EventId)));
+        seen.Clear();
+        return n;
     }
 
     private void EnsureStaging(DuckDBConnection c)
@@ -442,9 +454,6 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>The 64-bit key of an id (<see cref="RowMapper.Key"/>).</summary>
     internal static ulong Key(string id) => RowMapper.Key(id);
-
-    private static List<string> SplitReasons(string reasons) =>
-        reasons.Length == 0 ? [] : [.. reasons.Split(RowMapper.ReasonSeparator)];
 
     /// <summary>
     /// Persons from the touches carrying a person id: a persons row per new person (first and last time, the hashed user
@@ -485,7 +494,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
                 .AppendValue(r.UtmSource).AppendValue(r.UtmMedium).AppendValue(r.UtmCampaign).AppendValue(r.UtmTerm).AppendValue(r.UtmContent)
                 .AppendValue(r.ClickPlatform).AppendValue(r.Channel).AppendValue(r.Browser).AppendValue(r.Os).AppendValue(r.Device)
-                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(r.Reasons)
                 .AppendValue((float)r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex)
                 .EndRow();
         }
@@ -512,8 +521,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>The batch's touchpoints grouped per session (the rows of the sessions and visitor_days roll-ups).</summary>
     private List<SessionGroup> SessionGroups()
     {
-        var index = new Dictionary<(string, string), int>();
-        var groups = new List<SessionGroup>();
+        var index = _sessionIndex;
+        var groups = _sessionGroups;
+        index.Clear();
+        groups.Clear();
         foreach (var r in _tps)
         {
             var k = (r.Site, r.SessionId);
@@ -540,7 +551,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     private void AppendVisitors(DuckDBConnection c)
     {
-        var first = new Dictionary<(string, ulong), (string, DateTime)>();
+        var first = _firstSeen;
+        first.Clear();
         foreach (var r in _tps)
         {
             var k = (r.Site, r.Vkey);
@@ -604,7 +616,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             var t = r.T;
             app.CreateRow()
                 .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
-                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(SplitReasons(r.Reasons))
+                .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(r.Reasons)
                 .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel)
                 .EndRow();
         }

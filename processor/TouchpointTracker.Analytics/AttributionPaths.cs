@@ -226,6 +226,9 @@ internal sealed class AttributionPathState
     private readonly List<string> _values = [];
     private readonly Dictionary<(string Site, int Dim, DateOnly Day, DateOnly? PrevDay, int PrevKey, int Key), long> _planned = [];
     private readonly List<(string Site, ulong Vkey)> _refresh = [];
+    // Plan's work collections, kept between batches (cleared, capacity kept) so their arrays are not allocated per batch
+    private readonly HashSet<(string, ulong)> _slow = [];
+    private readonly Dictionary<(string Site, ulong Vkey), List<SessionGroup>> _starts = [];
     private bool _loaded, _stagingReady;
 
     /// <summary>Anonymous visitors whose last start is held.</summary>
@@ -288,7 +291,7 @@ internal sealed class AttributionPathState
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
         using var r = cmd.ExecuteReader();
-        var row = new TouchpointRow { Site = "", EventId = "", Visitor = "", SessionId = "", JourneyId = "", Reasons = "" };
+        var row = new TouchpointRow { Site = "", EventId = "", Visitor = "", SessionId = "", JourneyId = "", Reasons = [] };
         while (r.Read())
         {
             var site = r.GetString(0);
@@ -362,7 +365,8 @@ internal sealed class AttributionPathState
         _planned.Clear();
         _refresh.Clear();
         // visitors the slow way: linked to a person (stored or by this batch), or a person's key
-        var slow = new HashSet<(string, ulong)>();
+        var slow = _slow;
+        slow.Clear();
         foreach (var t in tps)
         {
             if (t.Pkey is { } p)
@@ -371,7 +375,8 @@ internal sealed class AttributionPathState
                 slow.Add((t.Site, p));
             }
         }
-        var starts = new Dictionary<(string Site, ulong Vkey), List<SessionGroup>>();
+        var starts = _starts;
+        starts.Clear();
         foreach (var g in sessions)
         {
             if (!g.Starts)
@@ -445,6 +450,8 @@ internal sealed class AttributionPathState
                 LastOf(t.Site).Remove(p);
             }
         }
+        starts.Clear(); // let the batch's rows go
+        slow.Clear();
         return rest;
     }
 
@@ -456,27 +463,21 @@ internal sealed class AttributionPathState
     {
         if (!_stagingReady)
         {
-            Exec(c, """
-                CREATE OR REPLACE TEMP TABLE attr_planned (site VARCHAR, dim UTINYINT, day DATE, prev_day DATE, prev_key VARCHAR, key VARCHAR, n BIGINT);
-                CREATE OR REPLACE TEMP TABLE attr_refresh (site VARCHAR, vkey UBIGINT);
-                """);
+            Exec(c, "CREATE OR REPLACE TEMP TABLE attr_refresh (site VARCHAR, vkey UBIGINT);");
             _stagingReady = true;
         }
         if (_planned.Count > 0)
         {
-            using (var app = c.CreateAppender("attr_planned"))
+            // straight into the table (the appender joins the flush's transaction); no previous start: prev_day = -infinity
+            using (var app = c.CreateAppender("attribution_paths"))
             {
                 foreach (var ((site, dim, day, prevDay, prevKey, key), n) in _planned)
                 {
-                    app.CreateRow().AppendValue(site).AppendValue((byte)dim).AppendValue(day).AppendValue(prevDay)
-                        .AppendValue(prevKey < 0 ? "" : _values[prevKey]).AppendValue(_values[key]).AppendValue(n).EndRow();
+                    var row = app.CreateRow().AppendValue(site).AppendValue((byte)dim).AppendValue(day);
+                    row = prevDay is { } pd ? row.AppendValue(pd) : row.AppendValue(DuckDB.NET.Native.DuckDBDateOnly.NegativeInfinity);
+                    row.AppendValue(prevKey < 0 ? "" : _values[prevKey]).AppendValue(_values[key]).AppendValue(n).EndRow();
                 }
             }
-            // no previous start: prev_day = -infinity (NULL while staged)
-            Exec(c, """
-                INSERT INTO attribution_paths SELECT site, dim, day, coalesce(prev_day, '-infinity'::DATE), prev_key, key, n FROM attr_planned;
-                DELETE FROM attr_planned;
-                """);
             _planned.Clear();
         }
         if (_refresh.Count > 0)

@@ -99,7 +99,7 @@ internal static class JourneyEntries
         {
             if (r.ToRank is >= 1 and <= Ranks)
             {
-                entries.Add((r.T.SiteId, AnalyticsWriter.Key(r.T.VisitorId), AnalyticsWriter.Key(r.T.JourneyId), r.ToRank, r.Ts));
+                entries.Add((r.T.SiteId, r.Vkey, r.Jkey, r.ToRank, r.Ts)); // the keys computed when the row was built
             }
         }
         var waiting = WaitingVisitors(c);

@@ -67,9 +67,14 @@ if (!skipWrite)
         var chunk = new List<object>(chunkSize * 2);
         var writerTime = TimeSpan.Zero;
         var writerCpu = TimeSpan.Zero;
+        var writerGc = TimeSpan.Zero;
+        var writerAlloc = 0L;
+        var gcCounts = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         async Task WriteChunk()
         {
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var gc0 = GC.GetTotalPauseDuration();
+            var alloc0 = GC.GetTotalAllocatedBytes();
             var w = Stopwatch.StartNew();
             foreach (var item in chunk)
             {
@@ -85,6 +90,8 @@ if (!skipWrite)
             await writer.FlushAsync();
             writerTime += w.Elapsed;
             writerCpu += Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+            writerGc += GC.GetTotalPauseDuration() - gc0;
+            writerAlloc += GC.GetTotalAllocatedBytes() - alloc0;
             chunk.Clear();
         }
         foreach (var tp in gen.Generate(pending.Enqueue, start, conversions.Add))
@@ -115,7 +122,9 @@ if (!skipWrite)
                           $"(generation on the same 2 cores included; {writer.Flushes:N0} commits, {writer.DuplicatesSkipped:N0} duplicates), load average {LoadAverage()}");
         Console.WriteLine($"  of which the attribution roll-up's upkeep: {writer.AttributionRollUpTime.TotalSeconds:N1} s ({writer.AttributionRollUpTime / written:P1} of the write)");
         Console.WriteLine($"Writer alone (AddAsync + flush of each {chunkSize:N0}-touchpoint chunk): {writerTime.TotalSeconds:N1} s = {rows / writerTime.TotalSeconds:N0} touchpoints/s, " +
-                          $"process CPU {writerCpu.TotalSeconds:N1} s = {writerCpu.TotalMicroseconds / rows:N1} us CPU per touchpoint (with its transitions)");
+                          $"process CPU {writerCpu.TotalSeconds:N1} s = {writerCpu.TotalMicroseconds / rows:N1} us CPU per touchpoint (with its transitions), " +
+                          $"GC pauses {writerGc.TotalSeconds:N1} s, {writerAlloc / (double)rows:N0} bytes allocated per touchpoint; " +
+                          $"collections gen0/1/2 over the write {GC.CollectionCount(0) - gcCounts.Item1}/{GC.CollectionCount(1) - gcCounts.Item2}/{GC.CollectionCount(2) - gcCounts.Item3}");
         var ph = writer.Phases;
         Console.WriteLine($"  phases (wall time, us per touchpoint): row building {ph.RowBuilding.TotalMicroseconds / rows:N1} (caller threads), replay check {ph.Deduplication.TotalMicroseconds / rows:N1}, " +
                           $"appenders {ph.Appending.TotalMicroseconds / rows:N1}, roll-up upkeep {ph.RollUpUpkeep.TotalMicroseconds / rows:N1}, commit + checkpoint {ph.Commit.TotalMicroseconds / rows:N1}; load {LoadAverage()}");

@@ -71,6 +71,48 @@ public sealed class StoreTests
         });
     }
 
+    [Test]
+    public async Task Rule_ids_are_stored_as_added_whatever_they_contain_and_whatever_the_caller_does_next()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("a.duckdb") });
+        await using var writer = new AnalyticsWriter(store);
+        var (tps, trs) = Dataset.Build();
+        var a3 = tps.Single(t => t.EventId == "a3");
+        a3.Journey!.Reasons = ["decision.pricing-page", "rule\u001fwith a unit separator", ""];
+        var a3Transition = trs.Single(t => t.EventId == "a3");
+        a3Transition.Reasons = ["decision.pricing-page", "rule\u001fwith a unit separator"];
+        foreach (var t in tps)
+        {
+            await writer.AddAsync(t);
+        }
+        foreach (var t in trs)
+        {
+            await writer.AddAsync(t);
+        }
+        // the caller reuses its lists before the flush: the rows keep what was added
+        a3.Journey.Reasons.Add("added later");
+        a3Transition.Reasons.Add("added later");
+        await writer.FlushAsync();
+        using var c = store.OpenReadConnection();
+        List<string> Read(string sql)
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            using var r = cmd.ExecuteReader();
+            Assert.That(r.Read(), Is.True, sql);
+            return r.GetFieldValue<List<string>>(0);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(Read("SELECT reasons FROM touchpoints WHERE event_id = 'a3'"),
+                Is.EqualTo(new[] { "decision.pricing-page", "rule\u001fwith a unit separator", "" }));
+            Assert.That(Read("SELECT reasons FROM stage_transitions WHERE event_id = 'a3'"),
+                Is.EqualTo(new[] { "decision.pricing-page", "rule\u001fwith a unit separator" }));
+            Assert.That(Read("SELECT reasons FROM touchpoints WHERE event_id = 'b2'"), Is.Empty);
+        });
+    }
+
     private static long[] Snapshot(AnalyticsStore store) =>
     [
         Count(store, "SELECT count(*) FROM touchpoints"), Count(store, "SELECT count(*) FROM stage_transitions"),
