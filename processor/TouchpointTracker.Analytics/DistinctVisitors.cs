@@ -37,6 +37,7 @@ internal static class DistinctVisitors
     internal static string ColumnsSql(string? group, bool withSums) =>
         (group is null ? "" : group + ", ") + "vid, max_rank, entered" + (withSums ? ", sessions, touches" : "");
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static ulong Pack(uint group, uint vid, int maxRank, int entered) =>
         ((ulong)group << 40) | ((ulong)vid << 8) | ((ulong)(maxRank & 7) << 5) | ((ulong)(entered >> 1) & 31);
 
@@ -143,7 +144,7 @@ internal static class DistinctVisitors
                 for (var i = 0; i < keys.Length; i++)
                 {
                     maxVid = Math.Max(maxVid, vids[i]);
-                    keys[i] |= ((ulong)vids[i] << 8) | ((ulong)(ranks[i] & 7) << 5) | ((ulong)(entered[i] >> 1) & 31);
+                    keys[i] |= Pack(0, vids[i], ranks[i], entered[i]);
                 }
                 if (Sums is not null)
                 {
