@@ -12,12 +12,13 @@ namespace TouchpointTracker.Tag.BrowserTests;
 /// <summary>
 /// The customer's web site: a tiny static server on its own free 127.0.0.1 port (so its own origin, not
 /// the collector's) serving the pages of Fixtures/. Every text file is a template: <c>{{COLLECTOR}}</c>
-/// becomes the collector's origin (where the page loads the tag from) and <c>{{NONCE}}</c> a fresh
-/// script nonce. Pages under <c>/csp/</c> are served with a strict Content-Security-Policy that allows
-/// scripts only from the collector's origin (plus the page's own nonce-tagged inline scripts) and
-/// connections only to the collector. Pages are sent with <c>Cache-Control: no-store</c>, except those under
-/// <c>/bfcache/</c> (<c>no-cache</c>), which the back/forward cache may keep, and scripts under <c>/bench/</c>
-/// (cached for an hour, as the collector serves the tag). Any method is answered (a form may POST to a page).
+/// becomes the collector's origin (where the page loads the tag from), <c>{{NONCE}}</c> a fresh
+/// script nonce and <c>{{VARIANT}}</c> the page's <c>variant</c> query parameter (checked). Pages under
+/// <c>/csp/</c> are served with a strict Content-Security-Policy that allows scripts only from the
+/// collector's origin (plus the page's own nonce-tagged inline scripts) and connections only to the collector.
+/// Pages are sent with <c>Cache-Control: no-store</c>, except those under <c>/bfcache/</c> (<c>no-cache</c>),
+/// which the back/forward cache may keep, and scripts under <c>/bench/</c> (cached for an hour, as the
+/// collector serves the tag). Any method is answered (a form may POST to a page).
 /// </summary>
 public sealed class FixtureServer : IAsyncDisposable
 {
@@ -66,7 +67,8 @@ public sealed class FixtureServer : IAsyncDisposable
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var text = (await File.ReadAllTextAsync(file, http.RequestAborted))
             .Replace("{{COLLECTOR}}", collectorOrigin, StringComparison.Ordinal)
-            .Replace("{{NONCE}}", nonce, StringComparison.Ordinal);
+            .Replace("{{NONCE}}", nonce, StringComparison.Ordinal)
+            .Replace("{{VARIANT}}", Variant(http.Request.Query["variant"]), StringComparison.Ordinal);
         var headers = http.Response.Headers;
         // Pages under /bfcache/ may be kept in the back/forward cache: Chromium keeps a no-store page there
         // only while no cookie changes, and the tag of the next page renews its visitor cookie.
@@ -82,6 +84,13 @@ public sealed class FixtureServer : IAsyncDisposable
         http.Response.ContentType = isHtml ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
         await http.Response.WriteAsync(text, http.RequestAborted);
     }
+
+    /// <summary>
+    /// The <c>variant</c> query parameter of a page (the benchmark's <c>/bench/variant.html?variant=NAME</c> loads
+    /// <c>/bench/NAME.js</c>): letters, digits, dots, dashes and underscores only, anything else gives "none".
+    /// </summary>
+    private static string Variant(string? v) =>
+        v is { Length: > 0 and <= 64 } && v.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') ? v : "none";
 
     public async ValueTask DisposeAsync()
     {

@@ -41,7 +41,26 @@ public class TagMainThreadBenchmark
     /// </summary>
     private static readonly bool BusyPage = Environment.GetEnvironmentVariable("TT_BENCH_BUSY_PAGE") == "1";
 
-    private static readonly string[] Categories = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "blink", "loading"];
+    /// <summary>
+    /// TT_BENCH_VARIANTS=a,b adds one page per name, interleaved with the others: Fixtures/bench/variant.html loading
+    /// Fixtures/bench/NAME.js (a build of the tag with one thing changed, dropped there for an A/B), served and
+    /// cached as the previous build is.
+    /// </summary>
+    private static readonly string[] Variants =
+        (Environment.GetEnvironmentVariable("TT_BENCH_VARIANTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// TT_BENCH_TRACE_DIR=dir writes every traced page load there (build-visit-N.json) for a closer look, and
+    /// TT_BENCH_CATEGORIES=a,b adds trace categories (e.g. disabled-by-default-v8.compile): both for profiling a
+    /// change, not for the figures (more categories cost the traced page more).
+    /// </summary>
+    private static readonly string? TraceDir = Environment.GetEnvironmentVariable("TT_BENCH_TRACE_DIR");
+
+    private static readonly string[] Categories =
+    [
+        "devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "blink", "loading",
+        .. (Environment.GetEnvironmentVariable("TT_BENCH_CATEGORIES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+    ];
 
     [Test, Explicit("benchmark: prints figures, run on an idle machine")]
     public async Task Benchmark_main_thread_time_of_the_tag_per_page_view()
@@ -57,6 +76,10 @@ public class TagMainThreadBenchmark
             // The same tag on a page whose own script already touched the interfaces the tag uses (Fixtures/bench/busy.html).
             builds.Add(("tt.js (collector) on a page already using the platform", "/bench/busy.html", collectorTag));
         }
+        foreach (var v in Variants)
+        {
+            builds.Add(($"variant {v}", $"/bench/variant.html?variant={Uri.EscapeDataString(v)}", TagEnvironment.Pages.Url($"/bench/{v}.js")));
+        }
         var first = builds.Select(_ => new List<TagCost>()).ToArray();
         var later = builds.Select(_ => new List<TagCost>()).ToArray();
         var loadBefore = LoadAverage();
@@ -65,10 +88,10 @@ public class TagMainThreadBenchmark
             for (var b = 0; b < builds.Count; b++)
             {
                 await using var s = await TagSession.OpenAsync();
-                first[b].Add(await TracedVisitAsync(s.Page, builds[b].Page, builds[b].TagUrl));
+                first[b].Add(await TracedVisitAsync(s.Page, builds[b].Page, builds[b].TagUrl, $"{b}-{run}-0"));
                 for (var j = 0; j < 3; j++)
                 {
-                    later[b].Add(await TracedVisitAsync(s.Page, builds[b].Page, builds[b].TagUrl));
+                    later[b].Add(await TracedVisitAsync(s.Page, builds[b].Page, builds[b].TagUrl, $"{b}-{run}-{j + 1}"));
                 }
             }
         }
@@ -90,7 +113,7 @@ public class TagMainThreadBenchmark
         }
     }
 
-    private static async Task<TagCost> TracedVisitAsync(IPage page, string path, string tagUrl)
+    private static async Task<TagCost> TracedVisitAsync(IPage page, string path, string tagUrl, string name)
     {
         // Chromium's tracing through the browser's DevTools protocol session (what Playwright's Node API calls
         // startTracing), the events reported as they are collected.
@@ -128,6 +151,11 @@ public class TagMainThreadBenchmark
         lock (chunks)
         {
             json = "[" + string.Join(",", chunks) + "]";
+        }
+        if (TraceDir is not null)
+        {
+            Directory.CreateDirectory(TraceDir);
+            await File.WriteAllTextAsync(Path.Combine(TraceDir, name + ".json"), json);
         }
         return TagTrace.Measure(System.Text.Encoding.UTF8.GetBytes(json), tagUrl);
     }

@@ -1,0 +1,4 @@
+// Benchmark floor (TT_BENCH_VARIANTS=floor3): floor2.js plus the hooks the tag sets for SPA routes, page hide and
+// the back/forward cache (pushState and replaceState wrapped; popstate, visibilitychange, pagehide, online and
+// pageshow listeners), each doing nothing. The least a tag with the core's features costs per page view.
+try{(()=>{let a=document.currentScript.getAttribute('data-api'),f=()=>{},w=window;setTimeout(()=>{['pushState','replaceState'].forEach(m=>{let o=history[m];history[m]=(...x)=>(x=o.apply(history,x),f(),x)});['popstate','visibilitychange','pagehide','online','pageshow'].forEach(e=>w.addEventListener(e,f,true));let c=document.cookie.match(/(^|; )_tt=([^;]*)/),s=JSON.parse(localStorage._tt_s||'{}');s.t=Date.now();localStorage._tt_s=JSON.stringify(s);fetch(a,{method:'POST',body:JSON.stringify({v:2,vid:c&&c[2],sid:s.sid,id:crypto.randomUUID(),url:location.href,events:[]}),keepalive:true}).then(r=>r.ok,()=>0)})})()}catch{}
