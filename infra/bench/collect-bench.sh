@@ -6,7 +6,8 @@
 # prints requests/s and the ratios, each collector's latency (p50/p99) at half its peak load, the CPU time per
 # request of the collector (and of redis-server and the Kafka peer in distributed mode), and for the distributed
 # mode the forwarding rate, how long the buffer took to empty after the load stopped, the Redis memory per
-# buffered entry and how many requests each append script call carried.
+# buffered entry, how many requests each append script call carried, and Redis's own count of the append calls and
+# of the forwarder's reads, acknowledgements and trims (INFO commandstats: calls, events per call, µs per event).
 # Needs wrk, nginx and redis-server (apt-get install wrk nginx redis-server).
 # Usage: infra/bench/collect-bench.sh [seconds] [connections]
 #   MODES="embedded" skips the distributed run, MODES="distributed" the embedded one.
