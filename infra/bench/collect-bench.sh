@@ -6,7 +6,8 @@
 # prints requests/s and the ratios, each collector's latency (p50/p99) at half its peak load, the CPU time per
 # request of the collector (and of redis-server and the Kafka peer in distributed mode), and for the distributed
 # mode the forwarding rate, how long the buffer took to empty after the load stopped, the Redis memory per
-# buffered entry and how many requests each append script call carried.
+# buffered entry, how many requests each append script call carried, and Redis's own count of the append calls and
+# of the forwarder's reads, acknowledgements and trims (INFO commandstats: calls, events per call, µs per event).
 # Needs wrk, nginx and redis-server (apt-get install wrk nginx redis-server).
 # Usage: infra/bench/collect-bench.sh [seconds] [connections]
 #   MODES="embedded" skips the distributed run, MODES="distributed" the embedded one.
@@ -119,6 +120,7 @@ if [[ $MODES == *distributed* ]]; then
       --urls "http://127.0.0.1:$dist_port" >"$work/distributed$n.log" 2>&1 & dist_pid=$!; pids+=($dist_pid)
     wait_port "$dist_port"
     f0=$(metric "$dist_port" tt_forwarded_events_total); t0=$(date +%s.%N)
+    redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
     # Redis memory per entry, sampled halfway through the flat-out run (after the load the forwarder trims the streams).
     (sleep $((WARMUP + DURATION / 2)); buffer_sample "$prefix" > "$work/sample$n") &
     measure "collector, distributed mode${name:+ ($name)}" "$dist_port" "$dist_pid" "$redis_pid" "$kafka_pid"
@@ -130,11 +132,20 @@ if [[ $MODES == *distributed* ]]; then
     while [ "$(metric "$dist_port" tt_buffer_depth)" -gt 0 ] && [ "$waited" -lt 300 ]; do sleep 0.1; waited=$((waited + 1)); done
     t2=$(date +%s.%N); f2=$(metric "$dist_port" tt_forwarded_events_total); left=$(metric "$dist_port" tt_buffer_depth)
     calls=$(metric "$dist_port" tt_buffer_append_calls_total); batches=$(metric "$dist_port" tt_buffer_append_batches_total)
+    # Redis's own account of this build's run (warm-up, both loads, the drain): calls and time per command.
+    redis-cli -p "$redis_port" INFO commandstats | tr -d '\r' > "$work/commandstats$n"
     extra+=("$(python3 -c "
 name='${name:+ ($name)}'
 print(f'distributed{name}: forwarded {$f2-$f0:.0f} events at {($f2-$f0)/($t2-$t0):.0f}/s over the runs; buffer depth {$depth} when the load stopped, {$left} after {$t2-$t1:.1f} s')
 print(f'  Redis memory per buffered entry: {$bytes/max($entries,1):.0f} bytes (MEMORY USAGE / XLEN halfway through the flat-out run, over {$entries} entries; the touchpoint JSON averages {$payload/max($sampled,1):.0f} bytes)')
 print('  requests per append script call: ' + (f'{$batches/$calls:.1f}' if $calls > 0 else 'n/a (this build does not count its calls)'))
+import re
+stats = {m[1]: (int(m[2]), int(m[3])) for m in re.finditer(r'cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)', open('$work/commandstats$n').read())}
+fwd = $f2 - $f0
+def per(cmd):
+    c, u = stats.get(cmd, (0, 0))
+    return f'{cmd.upper()} {c} calls ({fwd / max(c, 1):.0f} events each, {u / max(fwd, 1):.1f} us per event)'
+print('  Redis commands over the runs (INFO commandstats): ' + '; '.join(per(c) for c in ('evalsha', 'xreadgroup', 'xack', 'xtrim')))
 ")")
     kill "$dist_pid"; wait "$dist_pid" 2>/dev/null || true
   done

@@ -129,6 +129,97 @@ public sealed class BufferAppendTests
         });
     }
 
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task No_request_is_answered_before_Redis_has_appended_its_batch()
+    {
+        await using var env = await PipelineEnvironment.StartAsync();
+        await using var collector = await env.StartCollectorAsync(new Dictionary<string, string?>
+        {
+            ["Redis:AppendTimeoutMs"] = "10000",
+            ["Forwarder:Enabled"] = "false",
+        });
+        var buffer = collector.Services.GetRequiredService<IEventBuffer>();
+        var db = env.RedisDb();
+        await buffer.AppendAsync([Touchpoint("warm-up", "warm-up")], CancellationToken.None); // connected
+
+        // Redis holds every command for a while: requests queue into shared calls, and none may be answered meanwhile.
+        await db.ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
+        var batches = Enumerable.Range(0, 48).Select(i =>
+            Enumerable.Range(0, 1 + (i % 3)).Select(e => Touchpoint($"visitor-{i}", $"{i}-{e}")).ToList()).ToArray();
+        var seenAtAnswer = new List<string>?[batches.Length];
+        var answers = batches.Select((batch, i) => Task.Run(async () =>
+        {
+            var outcome = await buffer.AppendAsync(batch, CancellationToken.None);
+            // Read the visitor's shard the moment the answer arrives: a Stored answer must find the batch there.
+            var shard = new RedisShardMap("tt", env.Shards).ShardOf(PipelineEnvironment.Site, batch[0].VisitorId);
+            seenAtAnswer[i] = await StoredEventIdsAsync(db, shard);
+            return outcome;
+        })).ToArray();
+        await Task.Delay(700);
+        var answeredWhilePaused = answers.Count(a => a.IsCompleted);
+        var outcomes = await Task.WhenAll(answers);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(answeredWhilePaused, Is.Zero, "no answer while Redis held the calls");
+            Assert.That(outcomes, Is.All.EqualTo(AppendOutcome.Stored));
+            for (var i = 0; i < batches.Length; i++)
+            {
+                Assert.That(seenAtAnswer[i], Is.SupersetOf(batches[i].Select(t => t.EventId)), $"batch {i} was in Redis when it was answered");
+            }
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task A_shared_call_that_times_out_answers_every_request_it_carried_503_and_lands_whole_if_at_all()
+    {
+        await using var env = await PipelineEnvironment.StartAsync();
+        await using var collector = await env.StartCollectorAsync(new Dictionary<string, string?>
+        {
+            ["Redis:AppendTimeoutMs"] = "300",
+            ["Redis:AppendCallsInFlight"] = "1",
+            ["Forwarder:Enabled"] = "false",
+        });
+        var buffer = collector.Services.GetRequiredService<IEventBuffer>();
+        var metrics = collector.Services.GetRequiredService<MetricsRegistry>();
+        var db = env.RedisDb();
+        await buffer.AppendAsync([Touchpoint("warm-up", "warm-up")], CancellationToken.None);
+        var calls0 = metrics.Counter("tt_buffer_append_calls_total", "").Total;
+
+        await db.ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
+        var slow = Enumerable.Range(0, 32).Select(i =>
+            Enumerable.Range(0, 1 + (i % 3)).Select(e => Touchpoint($"slow-{i}", $"slow-{i}-{e}")).ToList()).ToArray();
+        var slowOutcomes = await Task.WhenAll(slow.Select(b => buffer.AppendAsync(b, CancellationToken.None).AsTask()));
+        var calls = metrics.Counter("tt_buffer_append_calls_total", "").Total - calls0;
+
+        // After the pause: new requests are stored, and the arrays of the timed-out calls (which Redis executes late)
+        // were not handed to them, so every stored entry is intact.
+        await Task.Delay(1500);
+        var later = Enumerable.Range(0, 32).Select(i => new List<Touchpoint> { Touchpoint($"later-{i}", $"later-{i}") }).ToArray();
+        var laterOutcomes = await Task.WhenAll(later.Select(b => buffer.AppendAsync(b, CancellationToken.None).AsTask()));
+
+        var stored = new List<string>();
+        for (var s = 0; s < env.Shards; s++)
+        {
+            stored.AddRange(await StoredEventIdsAsync(db, s));
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(calls, Is.LessThan(slow.Length), "the requests shared calls");
+            Assert.That(slowOutcomes, Is.All.EqualTo(AppendOutcome.Unavailable), "every request of a timed-out call gets 503");
+            Assert.That(laterOutcomes, Is.All.EqualTo(AppendOutcome.Stored));
+            Assert.That(stored, Is.Unique, "no entry stored twice or overwritten by another");
+            Assert.That(stored, Is.SupersetOf(later.SelectMany(b => b).Select(t => t.EventId)));
+            foreach (var batch in slow)
+            {
+                var landed = batch.Count(t => stored.Contains(t.EventId));
+                Assert.That(landed, Is.EqualTo(0).Or.EqualTo(batch.Count), $"{batch[0].VisitorId}'s batch landed whole or not at all");
+            }
+        });
+    }
+
     private static Touchpoint Touchpoint(string visitor, string id) => new()
     {
         EventId = id,

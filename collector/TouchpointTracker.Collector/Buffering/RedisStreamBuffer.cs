@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TouchpointTracker.Collector.Forwarding;
@@ -77,15 +78,15 @@ public sealed class RedisStreamBuffer : IEventBuffer
         _batches = metrics.Counter("tt_buffer_append_batches_total", "Batches (the accepted events of one request, per shard) handed to the Redis buffer.");
     }
 
-    public async ValueTask<AppendOutcome> AppendAsync(IReadOnlyList<Touchpoint> batch, CancellationToken cancellationToken)
+    public ValueTask<AppendOutcome> AppendAsync(IReadOnlyList<Touchpoint> batch, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
         {
-            return AppendOutcome.Stored;
+            return new(AppendOutcome.Stored);
         }
         if (cancellationToken.IsCancellationRequested)
         {
-            return AppendOutcome.Unavailable;
+            return new(AppendOutcome.Unavailable);
         }
         var first = _shards.ShardOf(batch[0].SiteId, batch[0].VisitorId);
         var single = true;
@@ -101,9 +102,9 @@ public sealed class RedisStreamBuffer : IEventBuffer
             {
                 entries[i] = Serialize(batch[i]);
             }
-            return await CommitAsync(first, entries);
+            return Commit(first, entries);
         }
-        return await AppendSpreadAsync(batch);
+        return new(AppendSpreadAsync(batch));
     }
 
     /// <summary>
@@ -127,7 +128,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
         var p = 0;
         foreach (var (shard, entries) in groups)
         {
-            parts[p++] = CommitAsync(shard, [.. entries]).AsTask();
+            parts[p++] = Commit(shard, [.. entries]).AsTask();
         }
         var outcome = AppendOutcome.Stored;
         foreach (var o in await Task.WhenAll(parts))
@@ -143,16 +144,20 @@ public sealed class RedisStreamBuffer : IEventBuffer
     /// <summary>The entry in a pooled array, given back when Redis has answered the call that carried it (<see cref="AppendGroup.ReturnEntries"/>).</summary>
     private static ReadOnlyMemory<byte> Serialize(Touchpoint tp) => BufferEntryWriter.SerializePooled(tp);
 
-    /// <summary>Joins the open group (sending it at once when fewer than the allowed calls are on their way) and waits for its outcome.</summary>
-    private async ValueTask<AppendOutcome> CommitAsync(int shard, ReadOnlyMemory<byte>[] entries)
+    /// <summary>
+    /// Joins the open group (sending it at once when fewer than the allowed calls are on their way). The request's
+    /// outcome comes from its own <see cref="AppendWaiter"/>, set when Redis has answered the call that carried its
+    /// batch (or the call failed): one small object per request, where two awaiting methods used to suspend.
+    /// </summary>
+    private ValueTask<AppendOutcome> Commit(int shard, ReadOnlyMemory<byte>[] entries)
     {
+        var waiter = new AppendWaiter();
         AppendGroup group;
-        int index;
         var send = false;
         lock (_gate)
         {
             group = _open ??= new AppendGroup(Stopwatch.GetTimestamp());
-            index = group.Add(shard, entries);
+            group.Add(shard, entries, waiter);
             if (_inFlight < _maxInFlight)
             {
                 _inFlight++;
@@ -164,16 +169,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
         {
             _ = SendLoopAsync(group);
         }
-        await group.Done;
-        if (group.Error is { } error)
-        {
-            if (_throttle.ShouldLog(out var suppressed))
-            {
-                _logger.LogWarning("Redis buffer unavailable, answering 503: {Error} ({Suppressed} similar since the last report)", error.Message, suppressed);
-            }
-            return AppendOutcome.Unavailable;
-        }
-        return group.Results[index] < 0 ? AppendOutcome.Full : AppendOutcome.Stored;
+        return new ValueTask<AppendOutcome>(waiter, 0);
     }
 
     /// <summary>Sends a group, then whatever group opened meanwhile, until none is left.</summary>
@@ -250,6 +246,10 @@ public sealed class RedisStreamBuffer : IEventBuffer
                 // queue and be written later, so those arrays are left to the garbage collector instead.
                 group.ReturnEntries();
             }
+            if (group.Error is { } error && _throttle.ShouldLog(out var suppressed))
+            {
+                _logger.LogWarning("Redis buffer unavailable, answering 503 to the {Count} requests of a call: {Error} ({Suppressed} similar since the last report)", group.Count, error.Message, suppressed);
+            }
             group.Complete();
         }
     }
@@ -301,17 +301,15 @@ public sealed class RedisStreamBuffer : IEventBuffer
     {
         private readonly List<int> _shardOf = new(4);
         private readonly List<ReadOnlyMemory<byte>[]> _entries = new(4);
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<AppendWaiter> _waiters = new(4);
         private long[] _results = [];
 
         public long OpenedAt { get; } = openedAt;
         public int Count => _shardOf.Count;
         public int DistinctShards { get; private set; }
-        public Task Done => _done.Task;
         public Exception? Error { get; set; }
-        public long[] Results => _results;
 
-        public int Add(int shard, ReadOnlyMemory<byte>[] entries)
+        public void Add(int shard, ReadOnlyMemory<byte>[] entries, AppendWaiter waiter)
         {
             if (!_shardOf.Contains(shard))
             {
@@ -319,7 +317,7 @@ public sealed class RedisStreamBuffer : IEventBuffer
             }
             _shardOf.Add(shard);
             _entries.Add(entries);
-            return _shardOf.Count - 1;
+            _waiters.Add(waiter);
         }
 
         public int[] Shards() => _shardOf.Distinct().ToArray();
@@ -406,7 +404,22 @@ public sealed class RedisStreamBuffer : IEventBuffer
             }
         }
 
-        public void Complete() => _done.TrySetResult();
+        /// <summary>
+        /// Answers every request of the group: <see cref="AppendOutcome.Stored"/> only for a batch the script reported
+        /// appended, <see cref="AppendOutcome.Full"/> for one it refused at the mark, and
+        /// <see cref="AppendOutcome.Unavailable"/> for every batch when the call failed, timed out or its reply did not
+        /// account for every batch.
+        /// </summary>
+        public void Complete()
+        {
+            for (var b = 0; b < _waiters.Count; b++)
+            {
+                var outcome = Error is not null || _results.Length != _waiters.Count
+                    ? AppendOutcome.Unavailable
+                    : _results[b] < 0 ? AppendOutcome.Full : AppendOutcome.Stored;
+                _waiters[b].SetResult(outcome);
+            }
+        }
 
         /// <summary>Gives the entries' pooled arrays back; only once Redis has answered every call that carried them.</summary>
         public void ReturnEntries()
@@ -420,5 +433,20 @@ public sealed class RedisStreamBuffer : IEventBuffer
                 }
             }
         }
+    }
+
+    /// <summary>One request's wait for its batch's outcome; its continuation runs on the thread pool, never inline in the completing call.</summary>
+    private sealed class AppendWaiter : IValueTaskSource<AppendOutcome>
+    {
+        private ManualResetValueTaskSourceCore<AppendOutcome> _core = new() { RunContinuationsAsynchronously = true };
+
+        public void SetResult(AppendOutcome outcome) => _core.SetResult(outcome);
+
+        public AppendOutcome GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -18,6 +18,15 @@ public sealed class ForwarderOptions : IValidatableObject
     [Range(1, 10_000, ErrorMessage = "Forwarder:BatchSize must be between 1 and 10000.")]
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// After a read that returned fewer than <see cref="BatchSize"/> entries, the next read of that shard waits until
+    /// this long after it started, so the entries arriving meanwhile gather into one larger batch: fewer reads,
+    /// acknowledgements and Kafka requests per entry. A full batch is followed by the next read at once, so a backlog
+    /// drains at full speed. 0 reads again at once. Adds at most this much to an entry's time to Kafka.
+    /// </summary>
+    [Range(0, 1_000, ErrorMessage = "Forwarder:FillWaitMs must be between 0 and 1000.")]
+    public int FillWaitMs { get; set; } = 20;
+
     /// <summary>Pause after a read that found nothing new.</summary>
     [Range(1, 10_000, ErrorMessage = "Forwarder:PollIntervalMs must be between 1 and 10000.")]
     public int PollIntervalMs { get; set; } = 20;

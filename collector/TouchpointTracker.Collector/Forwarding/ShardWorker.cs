@@ -72,6 +72,8 @@ internal sealed class ShardWorker : IDisposable
         var claiming = true; // then entries other consumers left pending
         var db = _ctx.Redis.GetDatabase();
         var abort = _abort.Token;
+        var partial = false; // the last read of new entries returned less than a batch
+        long readAt = 0;
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -111,6 +113,7 @@ internal sealed class ShardWorker : IDisposable
                 }
                 else
                 {
+                    readAt = _ctx.Clock.GetTimestamp();
                     entries = await db.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, _ctx.Options.BatchSize);
                     if (entries.Length == 0)
                     {
@@ -118,10 +121,21 @@ internal sealed class ShardWorker : IDisposable
                         await Task.Delay(_ctx.Options.PollIntervalMs, _stop.Token);
                         continue;
                     }
+                    partial = entries.Length < _ctx.Options.BatchSize;
                 }
                 await _forwarder.ForwardAsync(db, entries, abort);
                 await _trimmer.MaybeTrimAsync(db);
                 _backoff.Reset();
+                if (partial)
+                {
+                    // The shard had less than a batch: let the next one gather for the rest of Forwarder:FillWaitMs.
+                    partial = false;
+                    var wait = TimeSpan.FromMilliseconds(_ctx.Options.FillWaitMs) - _ctx.Clock.GetElapsedTime(readAt);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, _stop.Token);
+                    }
+                }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested || abort.IsCancellationRequested)
             {
