@@ -297,6 +297,16 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var stored = DropStored(c);
         Interlocked.Add(ref _dedupTicks, Lap(ref phase));
         var sw = Stopwatch.StartNew();
+        var steps = Trace ? new System.Text.StringBuilder() : null;
+        var stepStart = Stopwatch.GetTimestamp();
+        void Step(string name)
+        {
+            if (steps is not null)
+            {
+                steps.Append(' ').Append(name).Append(' ').Append(Stopwatch.GetElapsedTime(stepStart).TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
+                stepStart = Stopwatch.GetTimestamp();
+            }
+        }
         Exec(c, "BEGIN TRANSACTION");
         try
         {
@@ -305,31 +315,43 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 var sessions = SessionGroups();
                 var upkeepTicks = 0L;
                 var slow = _paths.Plan(c, _tps, sessions);
+                Step("plan");
                 var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
+                Step($"attr-prepare({slow.Count})");
                 upkeepTicks += Lap(ref phase);
                 AppendTouchpoints(c);
+                Step("app-tp");
                 AppendSessions(c, sessions);
+                Step("app-sessions");
                 AppendVisitors(c);
+                Step("app-visitors");
                 _visitorDays.Append(c, sessions);
+                Step("app-vd");
                 AppendConversions(c);
                 AppendPersons(c);
+                Step("app-cv-persons");
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
                 if (paths)
                 {
                     AttributionPaths.Apply(c);
                 }
+                Step("attr-apply");
                 _paths.AppendPlanned(c);
+                Step("attr-append");
                 upkeepTicks += Lap(ref phase);
                 Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
             if (_trs.Count > 0)
             {
                 AppendTransitions(c);
+                Step("app-tr");
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
             JourneyEntries.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
+            Step("journey-entries");
             Interlocked.Add(ref _rollUpTicks, Lap(ref phase));
             Exec(c, "COMMIT");
+            Step("commit");
             Interlocked.Add(ref _commitTicks, Lap(ref phase));
         }
         catch
@@ -342,7 +364,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
         if (Trace)
         {
-            Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions");
+            Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions:{steps}");
         }
         foreach (var t in _tps)
         {

@@ -255,6 +255,76 @@ public sealed class AttributionRollUpTests
         AssertRollUpMatchesRebuild(store, "after the replay");
     }
 
+    /// <summary>
+    /// Anonymous visitors whose sessions start at one instant, in one batch and across batches (the stored last start tied),
+    /// with campaigns whose order differs from the channels' and from the arrival order, one of them above U+FFFF against
+    /// one in U+E000-U+FFFF (UTF-16 puts them the other way round than DuckDB's byte order): the writer follows all of them
+    /// in memory and its rows equal a rebuild from the stored sessions, batch after batch and after a new writer reads the
+    /// tied last starts back.
+    /// </summary>
+    [Test]
+    public async Task Starts_at_one_instant_are_followed_in_memory_in_the_order_of_each_dimension_s_key()
+    {
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("ties.duckdb") };
+        using var store = new AnalyticsStore(options);
+        string?[] campaigns = [null, "zeta", "alpha", "\U0001F600 launch", "\uFF21 sale", "mid"];
+        var r = new Random(7);
+        var n = 0;
+        async Task Write(AnalyticsWriter writer, DateTimeOffset at, int perVisitor)
+        {
+            for (var v = 0; v < 12; v++)
+            {
+                for (var k = 0; k < perVisitor; k++)
+                {
+                    var ev = $"t{n++}";
+                    await writer.AddAsync(Tp(ev, $"tv{v}", ev, at, Channels[r.Next(Channels.Length)], campaigns[r.Next(campaigns.Length)], Pages[r.Next(Pages.Length)], null, null));
+                }
+            }
+            await writer.FlushAsync();
+        }
+        long inMemory = 0, recomputed = 0;
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            await Write(writer, T0, 3); // three starts at one instant per visitor in one batch
+            AssertRollUpMatchesRebuild(store, "first batch");
+            await Write(writer, T0.AddHours(1), 1);
+            await Write(writer, T0.AddHours(2), 2);
+            AssertRollUpMatchesRebuild(store, "later batches");
+            inMemory += writer.AttributionUpkeep.InMemory;
+            recomputed += writer.AttributionUpkeep.Recomputed;
+        }
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            // a new writer reads each visitor's two tied last starts back, then follows from the right one per dimension
+            await Write(writer, T0.AddDays(1), 2);
+            await Write(writer, T0.AddDays(2), 1);
+            inMemory += writer.AttributionUpkeep.InMemory;
+            recomputed += writer.AttributionUpkeep.Recomputed;
+        }
+        AssertRollUpMatchesRebuild(store, "after a new writer");
+        Assert.That((inMemory, recomputed), Is.EqualTo((12L * 5, 0L)), "every visitor's new starts were followed in memory");
+    }
+
+    [Test]
+    public void Keys_compare_in_DuckDB_s_order()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(AttributionPathState.CompareKeys("\U0001F600", "\uFF21"), Is.GreaterThan(0), "a code point above U+FFFF after U+FF21");
+            Assert.That(AttributionPathState.CompareKeys("a", "ab"), Is.LessThan(0));
+            Assert.That(AttributionPathState.CompareKeys("b", "ab"), Is.GreaterThan(0));
+            Assert.That(AttributionPathState.CompareKeys("x", "x"), Is.Zero);
+        });
+        using var c = new DuckDBConnection("Data Source=:memory:");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT '\U0001F600' > '\uFF21', 'b' > 'ab'";
+        using var rd = cmd.ExecuteReader();
+        rd.Read();
+        Assert.That((rd.GetBoolean(0), rd.GetBoolean(1)), Is.EqualTo((true, true)), "DuckDB orders them so");
+    }
+
     [Test]
     public async Task Sessions_written_around_the_writer_make_the_roll_up_disagree_and_the_query_scans_instead()
     {
