@@ -152,6 +152,9 @@ if (!skipWrite)
         }
         await writer.FlushAsync();
         Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s (generation included)");
+        var stopping = Stopwatch.StartNew();
+        await writer.DisposeAsync(); // the last flush, journey_entries compacted to one row per journey, the final checkpoint
+        Console.WriteLine($"Writer stop: {stopping.Elapsed.TotalSeconds:N1} s (journey_entries compaction {writer.StopCompaction.TotalSeconds:N1} s, then the checkpoint), load {LoadAverage()}");
     }
     var bytes = new FileInfo(path).Length + (File.Exists(path + ".wal") ? new FileInfo(path + ".wal").Length : 0);
     Console.WriteLine($"Disk: {bytes / 1048576.0:N1} MiB after checkpoint = {bytes / (double)rows:N1} bytes per touchpoint (all tables)");
