@@ -36,6 +36,8 @@ internal sealed class TouchpointRow
 internal sealed class TransitionRow
 {
     public required StageTransition T;
+    /// <summary>The event id as a UUID when it is one in canonical form (<c>stage_transitions.event_uuid</c>).</summary>
+    public Guid? EventUuid;
     public ulong Vkey, Jkey;
     public ulong? Skey;
     public DateTime Ts;
@@ -177,6 +179,7 @@ internal static class RowMapper
     public static TransitionRow Map(StageTransition t) => new()
     {
         T = t,
+        EventUuid = CanonicalUuid(t.EventId),
         Vkey = Key(t.VisitorId),
         Jkey = Key(t.JourneyId),
         Skey = t.SessionId is null ? null : Key(t.SessionId),

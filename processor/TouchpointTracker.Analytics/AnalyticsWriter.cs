@@ -449,7 +449,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         if (_trs.Count > 0)
         {
             var max = _maxTransitionTs ??= MaxTs(c, "stage_transitions");
-            var check = _trs.Where(t => t.Ts <= max).Select(t => (t.T.SiteId, t.T.EventId, (Guid?)null, t.Ts)).ToList();
+            var check = _trs.Where(t => t.Ts <= max).Select(t => (t.T.SiteId, t.T.EventId, t.EventUuid, t.Ts)).ToList();
             var dup = check.Count == 0 ? [] : StoredIds(c, "stage_transitions", check);
             removed += dup.Count == 0 ? 0 : _trs.RemoveAll(t => dup.Contains((t.T.SiteId, t.T.EventId)));
         }
@@ -675,9 +675,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             var t = r.T;
             app.CreateRow()
-                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
+                .AppendValue(t.SiteId).AppendValue(r.EventUuid is null ? t.EventId : null).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
                 .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(r.Reasons)
-                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel)
+                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel).AppendValue(r.EventUuid)
                 .EndRow();
         }
     }
@@ -780,7 +780,7 @@ internal static class FlushSql
 
     // Idempotency: (site, event_id) is the key. No index: a join of the batch's ids with the stored rows whose ts lies
     // in the batch's range (a replay carries the same derived_ts, and DuckDB's zone maps skip every row group outside).
-    // A touchpoint's id is stored as text (event_id) or, when it is a canonical UUID, as event_uuid; a store upgraded from
+    // An event id is stored as text (event_id) or, when it is a canonical UUID, as event_uuid; a store upgraded from
     // before event_uuid holds UUID ids as text too, so both columns are looked up.
     internal const string StoredTouchpointIds = """
         SELECT DISTINCT s.site, s.event_id FROM touchpoints t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
@@ -791,7 +791,10 @@ internal static class FlushSql
         """;
 
     internal const string StoredTransitionIds = """
-        SELECT DISTINCT t.site, t.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        SELECT DISTINCT s.site, s.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
+        UNION
+        SELECT DISTINCT s.site, s.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_uuid = s.event_uuid
         WHERE t.ts BETWEEN $min AND $max
         """;
 }

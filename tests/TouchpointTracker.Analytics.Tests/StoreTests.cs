@@ -42,7 +42,7 @@ public sealed class StoreTests
     {
         using var dir = new TempDir();
         using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("u.duckdb") });
-        var (tps, _) = Dataset.Build();
+        var (tps, trs) = Dataset.Build();
         var ids = new List<string>();
         for (var i = 0; i < tps.Count; i++)
         {
@@ -55,14 +55,24 @@ public sealed class StoreTests
             };
             ids.Add(tps[i].EventId);
         }
+        for (var i = 0; i < trs.Count; i++)
+        {
+            // transitions' ids in the same three forms
+            var g = new Guid(1000 + i, 0x1a2b, 0x4c3d, 0x8e, 0x9f, 0, 1, 2, 3, 4, (byte)i);
+            trs[i].EventId = (i % 3) switch { 0 => g.ToString(), 1 => g.ToString().ToUpperInvariant(), _ => $"tr-{i}" };
+        }
         await using (var writer = new AnalyticsWriter(store))
         {
             foreach (var tp in tps)
             {
                 await writer.AddAsync(tp);
             }
+            foreach (var t in trs)
+            {
+                await writer.AddAsync(t);
+            }
             await writer.FlushAsync();
-            Assert.That(writer.RowsWritten, Is.EqualTo(tps.Count));
+            Assert.That(writer.RowsWritten, Is.EqualTo(tps.Count + trs.Count));
         }
         var visitors = tps.Select(t => t.VisitorId).Distinct().ToList();
         var q = new AnalyticsQueries(store);
@@ -72,6 +82,9 @@ public sealed class StoreTests
             Assert.That(Count(store, "SELECT count(*) FROM touchpoints WHERE event_uuid IS NOT NULL AND event_id IS NULL"), Is.EqualTo((tps.Count + 2) / 3));
             Assert.That(Count(store, "SELECT count(*) FROM touchpoints WHERE event_uuid IS NULL AND event_id IS NOT NULL"), Is.EqualTo(tps.Count - (tps.Count + 2) / 3));
             Assert.That(read, Is.EqualTo(ids.Order().ToList()), "the journey view gives the ids back as sent");
+            Assert.That(Count(store, "SELECT count(*) FROM stage_transitions WHERE event_uuid IS NOT NULL AND event_id IS NULL"), Is.EqualTo((trs.Count + 2) / 3));
+            Assert.That(Count(store, "SELECT count(*) FROM stage_transitions WHERE event_uuid IS NULL AND event_id IS NOT NULL"), Is.EqualTo(trs.Count - (trs.Count + 2) / 3));
+            Assert.That(Count(store, $"SELECT count(*) FROM stage_transitions WHERE event_uuid::VARCHAR = '{trs[0].EventId}'"), Is.EqualTo(1), "the UUID as sent");
         });
         // a UUID id stored as text (a row written before event_uuid existed), then the same touch through the writer
         var old = Guid.NewGuid().ToString();
@@ -88,10 +101,14 @@ public sealed class StoreTests
             {
                 await writer.AddAsync(tp);
             }
+            foreach (var t in trs)
+            {
+                await writer.AddAsync(t);
+            }
             first.EventId = old;
             await writer.AddAsync(first);
             await writer.FlushAsync();
-            Assert.That((writer.RowsWritten, writer.DuplicatesSkipped), Is.EqualTo((0L, (long)tps.Count + 1)), "a replay inserts nothing");
+            Assert.That((writer.RowsWritten, writer.DuplicatesSkipped), Is.EqualTo((0L, (long)tps.Count + trs.Count + 1)), "a replay inserts nothing");
         }
     }
 
