@@ -196,9 +196,10 @@ internal static class AttributionPaths
 /// What the writer keeps in memory so that most batches keep <c>attribution_paths</c> without reading <c>sessions</c>:
 /// for every anonymous visitor (never linked to a person, and no person's key) with a stored session start, its last
 /// start (time, day and the key of each dimension). A batch's new session starts of such a visitor that all come after
-/// that last start only append transitions: the first from the stored last start, each next from the one before (starts
-/// at one instant in the order of each dimension's key, as the query orders them); the rows are counted here and appended (<see cref="Plan"/>, <see cref="AppendPlanned"/>). Every other
-/// visitor of the batch (linked to a person, linked by this batch, a start at or before the stored last one)
+/// that last start (or share its instant with a key in every dimension not below the stored ones there) only append
+/// transitions: the first from the stored last start, each next from the one before (starts at one instant in the order of
+/// each dimension's key, as the query orders them); the rows are counted here and appended (<see cref="Plan"/>, <see cref="AppendPlanned"/>). Every other
+/// visitor of the batch (linked to a person, linked by this batch, a start before the stored last one or ordered before it)
 /// goes through <see cref="AttributionPaths.Prepare"/> and <see cref="AttributionPaths.Apply"/> as
 /// before, and its last start is read again afterwards. Loaded from the store at the first flush; forgotten when a
 /// flush rolls back or retention runs. About 50 bytes per anonymous visitor.
@@ -419,21 +420,32 @@ internal sealed class AttributionPathState
             list.Sort((a, b) => a.First.Ts.CompareTo(b.First.Ts));
             var map = LastOf(site);
             var has = map.TryGetValue(vkey, out var last);
-            if (has && list[0].First.Ts.Ticks <= last.Ticks)
-            {
-                // a start at or before the stored last one changes stored transitions: the slow way
-                Recomputed++;
-                slow.Add((site, vkey));
-                _refresh.Add((site, vkey));
-                continue;
-            }
             var tied = false;
+            var follows = !has || list[0].First.Ts.Ticks >= last.Ticks;
             keyRows.Clear();
-            for (var i = 0; i < list.Count; i++)
+            for (var i = 0; follows && i < list.Count; i++)
             {
                 tied |= i > 0 && list[i].First.Ts == list[i - 1].First.Ts;
                 KeysOf(list[i].First, ref keys);
                 keyRows.Add(keys);
+                // a start at the stored last instant comes after the stored ones there only if, in every dimension, its key is
+                // not below theirs (the greatest is held); otherwise it would change a stored transition
+                for (var d = 0; has && d < 7 && list[i].First.Ts.Ticks == last.Ticks; d++)
+                {
+                    follows = CompareKeys(_values[keys[d]], _values[last.Keys[d]]) >= 0;
+                    if (!follows)
+                    {
+                        break;
+                    }
+                }
+            }
+            if (!follows)
+            {
+                // a start before the stored last one (or at its instant, ordered before it) changes stored transitions: the slow way
+                Recomputed++;
+                slow.Add((site, vkey));
+                _refresh.Add((site, vkey));
+                continue;
             }
             var next = new Last { Ticks = list[^1].First.Ts.Ticks, Day = list[^1].First.Day };
             for (var d = 0; d < 7; d++)

@@ -306,6 +306,39 @@ public sealed class AttributionRollUpTests
         Assert.That((inMemory, recomputed), Is.EqualTo((12L * 5, 0L)), "every visitor's new starts were followed in memory");
     }
 
+    /// <summary>
+    /// A new start at the instant of the visitor's stored last start is followed in memory when its key is not below the
+    /// stored one in any dimension (equal keys included), and recomputed when it would come first in one of them; either
+    /// way the rows equal a rebuild.
+    /// </summary>
+    [Test]
+    public async Task A_start_at_the_stored_last_instant_is_followed_in_memory_unless_it_orders_before()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("same.duckdb") });
+        var at = T0.AddDays(3);
+        await using var writer = new AnalyticsWriter(store);
+        // stored last starts: x and y from Direct on /, z from Referral
+        await writer.AddAsync(Tp("x1", "x", "x1", at, "Direct", null, "/", null, null));
+        await writer.AddAsync(Tp("y1", "y", "y1", at, "Direct", null, "/", null, null));
+        await writer.AddAsync(Tp("z1", "z", "z1", at, "Referral", null, "/", null, null));
+        await writer.FlushAsync();
+        var before = writer.AttributionUpkeep;
+        // same instant: x with greater keys in every dimension, y with equal keys, z with a channel that orders first
+        await writer.AddAsync(Tp("x2", "x", "x2", at, "Referral", "zeta", "/pricing", null, null));
+        await writer.AddAsync(Tp("y2", "y", "y2", at, "Direct", null, "/", null, null));
+        await writer.AddAsync(Tp("z2", "z", "z2", at, "Direct", null, "/", null, null));
+        await writer.FlushAsync();
+        var after = writer.AttributionUpkeep;
+        AssertRollUpMatchesRebuild(store, "starts at the stored last instant");
+        Assert.That((after.InMemory - before.InMemory, after.Recomputed - before.Recomputed), Is.EqualTo((2L, 1L)), "x and y in memory, z recomputed");
+        // and after them, the next starts follow from the right last start per dimension
+        await writer.AddAsync(Tp("x3", "x", "x3", at.AddHours(1), "Email", "brand", "/blog/a", null, null));
+        await writer.AddAsync(Tp("z3", "z", "z3", at.AddHours(1), "Email", "brand", "/blog/a", null, null));
+        await writer.FlushAsync();
+        AssertRollUpMatchesRebuild(store, "the next starts");
+    }
+
     [Test]
     public void Keys_compare_in_DuckDB_s_order()
     {
