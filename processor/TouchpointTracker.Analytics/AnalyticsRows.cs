@@ -8,6 +8,9 @@ internal sealed class TouchpointRow
 {
     public required string Site;
     public required string EventId;
+    /// <summary>The event id as a UUID when it is one in canonical form (lowercase, hyphens: what the tag sends), stored in
+    /// <c>touchpoints.event_uuid</c> (16 bytes) instead of <c>event_id</c> (<see cref="RowMapper.CanonicalUuid"/>).</summary>
+    public Guid? EventUuid;
     public required string Visitor;
     public required string SessionId;
     public required string JourneyId;
@@ -33,6 +36,8 @@ internal sealed class TouchpointRow
 internal sealed class TransitionRow
 {
     public required StageTransition T;
+    /// <summary>The event id as a UUID when it is one in canonical form (<c>stage_transitions.event_uuid</c>).</summary>
+    public Guid? EventUuid;
     public ulong Vkey, Jkey;
     public ulong? Skey;
     public DateTime Ts;
@@ -57,6 +62,13 @@ internal static class RowMapper
     /// <summary>The 64-bit key of an id: the low half of its MD5, as DuckDB's md5_number_lower computes it (queries look
     /// rows up by md5_number_lower of an id, so the key format is part of the schema); computed by <see cref="Md5Key"/>.</summary>
     public static ulong Key(string id) => Md5Key.Lower64(id);
+
+    /// <summary>
+    /// The UUID an id spells in canonical form (36 characters, lowercase hexadecimal, hyphens after the 8th, 12th, 16th and
+    /// 20th digit), which DuckDB's UUID type gives back as the same text; null for any other id (kept as text).
+    /// </summary>
+    public static Guid? CanonicalUuid(string id) =>
+        id.Length == 36 && !id.AsSpan().ContainsAnyInRange('A', 'Z') && Guid.TryParseExact(id, "D", out var g) ? g : null;
 
     private static readonly List<string> NoReasons = [];
 
@@ -96,6 +108,7 @@ internal static class RowMapper
         {
             Site = tp.SiteId,
             EventId = tp.EventId,
+            EventUuid = CanonicalUuid(tp.EventId),
             Visitor = tp.VisitorId,
             SessionId = sessionId,
             JourneyId = j.Id,
@@ -166,6 +179,7 @@ internal static class RowMapper
     public static TransitionRow Map(StageTransition t) => new()
     {
         T = t,
+        EventUuid = CanonicalUuid(t.EventId),
         Vkey = Key(t.VisitorId),
         Jkey = Key(t.JourneyId),
         Skey = t.SessionId is null ? null : Key(t.SessionId),

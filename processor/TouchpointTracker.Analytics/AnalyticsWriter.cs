@@ -36,6 +36,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private readonly List<TransitionRow> _trs = [];
     private readonly VisitorDays _visitorDays = new();
     private readonly AttributionPathState _paths = new();
+    private readonly JourneyEntries.State _journeys = new();
     // per-flush work collections, kept between flushes (cleared, capacity kept): allocated anew, their arrays of tens of
     // thousands of entries went to the large object heap at every flush and brought full (gen 2) collections
     private readonly HashSet<(string, string)> _seenIds = [];
@@ -118,6 +119,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             _visitorDays.Reset(); // visitors go: their numbers are read again at the next flush
             _paths.Reset(); // and so do last session starts
+            _journeys.Reset(); // and the journeys' entries (retention rebuilds the table)
             return DeleteOlderThan(c, cutoff);
         });
         await _input.Writer.WriteAsync(marker, cancellationToken);
@@ -261,6 +263,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             }
         }
         Flush(); // the channel is complete: commit the rest (throws to DisposeAsync when it cannot)
+        CompactJourneyEntries();
     }
 
     private void TryFlush(ref TimeSpan backoff)
@@ -297,6 +300,16 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var stored = DropStored(c);
         Interlocked.Add(ref _dedupTicks, Lap(ref phase));
         var sw = Stopwatch.StartNew();
+        var steps = Trace ? new System.Text.StringBuilder() : null;
+        var stepStart = Stopwatch.GetTimestamp();
+        void Step(string name)
+        {
+            if (steps is not null)
+            {
+                steps.Append(' ').Append(name).Append(' ').Append(Stopwatch.GetElapsedTime(stepStart).TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
+                stepStart = Stopwatch.GetTimestamp();
+            }
+        }
         Exec(c, "BEGIN TRANSACTION");
         try
         {
@@ -305,44 +318,61 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 var sessions = SessionGroups();
                 var upkeepTicks = 0L;
                 var slow = _paths.Plan(c, _tps, sessions);
+                Step("plan");
                 var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
+                Step($"attr-prepare({slow.Count})");
                 upkeepTicks += Lap(ref phase);
                 AppendTouchpoints(c);
+                Step("app-tp");
                 AppendSessions(c, sessions);
+                Step("app-sessions");
                 AppendVisitors(c);
+                Step("app-visitors");
                 _visitorDays.Append(c, sessions);
+                Step("app-vd");
                 AppendConversions(c);
                 AppendPersons(c);
+                Step("app-cv-persons");
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
                 if (paths)
                 {
                     AttributionPaths.Apply(c);
                 }
+                Step("attr-apply");
                 _paths.AppendPlanned(c);
+                Step("attr-append");
                 upkeepTicks += Lap(ref phase);
                 Interlocked.Add(ref _rollUpTicks, upkeepTicks);
             }
             if (_trs.Count > 0)
             {
                 AppendTransitions(c);
+                Step("app-tr");
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
-            JourneyEntries.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
+            _journeys.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
+            if (_journeys.Superseded * 4 > _journeys.Rows)
+            {
+                _journeys.Compact(c); // one row per journey again (rare: a quarter of the rows superseded)
+            }
+            Step("journey-entries");
             Interlocked.Add(ref _rollUpTicks, Lap(ref phase));
             Exec(c, "COMMIT");
+            Step("commit");
             Interlocked.Add(ref _commitTicks, Lap(ref phase));
         }
         catch
         {
             _visitorDays.Reset(); // numbers given inside the rolled-back transaction are void
             _paths.Reset(); // and so are the last starts
+            _journeys.Reset(); // and the journeys' entries
             _maxTouchpointTs = _maxTransitionTs = null;
             Exec(c, "ROLLBACK");
             throw;
         }
         if (Trace)
         {
-            Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions");
+            Console.WriteLine($"{sw.ElapsedMilliseconds,6} ms append + commit {_tps.Count} touchpoints, {_trs.Count} transitions:{steps}");
         }
         foreach (var t in _tps)
         {
@@ -361,6 +391,36 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         _sessionIndex.Clear();
         _firstSeen.Clear();
     }
+
+    /// <summary>
+    /// When the writer stops: the journeys with rows superseded by a later one get one row again, so a store at rest holds
+    /// one journey_entries row per journey. A failure leaves the rows as they are (the funnel reads them the same).
+    /// </summary>
+    private void CompactJourneyEntries()
+    {
+        if (_journeys.Superseded == 0)
+        {
+            return;
+        }
+        var c = _store.WriteConnection;
+        var t0 = Stopwatch.GetTimestamp();
+        Exec(c, "BEGIN TRANSACTION");
+        try
+        {
+            _journeys.Compact(c);
+            Exec(c, "COMMIT");
+        }
+        catch (Exception e)
+        {
+            _journeys.Reset();
+            Exec(c, "ROLLBACK");
+            _logger.LogWarning(e, "Compacting journey_entries at stop failed (the rows stay; the funnel reads them the same)");
+        }
+        StopCompaction = Stopwatch.GetElapsedTime(t0);
+    }
+
+    /// <summary>Time the last stop spent compacting journey_entries (benchmarks).</summary>
+    public TimeSpan StopCompaction { get; private set; }
 
     /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
     private static long Lap(ref long since)
@@ -382,14 +442,14 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         if (_tps.Count > 0)
         {
             var max = _maxTouchpointTs ??= MaxTs(c, "touchpoints");
-            var check = _tps.Where(t => t.Ts <= max).Select(t => (t.Site, t.EventId, t.Ts)).ToList();
+            var check = _tps.Where(t => t.Ts <= max).Select(t => (t.Site, t.EventId, t.EventUuid, t.Ts)).ToList();
             var dup = check.Count == 0 ? [] : StoredIds(c, "touchpoints", check);
             removed += dup.Count == 0 ? 0 : _tps.RemoveAll(t => dup.Contains((t.Site, t.EventId)));
         }
         if (_trs.Count > 0)
         {
             var max = _maxTransitionTs ??= MaxTs(c, "stage_transitions");
-            var check = _trs.Where(t => t.Ts <= max).Select(t => (t.T.SiteId, t.T.EventId, t.Ts)).ToList();
+            var check = _trs.Where(t => t.Ts <= max).Select(t => (t.T.SiteId, t.T.EventId, t.EventUuid, t.Ts)).ToList();
             var dup = check.Count == 0 ? [] : StoredIds(c, "stage_transitions", check);
             removed += dup.Count == 0 ? 0 : _trs.RemoveAll(t => dup.Contains((t.T.SiteId, t.T.EventId)));
         }
@@ -403,15 +463,15 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         return cmd.ExecuteScalar() is DateTime ts ? ts : DateTime.MinValue;
     }
 
-    private static HashSet<(string, string)> StoredIds(DuckDBConnection c, string table, IEnumerable<(string Site, string EventId, DateTime Ts)> rows)
+    private static HashSet<(string, string)> StoredIds(DuckDBConnection c, string table, IEnumerable<(string Site, string EventId, Guid? EventUuid, DateTime Ts)> rows)
     {
         Exec(c, "DELETE FROM stage_ids");
         DateTime min = DateTime.MaxValue, max = DateTime.MinValue;
         using (var app = c.CreateAppender("stage_ids"))
         {
-            foreach (var (site, id, ts) in rows)
+            foreach (var (site, id, uuid, ts) in rows)
             {
-                app.CreateRow().AppendValue(site).AppendValue(id).EndRow();
+                app.CreateRow().AppendValue(site).AppendValue(id).AppendValue(uuid).EndRow();
                 min = ts < min ? ts : min;
                 max = ts > max ? ts : max;
             }
@@ -488,14 +548,14 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         foreach (var r in _tps)
         {
             app.CreateRow()
-                .AppendValue(r.Site).AppendValue(r.EventId).AppendValue(r.Vkey).AppendValue(r.Skey).AppendValue(r.Jkey)
+                .AppendValue(r.Site).AppendValue(r.EventUuid is null ? r.EventId : null).AppendValue(r.Vkey).AppendValue(r.Skey).AppendValue(r.Jkey)
                 .AppendValue(r.Ts)
                 .AppendValue(r.Type).AppendValue(r.Name).AppendValue(r.PageHost).AppendValue(r.PagePath).AppendValue(r.LandingPage)
                 .AppendValue(r.ReferrerHost).AppendValue(r.Source).AppendValue(r.Medium).AppendValue(r.Term)
                 .AppendValue(r.UtmSource).AppendValue(r.UtmMedium).AppendValue(r.UtmCampaign).AppendValue(r.UtmTerm).AppendValue(r.UtmContent)
                 .AppendValue(r.ClickPlatform).AppendValue(r.Channel).AppendValue(r.Browser).AppendValue(r.Os).AppendValue(r.Device)
                 .AppendValue(r.Country).AppendValue(r.Stage).AppendValue(r.PreviousStage).AppendValue(r.Reasons)
-                .AppendValue((float)r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex)
+                .AppendValue((float)r.Score).AppendValue(r.TouchIndex).AppendValue(r.SessionIndex).AppendValue(r.EventUuid)
                 .EndRow();
         }
     }
@@ -615,9 +675,9 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         {
             var t = r.T;
             app.CreateRow()
-                .AppendValue(t.SiteId).AppendValue(t.EventId).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
+                .AppendValue(t.SiteId).AppendValue(r.EventUuid is null ? t.EventId : null).AppendValue(t.JourneyId).AppendValue(r.Jkey).AppendValue(r.Vkey)
                 .AppendValue(t.FromStage).AppendValue(t.ToStage).AppendValue((sbyte)r.ToRank).AppendValue(r.Ts).AppendValue(r.Reasons)
-                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel)
+                .AppendValue((float)t.Score).AppendValue(t.TouchIndex).AppendValue(r.Skey).AppendValue(t.Channel).AppendValue(r.EventUuid)
                 .EndRow();
         }
     }
@@ -686,7 +746,7 @@ public sealed record WriterPhases(TimeSpan RowBuilding, TimeSpan Deduplication, 
 internal static class FlushSql
 {
     internal const string CreateStaging = """
-        CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR);
+        CREATE OR REPLACE TEMP TABLE stage_ids (site VARCHAR, event_id VARCHAR, event_uuid UUID);
         CREATE OR REPLACE TEMP TABLE stage_r (site VARCHAR, conversion_id VARCHAR);
         CREATE OR REPLACE TEMP TABLE stage_p (site VARCHAR, pkey UBIGINT, person_id VARCHAR, user_id_sha256 VARCHAR, vkey UBIGINT, ts TIMESTAMP);
         """;
@@ -720,13 +780,21 @@ internal static class FlushSql
 
     // Idempotency: (site, event_id) is the key. No index: a join of the batch's ids with the stored rows whose ts lies
     // in the batch's range (a replay carries the same derived_ts, and DuckDB's zone maps skip every row group outside).
+    // An event id is stored as text (event_id) or, when it is a canonical UUID, as event_uuid; a store upgraded from
+    // before event_uuid holds UUID ids as text too, so both columns are looked up.
     internal const string StoredTouchpointIds = """
-        SELECT DISTINCT t.site, t.event_id FROM touchpoints t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        SELECT DISTINCT s.site, s.event_id FROM touchpoints t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
+        UNION
+        SELECT DISTINCT s.site, s.event_id FROM touchpoints t JOIN stage_ids s ON t.site = s.site AND t.event_uuid = s.event_uuid
         WHERE t.ts BETWEEN $min AND $max
         """;
 
     internal const string StoredTransitionIds = """
-        SELECT DISTINCT t.site, t.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        SELECT DISTINCT s.site, s.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_id = s.event_id
+        WHERE t.ts BETWEEN $min AND $max
+        UNION
+        SELECT DISTINCT s.site, s.event_id FROM stage_transitions t JOIN stage_ids s ON t.site = s.site AND t.event_uuid = s.event_uuid
         WHERE t.ts BETWEEN $min AND $max
         """;
 }

@@ -196,10 +196,11 @@ internal static class AttributionPaths
 /// What the writer keeps in memory so that most batches keep <c>attribution_paths</c> without reading <c>sessions</c>:
 /// for every anonymous visitor (never linked to a person, and no person's key) with a stored session start, its last
 /// start (time, day and the key of each dimension). A batch's new session starts of such a visitor that all come after
-/// that last start, at distinct times, only append transitions: the first from the stored last start, each next from
-/// the one before; the rows are counted here and appended (<see cref="Plan"/>, <see cref="AppendPlanned"/>). Every other
-/// visitor of the batch (linked to a person, linked by this batch, a start at or before the stored last one, two starts
-/// at one instant) goes through <see cref="AttributionPaths.Prepare"/> and <see cref="AttributionPaths.Apply"/> as
+/// that last start (or share its instant with a key in every dimension not below the stored ones there) only append
+/// transitions: the first from the stored last start, each next from the one before (starts at one instant in the order of
+/// each dimension's key, as the query orders them); the rows are counted here and appended (<see cref="Plan"/>, <see cref="AppendPlanned"/>). Every other
+/// visitor of the batch (linked to a person, linked by this batch, a start before the stored last one or ordered before it)
+/// goes through <see cref="AttributionPaths.Prepare"/> and <see cref="AttributionPaths.Apply"/> as
 /// before, and its last start is read again afterwards. Loaded from the store at the first flush; forgotten when a
 /// flush rolls back or retention runs. About 50 bytes per anonymous visitor.
 /// </summary>
@@ -215,8 +216,8 @@ internal sealed class AttributionPathState
     {
         public long Ticks;
         public DateOnly Day;
-        /// <summary>Two stored starts at the last instant: their order differs per dimension, so the visitor takes the slow way.</summary>
-        public bool Tied;
+        /// <summary>Per dimension, the key of the start that comes last in the path's order (start time, then key): with
+        /// several starts at the last instant, the greatest key among them.</summary>
         public DimKeys Keys;
     }
 
@@ -229,6 +230,8 @@ internal sealed class AttributionPathState
     // Plan's work collections, kept between batches (cleared, capacity kept) so their arrays are not allocated per batch
     private readonly HashSet<(string, ulong)> _slow = [];
     private readonly Dictionary<(string Site, ulong Vkey), List<SessionGroup>> _starts = [];
+    private readonly List<DimKeys> _keyRows = [];
+    private readonly List<int> _order = [];
     private bool _loaded, _stagingReady;
 
     /// <summary>Anonymous visitors whose last start is held.</summary>
@@ -276,9 +279,9 @@ internal sealed class AttributionPathState
         keys[6] = Id(f.ClickPlatform ?? "(not set)");
     }
 
-    // the last stored session start of each anonymous visitor, the number of its starts at that instant, and its keys
+    // the last stored session starts of each anonymous visitor (every start at the last instant) and their keys
     private static string LastStartsSql(string filter) => $"""
-        SELECT s.site, s.vkey, s.start_ts, s.day, count(*) OVER (PARTITION BY s.site, s.vkey, s.start_ts) AS tied,
+        SELECT s.site, s.vkey, s.start_ts, s.day,
                s.channel, s.source, s.medium, s.campaign, s.term, s.content, s.landing_page, s.click_platform
         FROM sessions s {filter}
         ANTI JOIN (SELECT site, vkey AS k FROM person_visitors UNION SELECT site, pkey FROM person_visitors) l ON l.site = s.site AND l.k = s.vkey
@@ -296,22 +299,35 @@ internal sealed class AttributionPathState
         {
             var site = r.GetString(0);
             string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-            row.Channel = S(5);
-            row.Source = S(6);
-            row.Medium = S(7);
-            row.UtmCampaign = S(8);
-            row.Term = S(9);
-            row.UtmContent = S(10);
-            row.LandingPage = S(11);
-            row.ClickPlatform = S(12);
+            row.Channel = S(4);
+            row.Source = S(5);
+            row.Medium = S(6);
+            row.UtmCampaign = S(7);
+            row.Term = S(8);
+            row.UtmContent = S(9);
+            row.LandingPage = S(10);
+            row.ClickPlatform = S(11);
             var last = new Last
             {
                 Ticks = r.GetDateTime(2).Ticks,
                 Day = r.GetFieldValue<DateOnly>(3),
-                Tied = Convert.ToInt64(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture) > 1,
             };
             KeysOf(row, ref last.Keys);
-            LastOf(site)[r.GetFieldValue<ulong>(1)] = last;
+            var map = LastOf(site);
+            var vkey = r.GetFieldValue<ulong>(1);
+            // the caller removed the visitors read (or read all), so an entry at the same instant is a start tied with this one:
+            // per dimension the path orders them by key, and the greatest comes last
+            if (map.TryGetValue(vkey, out var tied) && tied.Ticks == last.Ticks)
+            {
+                for (var d = 0; d < 7; d++)
+                {
+                    if (CompareKeys(_values[tied.Keys[d]], _values[last.Keys[d]]) > 0)
+                    {
+                        last.Keys[d] = tied.Keys[d];
+                    }
+                }
+            }
+            map[vkey] = last;
         }
     }
 
@@ -397,36 +413,73 @@ internal sealed class AttributionPathState
             list.Add(g);
         }
         var keys = new DimKeys();
+        var keyRows = _keyRows;
+        var order = _order;
         foreach (var ((site, vkey), list) in starts)
         {
             list.Sort((a, b) => a.First.Ts.CompareTo(b.First.Ts));
             var map = LastOf(site);
             var has = map.TryGetValue(vkey, out var last);
-            var ok = !(has && last.Tied) && (!has || list[0].First.Ts.Ticks > last.Ticks);
-            for (var i = 1; ok && i < list.Count; i++)
+            var tied = false;
+            var follows = !has || list[0].First.Ts.Ticks >= last.Ticks;
+            keyRows.Clear();
+            for (var i = 0; follows && i < list.Count; i++)
             {
-                ok = list[i].First.Ts > list[i - 1].First.Ts;
+                tied |= i > 0 && list[i].First.Ts == list[i - 1].First.Ts;
+                KeysOf(list[i].First, ref keys);
+                keyRows.Add(keys);
+                // a start at the stored last instant comes after the stored ones there only if, in every dimension, its key is
+                // not below theirs (the greatest is held); otherwise it would change a stored transition
+                for (var d = 0; has && d < 7 && list[i].First.Ts.Ticks == last.Ticks; d++)
+                {
+                    follows = CompareKeys(_values[keys[d]], _values[last.Keys[d]]) >= 0;
+                    if (!follows)
+                    {
+                        break;
+                    }
+                }
             }
-            if (!ok)
+            if (!follows)
             {
+                // a start before the stored last one (or at its instant, ordered before it) changes stored transitions: the slow way
                 Recomputed++;
                 slow.Add((site, vkey));
                 _refresh.Add((site, vkey));
                 continue;
             }
-            foreach (var g in list)
+            var next = new Last { Ticks = list[^1].First.Ts.Ticks, Day = list[^1].First.Day };
+            for (var d = 0; d < 7; d++)
             {
-                var f = g.First;
-                KeysOf(f, ref keys);
-                for (var d = 0; d < 7; d++)
+                order.Clear();
+                for (var i = 0; i < list.Count; i++)
                 {
-                    var k = (site, d, f.Day, has ? last.Day : (DateOnly?)null, has ? last.Keys[d] : -1, keys[d]);
-                    _planned[k] = _planned.GetValueOrDefault(k) + 1;
+                    order.Add(i);
                 }
-                last = new Last { Ticks = f.Ts.Ticks, Day = f.Day, Keys = keys };
-                has = true;
+                if (tied)
+                {
+                    // starts at one instant follow each other in the order of this dimension's key (the query's ORDER BY
+                    // start_ts, key); starts equal in both give the same rows in either order
+                    var dim = d;
+                    order.Sort((a, b) =>
+                    {
+                        var byTime = list[a].First.Ts.CompareTo(list[b].First.Ts);
+                        return byTime != 0 ? byTime : CompareKeys(_values[keyRows[a][dim]], _values[keyRows[b][dim]]);
+                    });
+                }
+                DateOnly? prevDay = has ? last.Day : null;
+                var prevKey = has ? last.Keys[d] : -1;
+                foreach (var i in order)
+                {
+                    var f = list[i].First;
+                    var key = keyRows[i][d];
+                    var k = (site, d, f.Day, prevDay, prevKey, key);
+                    _planned[k] = _planned.GetValueOrDefault(k) + 1;
+                    prevDay = f.Day;
+                    prevKey = key;
+                }
+                next.Keys[d] = prevKey;
             }
-            map[vkey] = last;
+            map[vkey] = next;
             FollowedInMemory++;
         }
         // the slow visitors' path rows: every start of theirs, and every link to a person
@@ -495,6 +548,26 @@ internal sealed class AttributionPathState
             _refresh.Clear();
         }
     }
+
+    /// <summary>
+    /// Orders two keys as DuckDB orders VARCHAR values (byte by byte in UTF-8, which is code point order): UTF-16 code units
+    /// compare in that order except that surrogates (U+D800-U+DFFF, the halves of code points above U+FFFF) must come after
+    /// U+E000-U+FFFF.
+    /// </summary>
+    internal static int CompareKeys(string a, string b)
+    {
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return CodePointOrder(a[i]) - CodePointOrder(b[i]);
+            }
+        }
+        return a.Length - b.Length;
+    }
+
+    private static int CodePointOrder(char c) => c < 0xD800 ? c : c >= 0xE000 ? c - 0x800 : c + 0x2000;
 
     private static void Exec(DuckDBConnection c, string sql)
     {

@@ -7,18 +7,19 @@ namespace TouchpointTracker.Analytics;
 /// each stage rank 1..5, keyed by the journey's visitor number (<c>visitors.vid</c>) and journey key, so the funnel reads
 /// one narrow row per journey instead of the site's stage transitions joined to <c>visitors</c>.
 /// <para>
-/// Kept inside each writer flush (<see cref="Apply"/>): the batch's transitions are folded per journey and merged with
-/// the journey's stored rows in one <c>INSERT ... SELECT</c> (a left join of the batch's journeys with the table); a row
-/// is appended only when the merge lowers or adds an entry. Rows are never updated in place, so a journey can have
-/// several rows; the newest holds every entry's minimum and the older ones hold a subset of its stages at equal or later
-/// times. The funnel takes the minimum per journey and stage over the rows it reads, which is the newest row's value;
-/// retention (<see cref="RebuildSql"/>) rewrites the table from <c>stage_transitions</c>, one row per journey again.
+/// Kept inside each writer flush (<see cref="State.Apply"/>): the batch's transitions are folded per journey and merged in
+/// memory with what the writer holds of the stored journeys (<see cref="State"/>), and the rows are appended: a journey's
+/// first row, or a new row when the batch lowers or adds an entry; no read of the table. Rows are never updated in place,
+/// so between compactions a journey can have several rows; the newest holds every entry's minimum and the older ones a
+/// subset of its stages at equal or later times. The funnel takes the minimum per journey and stage over the rows it
+/// reads, which is the newest row's value. <see cref="State.Compact"/> rewrites the table with one row per journey when
+/// the superseded rows reach a quarter of it and when the writer stops; retention (<see cref="RebuildSql"/>) rewrites it
+/// from <c>stage_transitions</c>.
 /// </para>
 /// <para>
 /// A transition whose visitor has no number yet (its touchpoints are not stored yet, or retention deleted the visitor)
 /// waits in <c>journey_entries_pending</c>, as the funnel before this roll-up left it out of the join with
-/// <c>visitors</c>; it moves into <c>journey_entries</c> at the flush that stores the visitor. Stateless: a rolled-back
-/// flush leaves nothing behind to forget.
+/// <c>visitors</c>; it moves into <c>journey_entries</c> at the flush that stores the visitor.
 /// </para>
 /// </summary>
 internal static class JourneyEntries
@@ -67,105 +68,221 @@ internal static class JourneyEntries
         );
         """ + RebuildSql;
 
-    private const string Staging = """
-        CREATE TEMP TABLE IF NOT EXISTS stage_je (site VARCHAR, vid UINTEGER, jkey UBIGINT, e1 TIMESTAMP, e2 TIMESTAMP, e3 TIMESTAMP, e4 TIMESTAMP, e5 TIMESTAMP);
+    private const string PendingStaging = """
         CREATE TEMP TABLE IF NOT EXISTS stage_jp (site VARCHAR, vkey UBIGINT);
-        DELETE FROM stage_je;
         DELETE FROM stage_jp;
         """;
 
-    // The batch's journeys merged with their stored rows; a row only when an entry is new or earlier than stored.
-    private const string Merge = """
-        INSERT INTO journey_entries
-        SELECT site, vid, jkey, n1, n2, n3, n4, n5 FROM (
-            SELECT b.site, b.vid, b.jkey,
-                   least(b.e1, min(j.e1)) AS n1, least(b.e2, min(j.e2)) AS n2, least(b.e3, min(j.e3)) AS n3,
-                   least(b.e4, min(j.e4)) AS n4, least(b.e5, min(j.e5)) AS n5,
-                   count(j.jkey) AS stored, min(j.e1) AS o1, min(j.e2) AS o2, min(j.e3) AS o3, min(j.e4) AS o4, min(j.e5) AS o5
-            FROM stage_je b LEFT JOIN journey_entries j ON j.site = b.site AND j.vid = b.vid AND j.jkey = b.jkey
-            GROUP BY b.site, b.vid, b.jkey, b.e1, b.e2, b.e3, b.e4, b.e5)
-        WHERE stored = 0 OR n1 IS DISTINCT FROM o1 OR n2 IS DISTINCT FROM o2 OR n3 IS DISTINCT FROM o3
-           OR n4 IS DISTINCT FROM o4 OR n5 IS DISTINCT FROM o5
+    /// <summary>One row per journey again, the minimum of each entry over the journey's rows (in visitor order, as the rebuild writes it).</summary>
+    private const string CompactSql = """
+        CREATE OR REPLACE TEMP TABLE je_compact AS
+            SELECT site, vid, jkey, min(e1) AS e1, min(e2) AS e2, min(e3) AS e3, min(e4) AS e4, min(e5) AS e5
+            FROM journey_entries GROUP BY site, vid, jkey ORDER BY site, vid;
+        DELETE FROM journey_entries;
+        INSERT INTO journey_entries SELECT * FROM je_compact;
+        DROP TABLE je_compact;
         """;
 
-    /// <summary>
-    /// Folds the flush's transitions (already free of stored duplicates) into the roll-up, and moves the waiting
-    /// transitions whose visitor now has a number. Runs inside the flush transaction, after the visitors are appended.
-    /// </summary>
-    internal static void Apply(DuckDBConnection c, IReadOnlyList<TransitionRow> transitions, VisitorDays visitors)
+    [System.Runtime.CompilerServices.InlineArray(Ranks)]
+    internal struct Entries
     {
-        var entries = new List<(string Site, ulong Vkey, ulong Jkey, int Rank, DateTime Ts)>();
-        foreach (var r in transitions)
+        // an entry's instant in ticks; 0 = none
+        private long _element;
+    }
+
+    /// <summary>
+    /// What the writer keeps in memory so that a flush appends its journeys' rows without reading the table: every stored
+    /// journey's entries (the minimum over its rows), per site and (vid, jkey), and how many stored rows a later row of
+    /// their journey supersedes. Loaded at the first flush (one grouped read of the table); forgotten when a flush rolls
+    /// back or retention runs. About 70 bytes per journey.
+    /// </summary>
+    internal sealed class State
+    {
+        private readonly Dictionary<string, Dictionary<(uint Vid, ulong Jkey), Entries>> _journeys = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string Site, uint Vid, ulong Jkey), Entries> _batch = [];
+        private readonly List<(string Site, ulong Vkey, ulong Jkey, int Rank, DateTime Ts)> _entries = [];
+        private bool _loaded;
+
+        /// <summary>Rows in the table.</summary>
+        public long Rows { get; private set; }
+
+        /// <summary>Rows a later row of their journey supersedes (removed by <see cref="Compact"/>).</summary>
+        public long Superseded { get; private set; }
+
+        public void Reset()
         {
-            if (r.ToRank is >= 1 and <= Ranks)
-            {
-                entries.Add((r.T.SiteId, r.Vkey, r.Jkey, r.ToRank, r.Ts)); // the keys computed when the row was built
-            }
+            _loaded = false;
+            _journeys.Clear();
+            _batch.Clear();
+            _entries.Clear();
+            Rows = Superseded = 0;
         }
-        var waiting = WaitingVisitors(c);
-        if (entries.Count == 0 && waiting.Count == 0)
+
+        private void Load(DuckDBConnection c)
         {
-            return;
-        }
-        Exec(c, Staging);
-        var resolved = waiting.Where(w => visitors.TryGetVid(c, w.Site, w.Vkey, out _)).ToList();
-        if (resolved.Count > 0)
-        {
-            using (var app = c.CreateAppender("stage_jp"))
+            if (_loaded)
             {
-                foreach (var (site, vkey) in resolved)
-                {
-                    app.CreateRow().AppendValue(site).AppendValue(vkey).EndRow();
-                }
+                return;
             }
+            Reset();
             using var cmd = c.CreateCommand();
             cmd.CommandText = """
-                DELETE FROM journey_entries_pending p USING stage_jp s WHERE p.site = s.site AND p.vkey = s.vkey
-                RETURNING p.site, p.vkey, p.jkey, p.to_rank, p.ts
+                SELECT site, vid, jkey, min(e1), min(e2), min(e3), min(e4), min(e5), count(*) FROM journey_entries GROUP BY site, vid, jkey
                 """;
-            using var rd = cmd.ExecuteReader();
-            while (rd.Read())
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
             {
-                entries.Add((rd.GetString(0), rd.GetFieldValue<ulong>(1), rd.GetFieldValue<ulong>(2), rd.GetFieldValue<sbyte>(3), rd.GetDateTime(4)));
+                var e = new Entries();
+                for (var k = 0; k < Ranks; k++)
+                {
+                    e[k] = r.IsDBNull(3 + k) ? 0 : r.GetDateTime(3 + k).Ticks;
+                }
+                JourneysOf(r.GetString(0))[(r.GetFieldValue<uint>(1), r.GetFieldValue<ulong>(2))] = e;
+                var rows = Convert.ToInt64(r.GetValue(8), System.Globalization.CultureInfo.InvariantCulture);
+                Rows += rows;
+                Superseded += rows - 1;
             }
+            _loaded = true;
         }
-        var journeys = new Dictionary<(string Site, uint Vid, ulong Jkey), DateTime?[]>();
-        var unknown = new List<(string Site, ulong Vkey, ulong Jkey, int Rank, DateTime Ts)>();
-        foreach (var e in entries)
+
+        private Dictionary<(uint, ulong), Entries> JourneysOf(string site)
         {
-            if (!visitors.TryGetVid(c, e.Site, e.Vkey, out var vid))
+            if (!_journeys.TryGetValue(site, out var map))
             {
-                unknown.Add(e);
-                continue;
+                _journeys[site] = map = [];
             }
-            if (!journeys.TryGetValue((e.Site, vid, e.Jkey), out var first))
-            {
-                journeys[(e.Site, vid, e.Jkey)] = first = new DateTime?[Ranks];
-            }
-            ref var slot = ref first[e.Rank - 1];
-            slot = slot is { } t && t <= e.Ts ? t : e.Ts;
+            return map;
         }
-        if (unknown.Count > 0)
+
+        /// <summary>
+        /// Folds the flush's transitions (already free of stored duplicates) into the roll-up, and moves the waiting
+        /// transitions whose visitor now has a number. Runs inside the flush transaction, after the visitors are appended: a
+        /// journey not stored yet gets its row; a stored one a new row only when the batch adds an entry or makes one
+        /// earlier (a corrected transition). Returns the rows appended.
+        /// </summary>
+        public int Apply(DuckDBConnection c, IReadOnlyList<TransitionRow> transitions, VisitorDays visitors)
         {
-            using var app = c.CreateAppender("journey_entries_pending");
-            foreach (var (site, vkey, jkey, rank, ts) in unknown)
+            var entries = _entries;
+            entries.Clear();
+            if (transitions.Count > 0)
             {
-                app.CreateRow().AppendValue(site).AppendValue(vkey).AppendValue(jkey).AppendValue((sbyte)rank).AppendValue(ts).EndRow();
+                Load(c); // before the batch is folded: loading starts from a clean state
             }
-        }
-        if (journeys.Count == 0)
-        {
-            return;
-        }
-        using (var app = c.CreateAppender("stage_je"))
-        {
-            foreach (var ((site, vid, jkey), first) in journeys)
+            foreach (var r in transitions)
             {
-                app.CreateRow().AppendValue(site).AppendValue(vid).AppendValue(jkey)
-                    .AppendValue(first[0]).AppendValue(first[1]).AppendValue(first[2]).AppendValue(first[3]).AppendValue(first[4]).EndRow();
+                if (r.ToRank is >= 1 and <= Ranks)
+                {
+                    entries.Add((r.T.SiteId, r.Vkey, r.Jkey, r.ToRank, r.Ts)); // the keys computed when the row was built
+                }
             }
+            var waiting = WaitingVisitors(c);
+            if (entries.Count == 0 && waiting.Count == 0)
+            {
+                return 0;
+            }
+            if (!_loaded)
+            {
+                entries.Clear(); // none (waiting transitions only); loading clears the work collections
+                Load(c);
+            }
+            var resolved = waiting.Where(w => visitors.TryGetVid(c, w.Site, w.Vkey, out _)).ToList();
+            if (resolved.Count > 0)
+            {
+                Exec(c, PendingStaging);
+                using (var app = c.CreateAppender("stage_jp"))
+                {
+                    foreach (var (site, vkey) in resolved)
+                    {
+                        app.CreateRow().AppendValue(site).AppendValue(vkey).EndRow();
+                    }
+                }
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = """
+                    DELETE FROM journey_entries_pending p USING stage_jp s WHERE p.site = s.site AND p.vkey = s.vkey
+                    RETURNING p.site, p.vkey, p.jkey, p.to_rank, p.ts
+                    """;
+                using var rd = cmd.ExecuteReader();
+                while (rd.Read())
+                {
+                    entries.Add((rd.GetString(0), rd.GetFieldValue<ulong>(1), rd.GetFieldValue<ulong>(2), rd.GetFieldValue<sbyte>(3), rd.GetDateTime(4)));
+                }
+            }
+            var batch = _batch;
+            batch.Clear();
+            var unknown = new List<(string Site, ulong Vkey, ulong Jkey, int Rank, DateTime Ts)>();
+            foreach (var e in entries)
+            {
+                if (!visitors.TryGetVid(c, e.Site, e.Vkey, out var vid))
+                {
+                    unknown.Add(e);
+                    continue;
+                }
+                ref var first = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(batch, (e.Site, vid, e.Jkey), out _);
+                ref var slot = ref first[e.Rank - 1];
+                slot = slot != 0 && slot <= e.Ts.Ticks ? slot : e.Ts.Ticks;
+            }
+            entries.Clear();
+            if (unknown.Count > 0)
+            {
+                using var app = c.CreateAppender("journey_entries_pending");
+                foreach (var (site, vkey, jkey, rank, ts) in unknown)
+                {
+                    app.CreateRow().AppendValue(site).AppendValue(vkey).AppendValue(jkey).AppendValue((sbyte)rank).AppendValue(ts).EndRow();
+                }
+            }
+            if (batch.Count == 0)
+            {
+                return 0;
+            }
+            var appended = 0;
+            using (var app = c.CreateAppender("journey_entries"))
+            {
+                foreach (var ((site, vid, jkey), first) in batch)
+                {
+                    var map = JourneysOf(site);
+                    ref var stored = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(map, (vid, jkey), out var exists);
+                    var merged = first;
+                    var changed = !exists;
+                    for (var k = 0; k < Ranks; k++)
+                    {
+                        if (exists && stored[k] != 0 && (merged[k] == 0 || stored[k] <= merged[k]))
+                        {
+                            merged[k] = stored[k];
+                        }
+                        changed |= exists && merged[k] != stored[k];
+                    }
+                    if (!changed)
+                    {
+                        continue;
+                    }
+                    stored = merged;
+                    Superseded += exists ? 1 : 0;
+                    appended++;
+                    var row = app.CreateRow().AppendValue(site).AppendValue(vid).AppendValue(jkey);
+                    for (var k = 0; k < Ranks; k++)
+                    {
+                        row = row.AppendValue(merged[k] == 0 ? null : (DateTime?)new DateTime(merged[k], DateTimeKind.Utc));
+                    }
+                    row.EndRow();
+                }
+            }
+            batch.Clear();
+            Rows += appended;
+            return appended;
         }
-        Exec(c, Merge);
+
+        /// <summary>Rewrites the table with one row per journey when rows superseded by a later one are left (the writer calls it
+        /// when they reach a quarter of the table, and when it stops).</summary>
+        public void Compact(DuckDBConnection c)
+        {
+            if (!_loaded || Superseded == 0)
+            {
+                return;
+            }
+            Exec(c, CompactSql);
+            Rows -= Superseded;
+            Superseded = 0;
+        }
     }
 
     /// <summary>The visitors (site, vkey) with transitions waiting for their number; normally none.</summary>

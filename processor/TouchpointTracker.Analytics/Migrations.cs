@@ -142,6 +142,15 @@ internal static class Migrations
         AttributionPaths.MigrationStep,
         // 6: the journey_entries roll-up (JourneyEntries): each journey's first entry per stage, filled from stage_transitions.
         JourneyEntries.MigrationStep,
+        // 7: touchpoints.event_uuid and stage_transitions.event_uuid, the event id in 16 bytes when it is a UUID in canonical
+        // form (event_id NULL then; the text form is coalesce(event_id, event_uuid::VARCHAR)). Rows stored before keep their
+        // text id.
+        """
+        ALTER TABLE touchpoints ADD COLUMN event_uuid UUID;
+        ALTER TABLE touchpoints ALTER COLUMN event_id DROP NOT NULL;
+        ALTER TABLE stage_transitions ADD COLUMN event_uuid UUID;
+        ALTER TABLE stage_transitions ALTER COLUMN event_id DROP NOT NULL;
+        """,
     ];
 
     internal static int Apply(DuckDBConnection c)

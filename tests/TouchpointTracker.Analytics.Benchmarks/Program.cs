@@ -70,6 +70,7 @@ if (!skipWrite)
         var writerGc = TimeSpan.Zero;
         var writerAlloc = 0L;
         var gcCounts = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var lastMillion = (Rows: 0L, Wall: TimeSpan.Zero, Cpu: TimeSpan.Zero, Phases: writer.Phases);
         async Task WriteChunk()
         {
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -110,6 +111,15 @@ if (!skipWrite)
             {
                 Console.WriteLine($"  {rows:N0} touchpoints, {writer.RowsWritten:N0} rows committed, {sw.Elapsed.TotalSeconds:N0} s, writer {writerTime.TotalSeconds:N0} s " +
                                   $"({rows / writerTime.TotalSeconds:N0}/s), load {LoadAverage()}");
+                // this million's share: what grows with the store shows as a rising figure from one line to the next
+                var p1 = writer.Phases;
+                var lastN = rows - lastMillion.Rows;
+                Console.WriteLine($"    last {lastN:N0}: writer {lastN / (writerTime - lastMillion.Wall).TotalSeconds:N0}/s, CPU {(writerCpu - lastMillion.Cpu).TotalMicroseconds / lastN:N1} us per touchpoint; " +
+                                  $"phases (wall, us per touchpoint) replay check {(p1.Deduplication - lastMillion.Phases.Deduplication).TotalMicroseconds / lastN:N1}, " +
+                                  $"appenders {(p1.Appending - lastMillion.Phases.Appending).TotalMicroseconds / lastN:N1}, " +
+                                  $"roll-up upkeep {(p1.RollUpUpkeep - lastMillion.Phases.RollUpUpkeep).TotalMicroseconds / lastN:N1}, " +
+                                  $"commit + checkpoint {(p1.Commit - lastMillion.Phases.Commit).TotalMicroseconds / lastN:N1}");
+                lastMillion = (rows, writerTime, writerCpu, p1);
             }
         }
         await WriteChunk();
@@ -142,6 +152,9 @@ if (!skipWrite)
         }
         await writer.FlushAsync();
         Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s (generation included)");
+        var stopping = Stopwatch.StartNew();
+        await writer.DisposeAsync(); // the last flush, journey_entries compacted to one row per journey, the final checkpoint
+        Console.WriteLine($"Writer stop: {stopping.Elapsed.TotalSeconds:N1} s (journey_entries compaction {writer.StopCompaction.TotalSeconds:N1} s, then the checkpoint), load {LoadAverage()}");
     }
     var bytes = new FileInfo(path).Length + (File.Exists(path + ".wal") ? new FileInfo(path + ".wal").Length : 0);
     Console.WriteLine($"Disk: {bytes / 1048576.0:N1} MiB after checkpoint = {bytes / (double)rows:N1} bytes per touchpoint (all tables)");

@@ -255,6 +255,109 @@ public sealed class AttributionRollUpTests
         AssertRollUpMatchesRebuild(store, "after the replay");
     }
 
+    /// <summary>
+    /// Anonymous visitors whose sessions start at one instant, in one batch and across batches (the stored last start tied),
+    /// with campaigns whose order differs from the channels' and from the arrival order, one of them above U+FFFF against
+    /// one in U+E000-U+FFFF (UTF-16 puts them the other way round than DuckDB's byte order): the writer follows all of them
+    /// in memory and its rows equal a rebuild from the stored sessions, batch after batch and after a new writer reads the
+    /// tied last starts back.
+    /// </summary>
+    [Test]
+    public async Task Starts_at_one_instant_are_followed_in_memory_in_the_order_of_each_dimension_s_key()
+    {
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("ties.duckdb") };
+        using var store = new AnalyticsStore(options);
+        string?[] campaigns = [null, "zeta", "alpha", "\U0001F600 launch", "\uFF21 sale", "mid"];
+        var r = new Random(7);
+        var n = 0;
+        async Task Write(AnalyticsWriter writer, DateTimeOffset at, int perVisitor)
+        {
+            for (var v = 0; v < 12; v++)
+            {
+                for (var k = 0; k < perVisitor; k++)
+                {
+                    var ev = $"t{n++}";
+                    await writer.AddAsync(Tp(ev, $"tv{v}", ev, at, Channels[r.Next(Channels.Length)], campaigns[r.Next(campaigns.Length)], Pages[r.Next(Pages.Length)], null, null));
+                }
+            }
+            await writer.FlushAsync();
+        }
+        long inMemory = 0, recomputed = 0;
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            await Write(writer, T0, 3); // three starts at one instant per visitor in one batch
+            AssertRollUpMatchesRebuild(store, "first batch");
+            await Write(writer, T0.AddHours(1), 1);
+            await Write(writer, T0.AddHours(2), 2);
+            AssertRollUpMatchesRebuild(store, "later batches");
+            inMemory += writer.AttributionUpkeep.InMemory;
+            recomputed += writer.AttributionUpkeep.Recomputed;
+        }
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            // a new writer reads each visitor's two tied last starts back, then follows from the right one per dimension
+            await Write(writer, T0.AddDays(1), 2);
+            await Write(writer, T0.AddDays(2), 1);
+            inMemory += writer.AttributionUpkeep.InMemory;
+            recomputed += writer.AttributionUpkeep.Recomputed;
+        }
+        AssertRollUpMatchesRebuild(store, "after a new writer");
+        Assert.That((inMemory, recomputed), Is.EqualTo((12L * 5, 0L)), "every visitor's new starts were followed in memory");
+    }
+
+    /// <summary>
+    /// A new start at the instant of the visitor's stored last start is followed in memory when its key is not below the
+    /// stored one in any dimension (equal keys included), and recomputed when it would come first in one of them; either
+    /// way the rows equal a rebuild.
+    /// </summary>
+    [Test]
+    public async Task A_start_at_the_stored_last_instant_is_followed_in_memory_unless_it_orders_before()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("same.duckdb") });
+        var at = T0.AddDays(3);
+        await using var writer = new AnalyticsWriter(store);
+        // stored last starts: x and y from Direct on /, z from Referral
+        await writer.AddAsync(Tp("x1", "x", "x1", at, "Direct", null, "/", null, null));
+        await writer.AddAsync(Tp("y1", "y", "y1", at, "Direct", null, "/", null, null));
+        await writer.AddAsync(Tp("z1", "z", "z1", at, "Referral", null, "/", null, null));
+        await writer.FlushAsync();
+        var before = writer.AttributionUpkeep;
+        // same instant: x with greater keys in every dimension, y with equal keys, z with a channel that orders first
+        await writer.AddAsync(Tp("x2", "x", "x2", at, "Referral", "zeta", "/pricing", null, null));
+        await writer.AddAsync(Tp("y2", "y", "y2", at, "Direct", null, "/", null, null));
+        await writer.AddAsync(Tp("z2", "z", "z2", at, "Direct", null, "/", null, null));
+        await writer.FlushAsync();
+        var after = writer.AttributionUpkeep;
+        AssertRollUpMatchesRebuild(store, "starts at the stored last instant");
+        Assert.That((after.InMemory - before.InMemory, after.Recomputed - before.Recomputed), Is.EqualTo((2L, 1L)), "x and y in memory, z recomputed");
+        // and after them, the next starts follow from the right last start per dimension
+        await writer.AddAsync(Tp("x3", "x", "x3", at.AddHours(1), "Email", "brand", "/blog/a", null, null));
+        await writer.AddAsync(Tp("z3", "z", "z3", at.AddHours(1), "Email", "brand", "/blog/a", null, null));
+        await writer.FlushAsync();
+        AssertRollUpMatchesRebuild(store, "the next starts");
+    }
+
+    [Test]
+    public void Keys_compare_in_DuckDB_s_order()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(AttributionPathState.CompareKeys("\U0001F600", "\uFF21"), Is.GreaterThan(0), "a code point above U+FFFF after U+FF21");
+            Assert.That(AttributionPathState.CompareKeys("a", "ab"), Is.LessThan(0));
+            Assert.That(AttributionPathState.CompareKeys("b", "ab"), Is.GreaterThan(0));
+            Assert.That(AttributionPathState.CompareKeys("x", "x"), Is.Zero);
+        });
+        using var c = new DuckDBConnection("Data Source=:memory:");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT '\U0001F600' > '\uFF21', 'b' > 'ab'";
+        using var rd = cmd.ExecuteReader();
+        rd.Read();
+        Assert.That((rd.GetBoolean(0), rd.GetBoolean(1)), Is.EqualTo((true, true)), "DuckDB orders them so");
+    }
+
     [Test]
     public async Task Sessions_written_around_the_writer_make_the_roll_up_disagree_and_the_query_scans_instead()
     {

@@ -171,6 +171,88 @@ public sealed class JourneyEntriesPropertyTests
         Check(store, q, r, "after writing again");
     }
 
+    /// <summary>
+    /// Journeys whose stages arrive over several flushes (a later stage, a corrected transition that moves a stage earlier, a
+    /// repeated transition that changes nothing) get a row per change while the writer runs, one row per journey once it
+    /// stops (or once the superseded rows reach a quarter of the table), equal to a rebuild; a replay by a new writer inserts
+    /// nothing and leaves one row per journey.
+    /// </summary>
+    [Test]
+    public async Task Journeys_changed_over_several_flushes_end_with_one_row_each_and_a_replay_inserts_nothing()
+    {
+        using var dir = new TempDir();
+        var options = new AnalyticsOptions { Path = dir.File("one.duckdb") };
+        using var store = new AnalyticsStore(options);
+        const int journeys = 40;
+        var t0 = Start.AddDays(1);
+        var all = new List<object>();
+        string Visitor(int v) => $"one-v{v}";
+        string Journey(int v) => $"{Visitor(v)}:first";
+        async Task Flush(AnalyticsWriter writer, IEnumerable<object> items)
+        {
+            foreach (var item in items)
+            {
+                all.Add(item);
+                await (item is Touchpoint tp ? writer.AddAsync(tp) : writer.AddAsync((StageTransition)item));
+            }
+            await writer.FlushAsync();
+        }
+        IEnumerable<object> Step(int step, Func<int, bool> which, int to, TimeSpan at)
+        {
+            for (var v = 0; v < journeys; v++)
+            {
+                if (!which(v))
+                {
+                    continue;
+                }
+                var ev = $"{Visitor(v)}-{step}";
+                yield return Touch("acme", Visitor(v), ev, ev, t0 + at, "Direct", Journey(v), StageNames[to - 1], to == 1 ? null : StageNames[to - 2], step + 1, step + 1);
+                yield return Transition("acme", Visitor(v), Journey(v), to - 1, to, ev, t0 + at, step + 1, ev, "Direct");
+            }
+        }
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            await Flush(writer, Step(0, _ => true, 1, TimeSpan.FromHours(1))); // every journey enters awareness
+            await Flush(writer, Step(1, v => v % 8 == 0, 2, TimeSpan.FromHours(5))); // a few move on
+            await Flush(writer, Step(2, v => v % 8 == 0, 2, TimeSpan.FromHours(3))); // a corrected, earlier consideration
+            await Flush(writer, Step(3, v => v % 4 == 1, 1, TimeSpan.FromHours(2))); // a later awareness changes nothing
+            Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries"), Is.EqualTo(journeys + 2 * journeys / 8), "a row per change while the writer runs");
+            await Flush(writer, Step(4, v => v % 2 == 0, 3, TimeSpan.FromHours(6))); // decision for half of them
+            Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries"), Is.EqualTo(journeys),
+                "the superseded rows were compacted once they reached a quarter of the table");
+            await Flush(writer, Step(5, v => v % 8 == 0, 4, TimeSpan.FromHours(7))); // retention for a few
+            Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries"), Is.EqualTo(journeys + journeys / 8));
+        }
+        long Rows() => SqlLong(store, "SELECT count(*) FROM journey_entries");
+        Assert.That(Rows(), Is.EqualTo(journeys), "one row per journey once the writer stopped");
+        using (var c = store.OpenReadConnection())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = """
+                CREATE OR REPLACE TEMP TABLE je_rebuilt AS SELECT * FROM journey_entries LIMIT 0;
+                CREATE OR REPLACE TEMP TABLE jp_rebuilt AS SELECT * FROM journey_entries_pending LIMIT 0;
+                """ + JourneyEntries.RebuildInto("je_rebuilt", "jp_rebuilt");
+            cmd.ExecuteNonQuery();
+            Assert.Multiple(() =>
+            {
+                Assert.That(Strings(c, Folded), Is.EqualTo(Strings(c, Folded.Replace("FROM journey_entries", "FROM je_rebuilt"))).And.Count.EqualTo(journeys),
+                    "equal to a rebuild from the transitions");
+                Assert.That(Strings(c, "SELECT count(*)::VARCHAR FROM journey_entries WHERE e2 = TIMESTAMP '2026-03-02 03:00:00' AND e4 IS NOT NULL"),
+                    Is.EqualTo(new[] { (journeys / 8).ToString(System.Globalization.CultureInfo.InvariantCulture) }), "the corrected entries");
+            });
+        }
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            foreach (var item in all)
+            {
+                await (item is Touchpoint tp ? writer.AddAsync(tp) : writer.AddAsync((StageTransition)item));
+            }
+            await writer.FlushAsync();
+            Assert.That(writer.RowsWritten, Is.Zero, "a replay inserts nothing");
+        }
+        Assert.That(Rows(), Is.EqualTo(journeys), "and leaves one row per journey");
+    }
+
     [Test]
     public async Task A_store_without_the_roll_up_gets_it_from_its_transitions_at_open()
     {
@@ -196,7 +278,7 @@ public sealed class JourneyEntriesPropertyTests
         {
             Assert.Multiple(() =>
             {
-                Assert.That(store.SchemaVersion, Is.EqualTo(6));
+                Assert.That(store.SchemaVersion, Is.EqualTo(Migrations.Steps.Length));
                 Assert.That(Strings(store, Folded), Is.EqualTo(kept).And.Not.Empty, "journey_entries backfilled");
                 Assert.That(Strings(store, Pending), Is.EqualTo(pending).And.Not.Empty, "transitions of unknown visitors wait");
                 Assert.That(SqlLong(store, "SELECT count(*) FROM journey_entries") - SqlLong(store, "SELECT count(DISTINCT (site, vid, jkey)) FROM journey_entries"),

@@ -32,6 +32,86 @@ public sealed class StoreTests
         }
     }
 
+    /// <summary>
+    /// Event ids that are UUIDs in canonical form (what the tag sends) are stored in <c>event_uuid</c> (16 bytes) and every
+    /// other id as text; the journey view gives each back exactly as sent, a replay inserts nothing, and a UUID id stored
+    /// as text by a build before <c>event_uuid</c> (an upgraded store) still makes its replay a duplicate.
+    /// </summary>
+    [Test]
+    public async Task Uuid_event_ids_are_stored_in_16_bytes_and_read_back_as_sent()
+    {
+        using var dir = new TempDir();
+        using var store = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("u.duckdb") });
+        var (tps, trs) = Dataset.Build();
+        var ids = new List<string>();
+        for (var i = 0; i < tps.Count; i++)
+        {
+            var g = new Guid(i + 1, 0x1a2b, 0x4c3d, 0x8e, 0x9f, 0, 1, 2, 3, 4, (byte)i);
+            tps[i].EventId = (i % 3) switch
+            {
+                0 => g.ToString(), // canonical: event_uuid
+                1 => g.ToString().ToUpperInvariant(), // a UUID, but not in canonical form: text
+                _ => $"call-{i}", // any other id: text
+            };
+            ids.Add(tps[i].EventId);
+        }
+        for (var i = 0; i < trs.Count; i++)
+        {
+            // transitions' ids in the same three forms
+            var g = new Guid(1000 + i, 0x1a2b, 0x4c3d, 0x8e, 0x9f, 0, 1, 2, 3, 4, (byte)i);
+            trs[i].EventId = (i % 3) switch { 0 => g.ToString(), 1 => g.ToString().ToUpperInvariant(), _ => $"tr-{i}" };
+        }
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            foreach (var tp in tps)
+            {
+                await writer.AddAsync(tp);
+            }
+            foreach (var t in trs)
+            {
+                await writer.AddAsync(t);
+            }
+            await writer.FlushAsync();
+            Assert.That(writer.RowsWritten, Is.EqualTo(tps.Count + trs.Count));
+        }
+        var visitors = tps.Select(t => t.VisitorId).Distinct().ToList();
+        var q = new AnalyticsQueries(store);
+        var read = visitors.SelectMany(v => q.Journey(new AnalyticsRequest(new AnalyticsRange(Dataset.Site, new DateOnly(2026, 1, 1), new DateOnly(2026, 12, 31), TimeZoneInfo.Utc), AnalyticsFilters.None), v)!.Sessions.SelectMany(s => s.Touches).Select(t => t.EventId)).Order().ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Count(store, "SELECT count(*) FROM touchpoints WHERE event_uuid IS NOT NULL AND event_id IS NULL"), Is.EqualTo((tps.Count + 2) / 3));
+            Assert.That(Count(store, "SELECT count(*) FROM touchpoints WHERE event_uuid IS NULL AND event_id IS NOT NULL"), Is.EqualTo(tps.Count - (tps.Count + 2) / 3));
+            Assert.That(read, Is.EqualTo(ids.Order().ToList()), "the journey view gives the ids back as sent");
+            Assert.That(Count(store, "SELECT count(*) FROM stage_transitions WHERE event_uuid IS NOT NULL AND event_id IS NULL"), Is.EqualTo((trs.Count + 2) / 3));
+            Assert.That(Count(store, "SELECT count(*) FROM stage_transitions WHERE event_uuid IS NULL AND event_id IS NOT NULL"), Is.EqualTo(trs.Count - (trs.Count + 2) / 3));
+            Assert.That(Count(store, $"SELECT count(*) FROM stage_transitions WHERE event_uuid::VARCHAR = '{trs[0].EventId}'"), Is.EqualTo(1), "the UUID as sent");
+        });
+        // a UUID id stored as text (a row written before event_uuid existed), then the same touch through the writer
+        var old = Guid.NewGuid().ToString();
+        using (var c = store.OpenReadConnection())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = $"INSERT INTO touchpoints (site, event_id, vkey, skey, jkey, ts) SELECT site, '{old}', vkey, skey, jkey, ts FROM touchpoints ORDER BY ts LIMIT 1";
+            cmd.ExecuteNonQuery();
+        }
+        var first = tps.MinBy(t => t.DerivedTs)!;
+        await using (var writer = new AnalyticsWriter(store))
+        {
+            foreach (var tp in tps)
+            {
+                await writer.AddAsync(tp);
+            }
+            foreach (var t in trs)
+            {
+                await writer.AddAsync(t);
+            }
+            first.EventId = old;
+            await writer.AddAsync(first);
+            await writer.FlushAsync();
+            Assert.That((writer.RowsWritten, writer.DuplicatesSkipped), Is.EqualTo((0L, (long)tps.Count + trs.Count + 1)), "a replay inserts nothing");
+        }
+    }
+
     [Test]
     public void A_database_from_a_newer_build_is_refused_with_a_message()
     {
