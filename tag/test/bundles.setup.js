@@ -1,13 +1,13 @@
 // Vitest global setup (runs in Node, outside jsdom where esbuild cannot
 // start): builds every variant twice and hands the code to the tests.
-import { bundle, VARIANTS } from '../build.mjs'
+import { variant, VARIANTS } from '../build.mjs'
 
 export default async function setup(project) {
   const first = {}
   const second = {}
   for (const name of Object.keys(VARIANTS)) {
-    first[name] = await bundle(VARIANTS[name])
-    second[name] = await bundle(VARIANTS[name])
+    first[name] = await variant(name)
+    second[name] = await variant(name)
   }
   project.provide('bundles', first)
   project.provide('rebuilt', second)
