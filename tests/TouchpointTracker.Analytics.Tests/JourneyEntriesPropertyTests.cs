@@ -226,13 +226,8 @@ public sealed class JourneyEntriesPropertyTests
         long Rows() => SqlLong(store, "SELECT count(*) FROM journey_entries");
         Assert.That(Rows(), Is.EqualTo(journeys), "one row per journey once the writer stopped");
         using (var c = store.OpenReadConnection())
-        using (var cmd = c.CreateCommand())
         {
-            cmd.CommandText = """
-                CREATE OR REPLACE TEMP TABLE je_rebuilt AS SELECT * FROM journey_entries LIMIT 0;
-                CREATE OR REPLACE TEMP TABLE jp_rebuilt AS SELECT * FROM journey_entries_pending LIMIT 0;
-                """ + JourneyEntries.RebuildInto("je_rebuilt", "jp_rebuilt");
-            cmd.ExecuteNonQuery();
+            RebuildCopies(c);
             Assert.Multiple(() =>
             {
                 Assert.That(Strings(c, Folded), Is.EqualTo(Strings(c, Folded.Replace("FROM journey_entries", "FROM je_rebuilt"))).And.Count.EqualTo(journeys),
@@ -287,6 +282,17 @@ public sealed class JourneyEntriesPropertyTests
         }
     }
 
+    /// <summary>Rebuilds the roll-up from the stored transitions into the temp tables je_rebuilt and jp_rebuilt (read back like the real ones).</summary>
+    private static void RebuildCopies(DuckDB.NET.Data.DuckDBConnection c)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            CREATE OR REPLACE TEMP TABLE je_rebuilt AS SELECT * FROM journey_entries LIMIT 0;
+            CREATE OR REPLACE TEMP TABLE jp_rebuilt AS SELECT * FROM journey_entries_pending LIMIT 0;
+            """ + JourneyEntries.RebuildInto("je_rebuilt", "jp_rebuilt");
+        cmd.ExecuteNonQuery();
+    }
+
     /// <summary>The roll-up against a rebuild, and the funnel (unfiltered, filtered, cut before the data ends) against the brute force.</summary>
     private static void Check(AnalyticsStore store, AnalyticsQueries q, Random r, string when)
     {
@@ -300,14 +306,8 @@ public sealed class JourneyEntriesPropertyTests
                 AND j.e4 IS NOT DISTINCT FROM g.m4 AND j.e5 IS NOT DISTINCT FROM g.m5)
             """), Is.Zero, $"{when}: each journey has a row holding all its first entries");
         using (var c = store.OpenReadConnection())
-        using (var cmd = c.CreateCommand())
         {
-            // rebuild into copies and read them back the same way
-            cmd.CommandText = """
-                CREATE OR REPLACE TEMP TABLE je_rebuilt AS SELECT * FROM journey_entries LIMIT 0;
-                CREATE OR REPLACE TEMP TABLE jp_rebuilt AS SELECT * FROM journey_entries_pending LIMIT 0;
-                """ + JourneyEntries.RebuildInto("je_rebuilt", "jp_rebuilt");
-            cmd.ExecuteNonQuery();
+            RebuildCopies(c);
             Assert.Multiple(() =>
             {
                 Assert.That(kept, Is.EqualTo(Strings(c, Folded.Replace("FROM journey_entries", "FROM je_rebuilt"))), $"{when}: journey_entries");
