@@ -94,10 +94,10 @@ public sealed class BufferAppendTests
         // fourth batch spans two visitors, so it is split by shard.
         var batches = Enumerable.Range(0, 64).Select(i =>
         {
-            var events = Enumerable.Range(0, 1 + (i % 4)).Select(e => Touchpoint($"visitor-{i}", $"{i}-{e}")).ToList();
+            var events = Enumerable.Range(0, 1 + (i % 4)).Select(e => VisitorLoad.Touchpoint($"visitor-{i}", $"{i}-{e}")).ToList();
             if (i % 4 == 3)
             {
-                events.Add(Touchpoint($"other-{i}", $"{i}-other"));
+                events.Add(VisitorLoad.Touchpoint($"other-{i}", $"{i}-other"));
             }
             return events;
         }).ToArray();
@@ -141,12 +141,12 @@ public sealed class BufferAppendTests
         });
         var buffer = collector.Services.GetRequiredService<IEventBuffer>();
         var db = env.RedisDb();
-        await buffer.AppendAsync([Touchpoint("warm-up", "warm-up")], CancellationToken.None); // connected
+        await buffer.AppendAsync([VisitorLoad.Touchpoint("warm-up", "warm-up")], CancellationToken.None); // connected
 
         // Redis holds every command for a while: requests queue into shared calls, and none may be answered meanwhile.
         await db.ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
         var batches = Enumerable.Range(0, 48).Select(i =>
-            Enumerable.Range(0, 1 + (i % 3)).Select(e => Touchpoint($"visitor-{i}", $"{i}-{e}")).ToList()).ToArray();
+            Enumerable.Range(0, 1 + (i % 3)).Select(e => VisitorLoad.Touchpoint($"visitor-{i}", $"{i}-{e}")).ToList()).ToArray();
         var seenAtAnswer = new List<string>?[batches.Length];
         var answers = batches.Select((batch, i) => Task.Run(async () =>
         {
@@ -185,19 +185,19 @@ public sealed class BufferAppendTests
         var buffer = collector.Services.GetRequiredService<IEventBuffer>();
         var metrics = collector.Services.GetRequiredService<MetricsRegistry>();
         var db = env.RedisDb();
-        await buffer.AppendAsync([Touchpoint("warm-up", "warm-up")], CancellationToken.None);
+        await buffer.AppendAsync([VisitorLoad.Touchpoint("warm-up", "warm-up")], CancellationToken.None);
         var calls0 = metrics.Counter("tt_buffer_append_calls_total", "").Total;
 
         await db.ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
         var slow = Enumerable.Range(0, 32).Select(i =>
-            Enumerable.Range(0, 1 + (i % 3)).Select(e => Touchpoint($"slow-{i}", $"slow-{i}-{e}")).ToList()).ToArray();
+            Enumerable.Range(0, 1 + (i % 3)).Select(e => VisitorLoad.Touchpoint($"slow-{i}", $"slow-{i}-{e}")).ToList()).ToArray();
         var slowOutcomes = await Task.WhenAll(slow.Select(b => buffer.AppendAsync(b, CancellationToken.None).AsTask()));
         var calls = metrics.Counter("tt_buffer_append_calls_total", "").Total - calls0;
 
         // After the pause: new requests are stored, and the arrays of the timed-out calls (which Redis executes late)
         // were not handed to them, so every stored entry is intact.
         await Task.Delay(1500);
-        var later = Enumerable.Range(0, 32).Select(i => new List<Touchpoint> { Touchpoint($"later-{i}", $"later-{i}") }).ToArray();
+        var later = Enumerable.Range(0, 32).Select(i => new List<Touchpoint> { VisitorLoad.Touchpoint($"later-{i}", $"later-{i}") }).ToArray();
         var laterOutcomes = await Task.WhenAll(later.Select(b => buffer.AppendAsync(b, CancellationToken.None).AsTask()));
 
         var stored = new List<string>();
@@ -220,17 +220,6 @@ public sealed class BufferAppendTests
         });
     }
 
-    private static Touchpoint Touchpoint(string visitor, string id) => new()
-    {
-        EventId = id,
-        SiteId = PipelineEnvironment.Site,
-        VisitorId = visitor,
-        SessionId = "session-" + visitor,
-        Type = "pageview",
-        ReceivedTs = DateTimeOffset.UtcNow,
-        DerivedTs = DateTimeOffset.UtcNow,
-        Page = new PageInfo { Url = "https://shop.example.com/", Host = "shop.example.com", Path = "/" },
-    };
 
     private static async Task<List<string>> StoredEventIdsAsync(IDatabase db, int shard) =>
         (await db.StreamRangeAsync(PipelineEnvironment.StreamKey(shard), "-", "+"))

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using TouchpointTracker.Collector.Buffering;
 using TouchpointTracker.Collector.Forwarding;
-using TouchpointTracker.Contracts;
 using TouchpointTracker.Delivery.Tests.Support;
 
 namespace TouchpointTracker.Delivery.Tests;
@@ -37,7 +36,7 @@ public sealed partial class ForwarderBatchingTests
         for (var i = 0; i < events; i++)
         {
             // One event every ~25 ms for about 3 s: without the fill wait, nearly every event would be its own round.
-            Assert.That(await buffer.AppendAsync([Touchpoint($"visitor-{i % 7}", $"trickle-{i}")], CancellationToken.None), Is.EqualTo(AppendOutcome.Stored));
+            Assert.That(await buffer.AppendAsync([VisitorLoad.Touchpoint($"visitor-{i % 7}", $"trickle-{i}")], CancellationToken.None), Is.EqualTo(AppendOutcome.Stored));
             await Task.Delay(25);
         }
         await Checks.WaitUntilAsync(() => Task.FromResult(forwarded.Total >= events), TimeSpan.FromSeconds(30), "every event forwarded");
@@ -56,16 +55,4 @@ public sealed partial class ForwarderBatchingTests
 
     [GeneratedRegex(@"cmdstat_xack:calls=(\d+)")]
     private static partial Regex AckStat();
-
-    private static Touchpoint Touchpoint(string visitor, string id) => new()
-    {
-        EventId = id,
-        SiteId = PipelineEnvironment.Site,
-        VisitorId = visitor,
-        SessionId = "session-" + visitor,
-        Type = "pageview",
-        ReceivedTs = DateTimeOffset.UtcNow,
-        DerivedTs = DateTimeOffset.UtcNow,
-        Page = new PageInfo { Url = "https://shop.example.com/", Host = "shop.example.com", Path = "/" },
-    };
 }

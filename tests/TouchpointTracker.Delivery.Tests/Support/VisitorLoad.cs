@@ -154,6 +154,19 @@ public sealed class VisitorLoad : IDisposable
         }
     }
 
+    /// <summary>A minimal enriched touchpoint (a pageview of the test site), for tests that hand events to the buffer directly.</summary>
+    public static Contracts.Touchpoint Touchpoint(string visitor, string id) => new()
+    {
+        EventId = id,
+        SiteId = PipelineEnvironment.Site,
+        VisitorId = visitor,
+        SessionId = "session-" + visitor,
+        Type = "pageview",
+        ReceivedTs = DateTimeOffset.UtcNow,
+        DerivedTs = DateTimeOffset.UtcNow,
+        Page = new Contracts.PageInfo { Url = "https://shop.example.com/", Host = "shop.example.com", Path = "/" },
+    };
+
     /// <summary>A beacon like the tag's: pageviews from a paid-search landing, a custom event now and then.</summary>
     public static string Beacon(string visitor, string session, IReadOnlyList<string> ids, int batch)
     {
