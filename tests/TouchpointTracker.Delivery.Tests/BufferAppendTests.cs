@@ -77,6 +77,42 @@ public sealed class BufferAppendTests
 
     [Test]
     [CancelAfter(120_000)]
+    public async Task A_stream_at_its_mark_takes_batches_again_once_it_has_drained()
+    {
+        await using var env = await PipelineEnvironment.StartAsync();
+        await using var collector = await env.StartCollectorAsync(new Dictionary<string, string?>
+        {
+            ["Redis:Shards"] = "1",
+            ["Redis:HighWaterMark"] = "100",
+            ["Forwarder:Enabled"] = "false",
+        });
+        var buffer = collector.Services.GetRequiredService<IEventBuffer>();
+        var db = env.RedisDb();
+        var fill = Enumerable.Range(0, 10).Select(i => Enumerable.Range(0, 10).Select(e => VisitorLoad.Touchpoint($"fill-{i}", $"fill-{i}-{e}")).ToList());
+        foreach (var batch in fill)
+        {
+            Assert.That(await buffer.AppendAsync(batch, CancellationToken.None), Is.EqualTo(AppendOutcome.Stored));
+        }
+        var atMark = await buffer.AppendAsync([VisitorLoad.Touchpoint("late", "late-0")], CancellationToken.None);
+
+        // What the forwarder does once Kafka has the entries: the stream shrinks, and the next batches are taken.
+        await db.StreamTrimAsync(PipelineEnvironment.StreamKey(0), 0);
+        var after = new List<AppendOutcome>();
+        for (var i = 1; i <= 3; i++)
+        {
+            after.Add(await buffer.AppendAsync([VisitorLoad.Touchpoint("late", $"late-{i}")], CancellationToken.None));
+        }
+        var stored = await StoredEventIdsAsync(db, 0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(atMark, Is.EqualTo(AppendOutcome.Full), "refused at the mark");
+            Assert.That(after, Is.All.EqualTo(AppendOutcome.Stored), "taken again after the drain");
+            Assert.That(stored, Is.EqualTo(new[] { "late-1", "late-2", "late-3" }), "the drained stream holds exactly the batches taken since, in order");
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
     public async Task Concurrent_appends_share_script_calls_and_each_lands_whole_in_its_visitors_shard()
     {
         await using var env = await PipelineEnvironment.StartAsync();
