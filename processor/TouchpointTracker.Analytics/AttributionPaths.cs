@@ -448,13 +448,13 @@ internal sealed class AttributionPathState
                 continue;
             }
             var next = new Last { Ticks = list[^1].First.Ts.Ticks, Day = list[^1].First.Day };
+            order.Clear();
+            for (var i = 0; i < list.Count; i++)
+            {
+                order.Add(i); // time order; only starts at one instant are reordered per dimension below
+            }
             for (var d = 0; d < 7; d++)
             {
-                order.Clear();
-                for (var i = 0; i < list.Count; i++)
-                {
-                    order.Add(i);
-                }
                 if (tied)
                 {
                     // starts at one instant follow each other in the order of this dimension's key (the query's ORDER BY
