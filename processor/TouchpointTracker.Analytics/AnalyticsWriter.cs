@@ -302,11 +302,16 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         var sw = Stopwatch.StartNew();
         var steps = Trace ? new System.Text.StringBuilder() : null;
         var stepStart = Stopwatch.GetTimestamp();
-        void Step(string name)
+        void Step(string name, int count = -1)
         {
             if (steps is not null)
             {
-                steps.Append(' ').Append(name).Append(' ').Append(Stopwatch.GetElapsedTime(stepStart).TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
+                steps.Append(' ').Append(name);
+                if (count >= 0)
+                {
+                    steps.Append('(').Append(count).Append(')');
+                }
+                steps.Append(' ').Append(Stopwatch.GetElapsedTime(stepStart).TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
                 stepStart = Stopwatch.GetTimestamp();
             }
         }
@@ -320,7 +325,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 var slow = _paths.Plan(c, _tps, sessions);
                 Step("plan");
                 var paths = slow.Count > 0 && AttributionPaths.Prepare(c, slow);
-                Step($"attr-prepare({slow.Count})");
+                Step("attr-prepare", slow.Count); // the count formatted only when tracing
                 upkeepTicks += Lap(ref phase);
                 AppendTouchpoints(c);
                 Step("app-tp");
