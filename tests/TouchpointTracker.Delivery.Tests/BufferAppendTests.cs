@@ -214,7 +214,9 @@ public sealed class BufferAppendTests
         await using var env = await PipelineEnvironment.StartAsync();
         await using var collector = await env.StartCollectorAsync(new Dictionary<string, string?>
         {
-            ["Redis:AppendTimeoutMs"] = "300",
+            // A second, not less: the requests after the pause must be stored even on a loaded test machine, where a
+            // few hundred milliseconds' stall once made the call before them outlast a 300 ms timeout.
+            ["Redis:AppendTimeoutMs"] = "1000",
             ["Redis:AppendCallsInFlight"] = "1",
             ["Forwarder:Enabled"] = "false",
         });
@@ -224,7 +226,7 @@ public sealed class BufferAppendTests
         await buffer.AppendAsync([VisitorLoad.Touchpoint("warm-up", "warm-up")], CancellationToken.None);
         var calls0 = metrics.Counter("tt_buffer_append_calls_total", "").Total;
 
-        await db.ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL");
+        await db.ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
         var slow = Enumerable.Range(0, 32).Select(i =>
             Enumerable.Range(0, 1 + (i % 3)).Select(e => VisitorLoad.Touchpoint($"slow-{i}", $"slow-{i}-{e}")).ToList()).ToArray();
         var slowOutcomes = await Task.WhenAll(slow.Select(b => buffer.AppendAsync(b, CancellationToken.None).AsTask()));
@@ -232,7 +234,7 @@ public sealed class BufferAppendTests
 
         // After the pause: new requests are stored, and the arrays of the timed-out calls (which Redis executes late)
         // were not handed to them, so every stored entry is intact.
-        await Task.Delay(1500);
+        await Task.Delay(3000);
         var later = Enumerable.Range(0, 32).Select(i => new List<Touchpoint> { VisitorLoad.Touchpoint($"later-{i}", $"later-{i}") }).ToArray();
         var laterOutcomes = await Task.WhenAll(later.Select(b => buffer.AppendAsync(b, CancellationToken.None).AsTask()));
 
