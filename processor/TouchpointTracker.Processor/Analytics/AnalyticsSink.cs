@@ -25,7 +25,6 @@ public sealed class AnalyticsSink(
     ILogger<AnalyticsSink> logger) : BackgroundService
 {
     private static readonly TimeSpan LagEvery = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan RetentionEvery = TimeSpan.FromHours(24);
     private readonly Counter _consumed = metrics.Counter("tt_analytics_sink_messages_total", "Messages read into the analytics store, by topic and outcome (written, invalid).");
     private readonly Counter _batches = metrics.Counter("tt_analytics_sink_batches_total", "Batches flushed to the analytics store and committed.");
     private readonly Counter _failures = metrics.Counter("tt_analytics_sink_failures_total", "Flushes or commits that failed and were retried.");
@@ -53,7 +52,6 @@ public sealed class AnalyticsSink(
         _consumer = consumer;
         consumer.Subscribe([k.StagedTopic, k.TransitionsTopic]);
         var nextLag = DateTimeOffset.MinValue;
-        var nextRetention = clock.GetUtcNow();
         try
         {
             while (!ct.IsCancellationRequested)
@@ -90,12 +88,6 @@ public sealed class AnalyticsSink(
                 {
                     ReportLag(consumer);
                     nextLag = now + LagEvery;
-                }
-                if (now >= nextRetention)
-                {
-                    var deleted = writer.EnforceRetentionAsync(now, ct).GetAwaiter().GetResult();
-                    logger.LogInformation("Analytics retention: {Deleted} touchpoints older than the retention period deleted", deleted);
-                    nextRetention = now + RetentionEvery;
                 }
             }
         }
