@@ -16,6 +16,10 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
 {
     private readonly TouchpointTracker.Journeys.Conversions.ReportingCurrencies _currencies = currencies ?? TouchpointTracker.Journeys.Conversions.ReportingCurrencies.Default;
 
+    /// <summary>A touchpoint's event id as it was sent, over a <c>touchpoints t</c>: the text column, or the text form of the
+    /// 16-byte column that holds canonical UUIDs (schema step 7, one of the two is set).</summary>
+    private const string TouchpointEventId = "coalesce(t.event_id, t.event_uuid::VARCHAR)";
+
     /// <summary>The site's reporting currency (configuration <c>Conversions</c>).</summary>
     public string ReportingCurrencyOf(string site) => _currencies.CurrencyOf(site);
 
@@ -119,12 +123,12 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
                 q.Param("type", type);
                 q.Text.Append(" AND type = $type");
             }
-            q.Text.Append("""
+            q.Text.Append($"""
                  ORDER BY ts DESC, conversion_id LIMIT $limit)
                 SELECT c.conversion_id, c.ts, c.type, c.goal, v.visitor, c.event_id, c.order_id, c.value, c.currency, c.reporting_value, c.retracted,
                        t.channel, t.source, t.medium
                 FROM c LEFT JOIN visitors v ON v.site = c.site AND v.vkey = c.vkey
-                LEFT JOIN touchpoints t ON t.site = c.site AND coalesce(t.event_id, t.event_uuid::VARCHAR) = c.event_id AND t.ts = c.ts
+                LEFT JOIN touchpoints t ON t.site = c.site AND {TouchpointEventId} = c.event_id AND t.ts = c.ts
                 ORDER BY c.ts DESC, c.conversion_id
                 """);
             q.Read(store, r => items.Add(new ConversionItem(r.GetString(0), r.GetDateTime(1), r.GetString(2), Str(r, 3), Str(r, 4), r.GetString(5),
@@ -337,7 +341,7 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             q.Param("person", personId);
             q.Param("max", maxTouches);
             q.Text.Append($"""
-                SELECT t.ts, coalesce(t.event_id, t.event_uuid::VARCHAR), t.type, t.name, t.page_host, t.page_path, t.referrer_host, t.source, t.medium, t.term, t.utm_campaign, t.channel,
+                SELECT t.ts, {TouchpointEventId}, t.type, t.name, t.page_host, t.page_path, t.referrer_host, t.source, t.medium, t.term, t.utm_campaign, t.channel,
                        t.previous_stage, t.stage, t.reasons, t.score, t.touch_index, t.session_index, v.visitor
                 FROM (SELECT * FROM touchpoints WHERE {where}
                       AND vkey IN (SELECT vkey FROM person_visitors WHERE site = $site AND pkey = md5_number_lower($person))) t
@@ -399,9 +403,9 @@ public sealed class AnalyticsQueries(AnalyticsStore store, TouchpointTracker.Jou
             q.Param("visitor", visitorId);
             q.Param("max", maxTouches);
             q.Text.Append($"""
-                SELECT ts, coalesce(event_id, event_uuid::VARCHAR), type, name, page_host, page_path, referrer_host, source, medium, term, utm_campaign, channel,
+                SELECT ts, {TouchpointEventId}, type, name, page_host, page_path, referrer_host, source, medium, term, utm_campaign, channel,
                        previous_stage, stage, reasons, score, touch_index, session_index, skey, jkey, landing_page
-                FROM touchpoints WHERE {where} AND vkey = md5_number_lower($visitor)
+                FROM touchpoints t WHERE {where} AND vkey = md5_number_lower($visitor)
                 ORDER BY ts, touch_index LIMIT $max
                 """);
             JourneySession? s = null;

@@ -356,10 +356,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
                 Interlocked.Add(ref _appendTicks, Lap(ref phase));
             }
             _journeys.Apply(c, _trs, _visitorDays); // the funnel's roll-up (after the visitors got their numbers)
-            if (_journeys.Superseded * 4 > _journeys.Rows)
-            {
-                _journeys.Compact(c); // one row per journey again (rare: a quarter of the rows superseded)
-            }
+            _journeys.CompactIfBloated(c); // one row per journey again when a quarter of the rows are superseded
             Step("journey-entries");
             Interlocked.Add(ref _rollUpTicks, Lap(ref phase));
             Exec(c, "COMMIT");

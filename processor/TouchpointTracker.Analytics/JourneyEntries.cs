@@ -271,8 +271,17 @@ internal static class JourneyEntries
             return appended;
         }
 
-        /// <summary>Rewrites the table with one row per journey when rows superseded by a later one are left (the writer calls it
-        /// when they reach a quarter of the table, and when it stops).</summary>
+        /// <summary>Compacts when the superseded rows exceed a quarter of the table (rare; the writer asks after each flush).</summary>
+        public void CompactIfBloated(DuckDBConnection c)
+        {
+            if (Superseded * 4 > Rows)
+            {
+                Compact(c);
+            }
+        }
+
+        /// <summary>Rewrites the table with one row per journey when rows superseded by a later one are left (after a flush
+        /// through <see cref="CompactIfBloated"/>, and when the writer stops).</summary>
         public void Compact(DuckDBConnection c)
         {
             if (!_loaded || Superseded == 0)
