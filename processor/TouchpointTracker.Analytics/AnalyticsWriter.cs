@@ -110,7 +110,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>
     /// Deletes rows older than <see cref="AnalyticsOptions.RetentionDays"/> before <paramref name="now"/> (callers run
-    /// it daily). Runs on the writer's loop after a flush; returns the touchpoints deleted.
+    /// it daily), then merges the sessions split across writer batches (<see cref="MergeSplitSessionsAsync"/>). Runs
+    /// on the writer's loop after a flush; returns the touchpoints deleted.
     /// </summary>
     public async Task<long> EnforceRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -120,10 +121,47 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             _visitorDays.Reset(); // visitors go: their numbers are read again at the next flush
             _paths.Reset(); // and so do last session starts
             _journeys.Reset(); // and the journeys' entries (retention rebuilds the table)
-            return DeleteOlderThan(c, cutoff);
+            var deleted = DeleteOlderThan(c, cutoff);
+            MergeSplitSessions(c, now);
+            return deleted;
         });
         await _input.Writer.WriteAsync(marker, cancellationToken);
         return await marker.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Merges each session's <c>sessions</c> rows of a day into one (they are one per writer batch: with a live stream,
+    /// one per flush the session spans) and rebuilds those visitors' <c>visitor_days</c> rows of the day
+    /// (<see cref="SessionsCompaction"/>); callers run it hourly. Runs on the writer's loop after a flush; returns the
+    /// rows merged away.
+    /// </summary>
+    public async Task<long> MergeSplitSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var marker = new Marker(c => MergeSplitSessions(c, now));
+        await _input.Writer.WriteAsync(marker, cancellationToken);
+        return await marker.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The days whose rows a merge looks at: from two days before the previous merge's (a late event can still
+    /// split a session of a day merged before), every day at the first merge after start-up.</summary>
+    private long MergeSplitSessions(DuckDBConnection c, DateTimeOffset now)
+    {
+        var since = _lastMerge?.AddDays(-2) ?? DateOnly.MinValue;
+        Exec(c, "BEGIN TRANSACTION");
+        long merged;
+        try
+        {
+            merged = SessionsCompaction.Compact(c, since, (conn, sql, p) => Exec(conn, sql, p));
+            Exec(c, "COMMIT");
+        }
+        catch
+        {
+            Exec(c, "ROLLBACK");
+            throw;
+        }
+        _lastMerge = DateOnly.FromDateTime(now.UtcDateTime);
+        SessionRowsMerged = merged;
+        return merged;
     }
 
     /// <summary>Commits what is buffered, stops the loop and checkpoints the WAL into the file.</summary>
@@ -423,6 +461,12 @@ public sealed class AnalyticsWriter : IAsyncDisposable
 
     /// <summary>Time the last stop spent compacting journey_entries (benchmarks).</summary>
     public TimeSpan StopCompaction { get; private set; }
+
+    /// <summary>The sessions rows the last merge (on its own or in retention) removed: rows of split sessions less the rows left.</summary>
+    public long SessionRowsMerged { get; private set; }
+
+    /// <summary>The UTC day of the last merge (null before the first).</summary>
+    private DateOnly? _lastMerge;
 
     /// <summary>The ticks since <paramref name="since"/>, which moves to now.</summary>
     private static long Lap(ref long since)

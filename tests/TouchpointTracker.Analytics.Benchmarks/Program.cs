@@ -14,6 +14,8 @@ using TouchpointTracker.Journeys;
 //   dotnet run -c Release --project tests/TouchpointTracker.Analytics.Benchmarks [-- --touchpoints 10000000 --visitors 1000000 --days 90 --campaigns 40]
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
 //            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
+//            --live (each chunk written in time order, sessions interleaved as a live stream sends them; with a small
+//            --flush-rows, sessions span flushes: the merge of split sessions is then measured before the writer stops),
 //            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run; 0 skips it),
 //            --markov-only (only the Markov scale run, no store; --markov-keys may then list several counts: 1000,3000,5000),
 //            --attribution-views channel,campaign (only the attribution views whose name contains one of these); CPU p50 is the process's CPU time (all threads) per warm run
@@ -40,6 +42,7 @@ var warmRuns = (int)Arg("--warm", 20);
 var coldRuns = (int)Arg("--cold", 5);
 var flushRows = (int)Arg("--flush-rows", 50_000);
 var skipWrite = args.Contains("--skip-write");
+var liveOrder = args.Contains("--live");
 var keep = args.Contains("--keep") || skipWrite;
 var path = ArgS("--path") ?? Path.Combine(Path.GetTempPath(), $"tt-analytics-bench-{Environment.ProcessId}.duckdb");
 var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
@@ -77,6 +80,11 @@ if (!skipWrite)
             var gc0 = GC.GetTotalPauseDuration();
             var alloc0 = GC.GetTotalAllocatedBytes();
             var w = Stopwatch.StartNew();
+            if (liveOrder)
+            {
+                // a live stream's order: every session's touches interleaved in time, so sessions span flushes
+                chunk.Sort((a, b) => Ts(a).CompareTo(Ts(b)));
+            }
             foreach (var item in chunk)
             {
                 if (item is Touchpoint tp)
@@ -152,6 +160,18 @@ if (!skipWrite)
         }
         await writer.FlushAsync();
         Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s (generation included)");
+        if (liveOrder)
+        {
+            var rowsBefore = SessionsRows(store);
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var merge = Stopwatch.StartNew();
+            var mergedAway = await writer.MergeSplitSessionsAsync(new DateTimeOffset(end.AddDays(1)));
+            Console.WriteLine($"Merge of split sessions (--live): sessions rows {rowsBefore:N0} ({rowsBefore / (double)rows:N2} per touchpoint) -> {SessionsRows(store):N0} " +
+                              $"({mergedAway:N0} merged away) in {merge.Elapsed.TotalSeconds:N1} s, process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds:N1} s, load {LoadAverage()}");
+            merge.Restart();
+            var again = await writer.MergeSplitSessionsAsync(new DateTimeOffset(end.AddDays(1).AddHours(1)));
+            Console.WriteLine($"  the next hour's merge (nothing new): {again:N0} rows, {merge.Elapsed.TotalMilliseconds:N0} ms");
+        }
         var stopping = Stopwatch.StartNew();
         await writer.DisposeAsync(); // the last flush, journey_entries compacted to one row per journey, the final checkpoint
         Console.WriteLine($"Writer stop: {stopping.Elapsed.TotalSeconds:N1} s (journey_entries compaction {writer.StopCompaction.TotalSeconds:N1} s, then the checkpoint), load {LoadAverage()}");
@@ -515,6 +535,16 @@ long Arg(string name, long fallback)
 {
     var v = ArgS(name);
     return v is null ? fallback : long.Parse(v.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+}
+
+static DateTimeOffset Ts(object item) => item is Touchpoint tp ? tp.DerivedTs : ((StageTransition)item).Ts;
+
+static long SessionsRows(AnalyticsStore store)
+{
+    using var c = store.OpenReadConnection();
+    using var cmd = c.CreateCommand();
+    cmd.CommandText = "SELECT count(*) FROM sessions";
+    return Convert.ToInt64(cmd.ExecuteScalar());
 }
 
 string? ArgS(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

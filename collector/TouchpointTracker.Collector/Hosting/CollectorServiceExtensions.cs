@@ -97,7 +97,7 @@ public static class CollectorServiceExtensions
             }
         });
         services.AddSingleton<EmbeddedStorage>();
-        services.AddHostedService<AnalyticsRetention>();
+        services.AddHostedService<AnalyticsUpkeep>();
         services.AddSingleton<IStartupNote>(sp => sp.GetRequiredService<EmbeddedStorage>());
         services.AddSingleton<InMemoryEventBuffer>();
         services.AddSingleton<IEventBuffer>(sp => sp.GetRequiredService<InMemoryEventBuffer>());

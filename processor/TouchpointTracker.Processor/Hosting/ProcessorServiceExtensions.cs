@@ -92,7 +92,7 @@ public static class ProcessorServiceExtensions
         services.AddTouchpointAnalytics(configuration);
         services.AddSingleton<AnalyticsSinkStatus>();
         services.AddHostedService<AnalyticsSink>();
-        services.AddHostedService<AnalyticsRetention>(); // the store's history, daily
+        services.AddHostedService<AnalyticsUpkeep>(); // the store's upkeep: sessions merged hourly, retention daily
         services.AddHealthChecks().AddCheck<AnalyticsSinkHealthCheck>("analytics-sink", tags: [ServiceDefaultsExtensions.ReadyTag]);
         if (!string.IsNullOrWhiteSpace(configuration["Redis:Configuration"]))
         {
