@@ -132,8 +132,8 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// <summary>
     /// Merges each session's <c>sessions</c> rows of a day into one (they are one per writer batch: with a live stream,
     /// one per flush the session spans) and rebuilds those visitors' <c>visitor_days</c> rows of the day
-    /// (<see cref="SessionsCompaction"/>); callers run it hourly. Runs on the writer's loop after a flush; returns the
-    /// rows merged away.
+    /// (<see cref="SessionsCompaction"/>), and sums the attribution roll-up's deltas of the same days into one row per
+    /// group; callers run it hourly. Runs on the writer's loop after a flush; returns the sessions rows merged away.
     /// </summary>
     public async Task<long> MergeSplitSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -152,6 +152,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         try
         {
             merged = SessionsCompaction.Compact(c, since, (conn, sql, p) => Exec(conn, sql, p));
+            AttributionPaths.Compact(c, since == DateOnly.MinValue ? null : since); // the roll-up's deltas of those days, one per flush, summed too
             Exec(c, "COMMIT");
         }
         catch

@@ -171,15 +171,23 @@ internal static class AttributionPaths
             """);
     }
 
-    /// <summary>Sums the appended deltas into one row per group (rows that sum to zero go).</summary>
-    internal static void Compact(DuckDBConnection c) => Exec(c, """
-        CREATE OR REPLACE TEMP TABLE attr_compact AS
-            SELECT site, dim, day, prev_day, prev_key, key, sum(n)::BIGINT AS n FROM attribution_paths GROUP BY ALL HAVING sum(n) <> 0
-            ORDER BY site, dim, day;
-        DELETE FROM attribution_paths;
-        INSERT INTO attribution_paths SELECT * FROM attr_compact;
-        DROP TABLE attr_compact;
-        """);
+    /// <summary>
+    /// Sums the appended deltas into one row per group (rows that sum to zero go): every day, or the days from
+    /// <paramref name="since"/> on (a group is of one day, so the days before are left whole). Each flush appends its
+    /// own deltas, so a live stream's small flushes leave many rows per group until this runs.
+    /// </summary>
+    internal static void Compact(DuckDBConnection c, DateOnly? since = null)
+    {
+        var days = since is { } d ? $"WHERE day >= DATE '{d:yyyy-MM-dd}'" : "";
+        Exec(c, $"""
+            CREATE OR REPLACE TEMP TABLE attr_compact AS
+                SELECT site, dim, day, prev_day, prev_key, key, sum(n)::BIGINT AS n FROM attribution_paths {days} GROUP BY ALL HAVING sum(n) <> 0
+                ORDER BY site, dim, day;
+            DELETE FROM attribution_paths {days};
+            INSERT INTO attribution_paths SELECT * FROM attr_compact;
+            DROP TABLE attr_compact;
+            """);
+    }
 
     /// <summary>Empties the table and fills it again from the stored sessions (for stores whose rows were written around the writer).</summary>
     internal static void Rebuild(DuckDBConnection c) => Exec(c, "DELETE FROM attribution_paths;\nINSERT INTO attribution_paths " + Contributions(affectedOnly: false) + Clustered);

@@ -26,6 +26,7 @@ public sealed class SessionsCompactionTests
 
     private const string SessionsSql = "SELECT * FROM sessions ORDER BY site, skey, day, start_ts";
     private const string VisitorDaysSql = "SELECT * FROM visitor_days ORDER BY ALL";
+    private const string AttributionPathsSql = "SELECT site, dim, day, prev_day::VARCHAR, prev_key, key, n FROM attribution_paths ORDER BY ALL";
 
     /// <summary>The dataset as a live stream writes it: each touchpoint (with its transition) in a flush of its own.</summary>
     private static async Task WriteLiveAsync(AnalyticsWriter writer)
@@ -78,6 +79,7 @@ public sealed class SessionsCompactionTests
         await WriteLiveAsync(live);
         var splitRows = Rows(liveStore, SessionsSql).Count;
         var split = Views(liveStore);
+        var attributionRowsWhileSplit = Rows(liveStore, AttributionPathsSql).Count;
 
         var merged = await live.MergeSplitSessionsAsync(Dataset.At(3, 10, 12, 0));
 
@@ -90,6 +92,9 @@ public sealed class SessionsCompactionTests
             Assert.That(merged, Is.EqualTo(3));
             Assert.That(Rows(liveStore, SessionsSql), Is.EqualTo(Rows(batchStore, SessionsSql)));
             Assert.That(Rows(liveStore, VisitorDaysSql), Is.EqualTo(Rows(batchStore, VisitorDaysSql)));
+            Assert.That(Rows(liveStore, AttributionPathsSql), Is.EqualTo(Rows(batchStore, AttributionPathsSql)).And.Not.Empty,
+                "the attribution roll-up: one row per group, as one flush leaves it");
+            Assert.That(attributionRowsWhileSplit, Is.GreaterThan(Rows(batchStore, AttributionPathsSql).Count), "a row per flush before");
             Assert.That(Views(liveStore), Is.EqualTo(batch), "merged, every view answers as over the batch write");
             // Split, a session's parts each carry their own highest stage, so only the stage filter reads them differently.
             Assert.That(differingWhileSplit, Is.EqualTo(new[] { "overview stage=awareness", "overview stage=consideration" }));
