@@ -15,7 +15,8 @@ using TouchpointTracker.Journeys;
 //   options: --path file.duckdb (default: a temp file, deleted unless --keep), --skip-write (query an existing --path),
 //            --warm 20 (warm runs per view), --cold 5 (cold runs per view), --flush-rows 50000, --no-queries (write only),
 //            --live (each chunk written in time order, sessions interleaved as a live stream sends them; with a small
-//            --flush-rows, sessions span flushes: the merge of split sessions is then measured before the writer stops),
+//            --flush-rows, sessions span flushes: the merge of split sessions is then measured before the writer stops;
+//            --no-merge leaves them split),
 //            --only-attribution (only the attribution views, at most 10 warm and 3 cold runs each), --markov-keys 3000 (the Markov scale run; 0 skips it),
 //            --markov-only (only the Markov scale run, no store; --markov-keys may then list several counts: 1000,3000,5000),
 //            --attribution-views channel,campaign (only the attribution views whose name contains one of these); CPU p50 is the process's CPU time (all threads) per warm run
@@ -160,7 +161,7 @@ if (!skipWrite)
         }
         await writer.FlushAsync();
         Console.WriteLine($"Replay of the first {n:N0} touchpoints: {writer.RowsWritten - before} rows inserted, {n / replay.Elapsed.TotalSeconds:N0} touchpoints/s (generation included)");
-        if (liveOrder)
+        if (liveOrder && !args.Contains("--no-merge"))
         {
             var rowsBefore = SessionsRows(store);
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
