@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -31,6 +33,29 @@ public sealed class AnalyticsUpkeepTests
         }
     }
 
+    /// <summary>The upkeep's instruments as the metrics endpoint would read them: name{labels} to value.</summary>
+    private static Dictionary<string, double> Read(IMeterFactory meters)
+    {
+        var seen = new Dictionary<string, double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "TouchpointTracker" && instrument.Meter.Scope == meters)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+            seen[$"{instrument.Name}{{{string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"))}}}"] = value;
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return seen;
+    }
+
     private static long Scalar(AnalyticsStore store, string sql)
     {
         using var c = store.OpenReadConnection();
@@ -55,7 +80,8 @@ public sealed class AnalyticsUpkeepTests
             await writer.FlushAsync();
         }
         var clock = new WatchedClock(Dataset.At(3, 3, 12, 0));
-        using var upkeep = new AnalyticsUpkeep(writer, clock, NullLogger<AnalyticsUpkeep>.Instance);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var upkeep = new AnalyticsUpkeep(writer, clock, NullLogger<AnalyticsUpkeep>.Instance, services.GetRequiredService<IMeterFactory>());
 
         await upkeep.StartAsync(CancellationToken.None);
         var waits = new List<TimeSpan> { clock.NextWait() };
@@ -88,6 +114,7 @@ public sealed class AnalyticsUpkeepTests
         clock.Advance(TimeSpan.FromHours(1));
         waits.Add(clock.NextWait());
         await upkeep.StopAsync(CancellationToken.None);
+        var metrics = Read(services.GetRequiredService<IMeterFactory>());
 
         var hour = AnalyticsUpkeep.Every;
         Assert.Multiple(() =>
@@ -105,6 +132,19 @@ public sealed class AnalyticsUpkeepTests
                 (7L, 4L), // retention: a1, a2 (sA1) and b1 gone; sB1 (ended 12:10) stays
             }));
             Assert.That(beforeADay, Is.EqualTo((10L, 5L)), "no retention before a day had passed");
+            Assert.That(upkeep.Runs, Is.EqualTo((2L, 0L, 2L, 2L)), "retention at 03-03 12:01 and 03-11 12:05; merges at 13:01 and 03-04 11:01; two failed merges");
+            var lastRetention = Dataset.At(3, 11, 12, 5).ToUnixTimeSeconds();
+            Assert.That(metrics, Is.EquivalentTo(new Dictionary<string, double>
+            {
+                ["tt_analytics_upkeep_runs_total{run=retention,outcome=ok}"] = 2,
+                ["tt_analytics_upkeep_runs_total{run=retention,outcome=failed}"] = 0,
+                ["tt_analytics_upkeep_runs_total{run=merge,outcome=ok}"] = 2,
+                ["tt_analytics_upkeep_runs_total{run=merge,outcome=failed}"] = 2,
+                ["tt_analytics_upkeep_last_success_seconds{run=retention}"] = lastRetention,
+                ["tt_analytics_upkeep_last_success_seconds{run=merge}"] = lastRetention,
+                ["tt_analytics_retention_deleted_total{}"] = 4, // d1, then a1, a2, b1
+                ["tt_analytics_session_rows_merged_total{}"] = 5, // 3 at the first run, 2 at 13:01
+            }));
         });
     }
 }
