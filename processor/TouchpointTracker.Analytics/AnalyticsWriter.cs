@@ -122,7 +122,7 @@ public sealed class AnalyticsWriter : IAsyncDisposable
             _paths.Reset(); // and so do last session starts
             _journeys.Reset(); // and the journeys' entries (retention rebuilds the table)
             var deleted = DeleteOlderThan(c, cutoff);
-            MergeSplitSessions(c, now);
+            MergeSplitSessions(c, now, attributionCompacted: true); // retention compacted the whole roll-up
             return deleted;
         });
         await _input.Writer.WriteAsync(marker, cancellationToken);
@@ -137,14 +137,14 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     /// </summary>
     public async Task<long> MergeSplitSessionsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        var marker = new Marker(c => MergeSplitSessions(c, now));
+        var marker = new Marker(c => MergeSplitSessions(c, now, attributionCompacted: false));
         await _input.Writer.WriteAsync(marker, cancellationToken);
         return await marker.Done.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>The days whose rows a merge looks at: from two days before the previous merge's (a late event can still
     /// split a session of a day merged before), every day at the first merge after start-up.</summary>
-    private long MergeSplitSessions(DuckDBConnection c, DateTimeOffset now)
+    private long MergeSplitSessions(DuckDBConnection c, DateTimeOffset now, bool attributionCompacted)
     {
         var since = _lastMerge?.AddDays(-2) ?? DateOnly.MinValue;
         Exec(c, "BEGIN TRANSACTION");
@@ -152,7 +152,10 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         try
         {
             merged = SessionsCompaction.Compact(c, since, (conn, sql, p) => Exec(conn, sql, p));
-            AttributionPaths.Compact(c, since == DateOnly.MinValue ? null : since); // the roll-up's deltas of those days, one per flush, summed too
+            if (!attributionCompacted)
+            {
+                AttributionPaths.Compact(c, since == DateOnly.MinValue ? null : since); // the roll-up's deltas of those days, one per flush, summed too
+            }
             Exec(c, "COMMIT");
         }
         catch
