@@ -101,6 +101,50 @@ public sealed class SessionsCompactionTests
         });
     }
 
+    [Test]
+    public async Task A_session_whose_touches_differ_in_a_dimension_becomes_one_row_with_its_first_touch_values()
+    {
+        // v-b's session sB1: b1 with no country, b2 seen in another country on another device
+        static List<Touchpoint> Touches()
+        {
+            var tps = Dataset.Build().Touchpoints;
+            tps.Single(t => t.EventId == "b1").Geo = null;
+            var b2 = tps.Single(t => t.EventId == "b2");
+            b2.Geo = new GeoInfo { Country = "FR" };
+            b2.Device = new DeviceInfo { Browser = "Safari", Os = "iOS", Family = "Tablet" };
+            return tps;
+        }
+        using var dir = new TempDir();
+        using var batchStore = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("batch.duckdb") });
+        await using (var writer = new AnalyticsWriter(batchStore))
+        {
+            foreach (var tp in Touches())
+            {
+                await writer.AddAsync(tp);
+            }
+        }
+        using var liveStore = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("live.duckdb") });
+        await using var live = new AnalyticsWriter(liveStore);
+        foreach (var tp in Touches())
+        {
+            await live.AddAsync(tp);
+            await live.FlushAsync();
+        }
+        const string SB1 = "SELECT count(*), any_value(country), any_value(device) FROM sessions WHERE skey = (SELECT skey FROM touchpoints WHERE event_id = 'b1')";
+        var split = Rows(liveStore, SB1).Single();
+        await live.MergeSplitSessionsAsync(Dataset.At(3, 10, 0, 0));
+        var again = await live.MergeSplitSessionsAsync(Dataset.At(3, 10, 1, 0));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(split, Does.StartWith("2|"), "two rows while split");
+            Assert.That(Rows(liveStore, SB1).Single(), Is.EqualTo("1|null|Mobile"), "one row, with b1's values (no country)");
+            Assert.That(Rows(liveStore, SessionsSql), Is.EqualTo(Rows(batchStore, SessionsSql)));
+            Assert.That(Rows(liveStore, VisitorDaysSql), Is.EqualTo(Rows(batchStore, VisitorDaysSql)));
+            Assert.That(again, Is.Zero, "nothing left to merge at the next run");
+        });
+    }
+
     /// <summary>A later touch of v-c's session sC2 (03-03 08:00), flushed on its own as a live stream would.</summary>
     internal static Touchpoint LaterTouch(string eventId, int minutes, int touchIndex)
     {
