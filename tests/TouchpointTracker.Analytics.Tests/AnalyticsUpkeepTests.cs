@@ -56,16 +56,8 @@ public sealed class AnalyticsUpkeepTests
         return seen;
     }
 
-    private static long Scalar(AnalyticsStore store, string sql)
-    {
-        using var c = store.OpenReadConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
-
     private static (long Touchpoints, long Sessions) Counts(AnalyticsStore store) =>
-        (Scalar(store, "SELECT count(*) FROM touchpoints"), Scalar(store, "SELECT count(*) FROM sessions"));
+        (BruteForce.SqlLong(store, "SELECT count(*) FROM touchpoints"), BruteForce.SqlLong(store, "SELECT count(*) FROM sessions"));
 
     [Test]
     [CancelAfter(120_000)]
