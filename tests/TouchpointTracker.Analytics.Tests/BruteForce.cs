@@ -68,6 +68,21 @@ internal static class BruteForce
         return list;
     }
 
+    /// <summary>Every row of a query, its columns joined by "|" (NULL as "null"), in the query's order.</summary>
+    public static List<string> SqlRows(AnalyticsStore store, string sql)
+    {
+        using var c = store.OpenReadConnection();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (r.Read())
+        {
+            rows.Add(string.Join("|", Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? "null" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        return rows;
+    }
+
     public static long SqlLong(AnalyticsStore store, string sql)
     {
         using var c = store.OpenReadConnection();

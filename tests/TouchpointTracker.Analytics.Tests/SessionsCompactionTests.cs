@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TouchpointTracker.Contracts;
+using static TouchpointTracker.Analytics.Tests.BruteForce;
 
 namespace TouchpointTracker.Analytics.Tests;
 
@@ -10,20 +11,6 @@ namespace TouchpointTracker.Analytics.Tests;
 /// </summary>
 public sealed class SessionsCompactionTests
 {
-    private static List<string> Rows(AnalyticsStore store, string sql)
-    {
-        using var c = store.OpenReadConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        using var r = cmd.ExecuteReader();
-        var rows = new List<string>();
-        while (r.Read())
-        {
-            rows.Add(string.Join("|", Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? "null" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
-        }
-        return rows;
-    }
-
     private const string SessionsSql = "SELECT * FROM sessions ORDER BY site, skey, day, start_ts";
     private const string VisitorDaysSql = "SELECT * FROM visitor_days ORDER BY ALL";
     private const string AttributionPathsSql = "SELECT site, dim, day, prev_day::VARCHAR, prev_key, key, n FROM attribution_paths ORDER BY ALL";
@@ -77,9 +64,9 @@ public sealed class SessionsCompactionTests
         using var liveStore = new AnalyticsStore(new AnalyticsOptions { Path = dir.File("live.duckdb") });
         await using var live = new AnalyticsWriter(liveStore);
         await WriteLiveAsync(live);
-        var splitRows = Rows(liveStore, SessionsSql).Count;
+        var splitRows = SqlRows(liveStore, SessionsSql).Count;
         var split = Views(liveStore);
-        var attributionRowsWhileSplit = Rows(liveStore, AttributionPathsSql).Count;
+        var attributionRowsWhileSplit = SqlRows(liveStore, AttributionPathsSql).Count;
 
         var merged = await live.MergeSplitSessionsAsync(Dataset.At(3, 10, 12, 0));
 
@@ -87,14 +74,14 @@ public sealed class SessionsCompactionTests
         var differingWhileSplit = split.Where(v => v.Value != batch[v.Key]).Select(v => v.Key).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(Rows(batchStore, SessionsSql), Has.Count.EqualTo(6), "the batch write: one row per session and day");
+            Assert.That(SqlRows(batchStore, SessionsSql), Has.Count.EqualTo(6), "the batch write: one row per session and day");
             Assert.That(splitRows, Is.EqualTo(9), "the live write: one row per touchpoint");
             Assert.That(merged, Is.EqualTo(3));
-            Assert.That(Rows(liveStore, SessionsSql), Is.EqualTo(Rows(batchStore, SessionsSql)));
-            Assert.That(Rows(liveStore, VisitorDaysSql), Is.EqualTo(Rows(batchStore, VisitorDaysSql)));
-            Assert.That(Rows(liveStore, AttributionPathsSql), Is.EqualTo(Rows(batchStore, AttributionPathsSql)).And.Not.Empty,
+            Assert.That(SqlRows(liveStore, SessionsSql), Is.EqualTo(SqlRows(batchStore, SessionsSql)));
+            Assert.That(SqlRows(liveStore, VisitorDaysSql), Is.EqualTo(SqlRows(batchStore, VisitorDaysSql)));
+            Assert.That(SqlRows(liveStore, AttributionPathsSql), Is.EqualTo(SqlRows(batchStore, AttributionPathsSql)).And.Not.Empty,
                 "the attribution roll-up: one row per group, as one flush leaves it");
-            Assert.That(attributionRowsWhileSplit, Is.GreaterThan(Rows(batchStore, AttributionPathsSql).Count), "a row per flush before");
+            Assert.That(attributionRowsWhileSplit, Is.GreaterThan(SqlRows(batchStore, AttributionPathsSql).Count), "a row per flush before");
             Assert.That(Views(liveStore), Is.EqualTo(batch), "merged, every view answers as over the batch write");
             // Split, a session's parts each carry their own highest stage, so only the stage filter reads them differently.
             Assert.That(differingWhileSplit, Is.EqualTo(new[] { "overview stage=awareness", "overview stage=consideration" }));
@@ -131,16 +118,16 @@ public sealed class SessionsCompactionTests
             await live.FlushAsync();
         }
         const string SB1 = "SELECT count(*), any_value(country), any_value(device) FROM sessions WHERE skey = (SELECT skey FROM touchpoints WHERE event_id = 'b1')";
-        var split = Rows(liveStore, SB1).Single();
+        var split = SqlRows(liveStore, SB1).Single();
         await live.MergeSplitSessionsAsync(Dataset.At(3, 10, 0, 0));
         var again = await live.MergeSplitSessionsAsync(Dataset.At(3, 10, 1, 0));
 
         Assert.Multiple(() =>
         {
             Assert.That(split, Does.StartWith("2|"), "two rows while split");
-            Assert.That(Rows(liveStore, SB1).Single(), Is.EqualTo("1|null|Mobile"), "one row, with b1's values (no country)");
-            Assert.That(Rows(liveStore, SessionsSql), Is.EqualTo(Rows(batchStore, SessionsSql)));
-            Assert.That(Rows(liveStore, VisitorDaysSql), Is.EqualTo(Rows(batchStore, VisitorDaysSql)));
+            Assert.That(SqlRows(liveStore, SB1).Single(), Is.EqualTo("1|null|Mobile"), "one row, with b1's values (no country)");
+            Assert.That(SqlRows(liveStore, SessionsSql), Is.EqualTo(SqlRows(batchStore, SessionsSql)));
+            Assert.That(SqlRows(liveStore, VisitorDaysSql), Is.EqualTo(SqlRows(batchStore, VisitorDaysSql)));
             Assert.That(again, Is.Zero, "nothing left to merge at the next run");
         });
     }
@@ -165,13 +152,13 @@ public sealed class SessionsCompactionTests
         const string SC2 = "SELECT count(*), sum(touches), sum(starts), max(end_ts) FROM sessions WHERE skey = (SELECT skey FROM touchpoints WHERE event_id = 'c3')";
 
         var first = await writer.MergeSplitSessionsAsync(Dataset.At(3, 3, 8, 5));
-        var rowsAfterFirst = Rows(store, SessionsSql).Count;
+        var rowsAfterFirst = SqlRows(store, SessionsSql).Count;
         foreach (var (id, minutes, index) in new[] { ("c4", 10, 4), ("c5", 20, 5) })
         {
             await writer.AddAsync(LaterTouch(id, minutes, index));
             await writer.FlushAsync();
         }
-        var split = Rows(store, SC2).Single();
+        var split = SqlRows(store, SC2).Single();
         var second = await writer.MergeSplitSessionsAsync(Dataset.At(3, 3, 9, 5));
         var again = await writer.MergeSplitSessionsAsync(Dataset.At(3, 3, 10, 5));
 
@@ -181,10 +168,10 @@ public sealed class SessionsCompactionTests
             Assert.That(rowsAfterFirst, Is.EqualTo(6));
             Assert.That(split, Does.StartWith("3|3|1|"), "sC2's later touches came as rows of their own");
             Assert.That(second, Is.EqualTo(2));
-            Assert.That(Rows(store, SC2).Single(), Does.StartWith("1|3|1|").And.Contain("08:20:00"), "one row: three touches, one start, its last touch");
-            Assert.That(Rows(store, SessionsSql), Has.Count.EqualTo(6));
+            Assert.That(SqlRows(store, SC2).Single(), Does.StartWith("1|3|1|").And.Contain("08:20:00"), "one row: three touches, one start, its last touch");
+            Assert.That(SqlRows(store, SessionsSql), Has.Count.EqualTo(6));
             Assert.That(again, Is.Zero, "nothing left to merge");
-            Assert.That(Rows(store, VisitorDaysSql), Has.Count.EqualTo(6), "visitor_days follows: one row per sessions row");
+            Assert.That(SqlRows(store, VisitorDaysSql), Has.Count.EqualTo(6), "visitor_days follows: one row per sessions row");
         });
     }
 }

@@ -152,6 +152,57 @@ public sealed class VisitorDaysPropertyTests
     }
 
     [Test]
+    public async Task Merged_split_sessions_hold_what_one_batch_writes([Range(1, 6)] int seed)
+    {
+        var r = new Random(seed);
+        using var dir = new TempDir();
+        AnalyticsOptions Options(string file) => new()
+        {
+            Path = dir.File(file),
+            Sites = { ["kiwi"] = new AnalyticsSiteOptions { TimeZone = "Pacific/Auckland" } },
+        };
+        var data = new[] { Generate(r, "acme", 5 + r.Next(25), "a-"), Generate(r, "kiwi", 5 + r.Next(25), "a-") };
+        using var whole = new AnalyticsStore(Options("whole.duckdb"));
+        await using (var writer = new AnalyticsWriter(whole))
+        {
+            foreach (var item in data.SelectMany(g => g.Touchpoints.Cast<object>().Concat(g.Transitions)))
+            {
+                await (item is Touchpoint t ? writer.AddAsync(t) : writer.AddAsync((StageTransition)item));
+            }
+            await writer.FlushAsync();
+        }
+        using var split = new AnalyticsStore(Options("split.duckdb"));
+        await using var live = new AnalyticsWriter(split);
+        foreach (var g in data)
+        {
+            await WriteAsync(live, r, g); // random batches, a fifth replayed
+        }
+        var rowsSplit = SqlLong(split, "SELECT count(*) FROM sessions");
+        await live.MergeSplitSessionsAsync(Start.AddDays(20));
+
+        // Per session: the same totals, and the same first row (the one holding the start, with its values); a session
+        // across midnight keeps a row per day here where one batch dates its only row by the first touch.
+        const string Totals = """
+            SELECT site, skey, vkey, min(start_ts), max(end_ts), sum(touches), sum(starts), max(max_rank), bit_or(entered)
+            FROM sessions GROUP BY ALL ORDER BY ALL
+            """;
+        const string FirstRows = """
+            SELECT site, skey, day, start_ts, channel, source, medium, campaign, term, content, click_platform, landing_page,
+                   referrer_host, device, browser, os, country FROM sessions WHERE starts = 1 ORDER BY ALL
+            """;
+        Assert.Multiple(() =>
+        {
+            Assert.That(rowsSplit, Is.GreaterThan(SqlLong(whole, "SELECT count(*) FROM sessions")), $"seed {seed}: sessions were split");
+            Assert.That(SqlRows(split, Totals), Is.EqualTo(SqlRows(whole, Totals)), $"seed {seed}: totals");
+            Assert.That(SqlRows(split, FirstRows), Is.EqualTo(SqlRows(whole, FirstRows)), $"seed {seed}: first rows");
+            Assert.That(SqlLong(split, "SELECT count(*) FROM (SELECT site, skey, day FROM sessions GROUP BY ALL HAVING count(*) > 1)"), Is.Zero,
+                $"seed {seed}: one row per session and day");
+            Assert.That(SqlLong(split, "SELECT count(*) FROM visitor_days"), Is.EqualTo(SqlLong(split, "SELECT count(*) FROM sessions")),
+                $"seed {seed}: visitor_days follows sessions");
+        });
+    }
+
+    [Test]
     public void A_store_without_visitor_days_is_upgraded_from_its_sessions()
     {
         // step 4 backfills from sessions: build a version-3 file by hand (the tables of steps 1-3 with a few rows), open it
