@@ -147,22 +147,15 @@ public sealed class AnalyticsWriter : IAsyncDisposable
     private long MergeSplitSessions(DuckDBConnection c, DateTimeOffset now, bool attributionCompacted)
     {
         var since = _lastMerge?.AddDays(-2) ?? DateOnly.MinValue;
-        Exec(c, "BEGIN TRANSACTION");
-        long merged;
-        try
+        var merged = InTransaction(c, () =>
         {
-            merged = SessionsCompaction.Compact(c, since, (conn, sql, p) => Exec(conn, sql, p));
+            var rows = SessionsCompaction.Compact(c, since, (conn, sql, p) => Exec(conn, sql, p));
             if (!attributionCompacted)
             {
                 AttributionPaths.Compact(c, since == DateOnly.MinValue ? null : since); // the roll-up's deltas of those days, one per flush, summed too
             }
-            Exec(c, "COMMIT");
-        }
-        catch
-        {
-            Exec(c, "ROLLBACK");
-            throw;
-        }
+            return rows;
+        });
         _lastMerge = DateOnly.FromDateTime(now.UtcDateTime);
         SessionRowsMerged = merged;
         return merged;
@@ -732,23 +725,31 @@ public sealed class AnalyticsWriter : IAsyncDisposable
         }
     }
 
-    private static long DeleteOlderThan(DuckDBConnection c, DateTime cutoff)
+    private static long DeleteOlderThan(DuckDBConnection c, DateTime cutoff) => InTransaction(c, () =>
+    {
+        AttributionPaths.PrepareRetention(c, cutoff);
+        var n = Exec(c, "DELETE FROM touchpoints WHERE ts < $cutoff", ("cutoff", cutoff));
+        Exec(c, "DELETE FROM stage_transitions WHERE ts < $cutoff", ("cutoff", cutoff));
+        Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
+        AttributionPaths.Apply(c);
+        AttributionPaths.Compact(c);
+        Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
+        Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
+        VisitorDays.ApplyRetention(c, cutoff, (conn, sql, p) => Exec(conn, sql, p));
+        JourneyEntries.ApplyRetention(c);
+        return (long)n;
+    });
+
+    /// <summary>Runs <paramref name="body"/> in one transaction on the writer's connection: committed when it returns,
+    /// rolled back when it throws.</summary>
+    private static T InTransaction<T>(DuckDBConnection c, Func<T> body)
     {
         Exec(c, "BEGIN TRANSACTION");
         try
         {
-            AttributionPaths.PrepareRetention(c, cutoff);
-            var n = Exec(c, "DELETE FROM touchpoints WHERE ts < $cutoff", ("cutoff", cutoff));
-            Exec(c, "DELETE FROM stage_transitions WHERE ts < $cutoff", ("cutoff", cutoff));
-            Exec(c, "DELETE FROM sessions WHERE end_ts < $cutoff", ("cutoff", cutoff));
-            AttributionPaths.Apply(c);
-            AttributionPaths.Compact(c);
-            Exec(c, "DELETE FROM conversions WHERE ts < $cutoff", ("cutoff", cutoff));
-            Exec(c, "DELETE FROM visitors v WHERE first_ts < $cutoff AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site = v.site AND s.vkey = v.vkey)", ("cutoff", cutoff));
-            VisitorDays.ApplyRetention(c, cutoff, (conn, sql, p) => Exec(conn, sql, p));
-            JourneyEntries.ApplyRetention(c);
+            var result = body();
             Exec(c, "COMMIT");
-            return n;
+            return result;
         }
         catch
         {
