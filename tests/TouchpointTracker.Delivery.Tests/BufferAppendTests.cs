@@ -258,7 +258,6 @@ public sealed class BufferAppendTests
         });
     }
 
-
     private static async Task<List<string>> StoredEventIdsAsync(IDatabase db, int shard) =>
         (await db.StreamRangeAsync(PipelineEnvironment.StreamKey(shard), "-", "+"))
         .Select(e => (string?)JsonNode.Parse((string)e[RedisShardMap.PayloadField]!)?["event_id"] ?? "")
